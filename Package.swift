@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+// gatewayd — a real-time connection gateway (Register / Gateway / BusinessWorker) whose
+// business logic is a plugin .so written against the C ABI in include/gatewayd.h.
+import PackageDescription
+
+let package = Package(
+    name: "gatewayd",
+    products: [
+        .executable(name: "gatewayd", targets: ["gatewayd"]),
+        // What a Swift plugin links: the C ABI and the idiomatic Swift layer over it.
+        .library(name: "GatewayPluginSDK", targets: ["GatewayPluginSDK"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The plugin ABI: one dependency-free C header, shared by the host and every plugin.
+        .target(name: "CGatewayABI", path: "include", publicHeadersPath: "."),
+        // The demo plugin linked into gatewayd, run when no --plugin is given.
+        .target(name: "CDemoPlugin", dependencies: ["CGatewayABI"]),
+        // include/gatewayd.h as text (C23 #embed), for `gatewayd plugin build`.
+        .target(name: "CGatewayHeaderText"),
+        // The few libc calls Swift cannot make directly (variadic prctl, ...).
+        .target(name: "CGatewaySystem"),
+
+        // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
+        .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // Configuration, the master<->child control messages, logging; no NIO, no threads.
+        .target(name: "GatewayCore", dependencies: [
+            "CGatewaySystem",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Shared NIO plumbing for the roles (control channel, line codec handlers, inner links).
+        .target(name: "GatewayRuntime", dependencies: [
+            "GatewayCore", "GatewayWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The register role: discovery.
+        .target(name: "GatewayRegister", dependencies: ["GatewayRuntime"]),
+        // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
+        .target(name: "GatewayServer", dependencies: [
+            "GatewayRuntime",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
+        ]),
+        // The BusinessWorker role with its plugin host.
+        .target(name: "GatewayWorker", dependencies: [
+            "GatewayRuntime", "CGatewayABI", "CGatewaySystem",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The single-threaded master: forks, supervises, answers control commands. No NIO.
+        .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
+        // The Swift plugin SDK.
+        .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI"]),
+        // The command line: commands only.
+        .executableTarget(name: "gatewayd", dependencies: [
+            "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
+            "CGatewaySystem",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "GatewayWireTests", dependencies: [
+            "GatewayWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ], exclude: ["Fixtures"]),  // bytes captured from PHP GatewayWorker, read via #filePath
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewaySupervisor"]),
+        .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
+        // Starts real gatewayd processes (the executable is a dependency so it is built first).
+        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,92 @@
+import Foundation
+import Yams
+
+/// Reads a YAML config file onto a configuration. Every key is optional and overrides the
+/// default; command-line flags are applied afterwards by the caller.
+///
+/// Keys (all snake_case):
+/// - `plugin` (string): path of the plugin .so
+/// - `listen` (string or list of strings): `websocket://host:port` listeners
+/// - `register` (string): `host:port` of the register
+/// - `gateway_count`, `worker_count` (int): process counts
+/// - `lan_ip` (string), `start_port` (int): the gateways' inner address and first port
+/// - `secret_key` (string): shared secret for the register and inner ports
+/// - `run_dir` (string): pid file, control socket, log and plugin store
+/// - `worker_name` (string), `log_level` (debug|info|warning|error)
+/// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms` (int, milliseconds)
+/// - `max_message_bytes` (int): largest client message
+public enum ConfigurationFile {
+    public static let keys: [String] = [
+        "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
+        "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
+        "stop_timeout_ms",
+    ]
+
+    /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
+    /// run_dir) are resolved against the file's directory, so a config works from any cwd.
+    public static func apply(path: String, to configuration: inout GatewayConfiguration) throws(ConfigurationError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: Self.reason(for: path))
+        }
+        let root: Any?
+        do {
+            root = try Yams.load(yaml: text)
+        } catch {
+            throw .malformed(path: path, reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)")
+        }
+        guard let root else { return }  // an empty file changes nothing
+        guard let map = root as? [String: Any] else {
+            throw .malformed(path: path, reason: "the top level must be a mapping of keys to values")
+        }
+        let baseDirectory = (path as NSString).deletingLastPathComponent
+        for key in map.keys.sorted() where !keys.contains(key) {
+            throw .unknownKey(path: path, key: key)
+        }
+        func string(_ key: String) throws(ConfigurationError) -> String? {
+            guard let value = map[key] else { return nil }
+            if let string = value as? String { return string }
+            if let number = value as? Int { return String(number) }
+            throw .invalid(key: key, value: "\(value)", expected: "a string")
+        }
+        func int(_ key: String) throws(ConfigurationError) -> Int? {
+            guard let value = map[key] else { return nil }
+            if let number = value as? Int { return number }
+            throw .invalid(key: key, value: "\(value)", expected: "an integer")
+        }
+        func resolved(_ path: String) -> String {
+            path.hasPrefix("/") || baseDirectory.isEmpty ? path : baseDirectory + "/" + path
+        }
+        if let value = try string("plugin") { configuration.plugin = resolved(value) }
+        if let value = map["listen"] {
+            if let one = value as? String {
+                configuration.listen = [one]
+            } else if let many = value as? [Any], let strings = many as? [String] {
+                configuration.listen = strings
+            } else {
+                throw .invalid(key: "listen", value: "\(value)", expected: "a URL or a list of URLs")
+            }
+        }
+        if let value = try string("register") { configuration.register = value }
+        if let value = try int("gateway_count") { configuration.gatewayCount = value }
+        if let value = try int("worker_count") { configuration.workerCount = value }
+        if let value = try string("lan_ip") { configuration.lanIP = value }
+        if let value = try int("start_port") { configuration.startPort = value }
+        if let value = try string("secret_key") { configuration.secretKey = value }
+        if let value = try string("run_dir") { configuration.runDirectory = resolved(value) }
+        if let value = try string("worker_name") { configuration.workerName = value }
+        if let value = try string("log_level") { configuration.logLevel = value }
+        if let value = try int("query_timeout_ms") { configuration.queryTimeoutMilliseconds = value }
+        if let value = try int("handshake_timeout_ms") { configuration.handshakeTimeoutMilliseconds = value }
+        if let value = try int("max_message_bytes") { configuration.maxMessageBytes = value }
+        if let value = try int("stop_timeout_ms") { configuration.stopTimeoutMilliseconds = value }
+    }
+
+    private static func reason(for path: String) -> String {
+        if access(path, F_OK) != 0 { return "no such file" }
+        if access(path, R_OK) != 0 { return "permission denied" }
+        return "not a UTF-8 text file"
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// One line on the control channel between the master and a child (a socketpair created
+/// before fork). JSON, one object per line, both directions.
+///
+/// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests.
+/// Master → child: `stats?`, `connections?`, `stop`.
+public struct ControlMessage: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable {
+        case ready
+        case fatal
+        case statsRequest = "stats?"
+        case stats
+        case connectionsRequest = "connections?"
+        case connections
+        case stop
+    }
+
+    public var kind: Kind
+    /// Correlates a reply with its request.
+    public var id: UInt64?
+    /// Why a child cannot start (`fatal`).
+    public var reason: String?
+    /// Extra facts a child reports with `ready`, e.g. the inner address or the plugin name.
+    public var info: [String: String]?
+    public var stats: ProcessCounters?
+    public var connections: [ConnectionInfo]?
+
+    public init(
+        kind: Kind, id: UInt64? = nil, reason: String? = nil, info: [String: String]? = nil,
+        stats: ProcessCounters? = nil, connections: [ConnectionInfo]? = nil
+    ) {
+        self.kind = kind
+        self.id = id
+        self.reason = reason
+        self.info = info
+        self.stats = stats
+        self.connections = connections
+    }
+
+    /// The JSON line, newline included.
+    public func encodedLine() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var bytes = Array((try? encoder.encode(self)) ?? Data("{\"kind\":\"fatal\"}".utf8))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    public static func decode(line: some Collection<UInt8>) -> ControlMessage? {
+        try? JSONDecoder().decode(ControlMessage.self, from: Data(line))
+    }
+}
+
+/// Counters a child reports for `status`.
+public struct ProcessCounters: Codable, Sendable, Hashable {
+    /// Client connections (gateway), gateway links (worker), peers (register).
+    public var connections: Int
+    /// Client messages received (gateway) / events handled (worker).
+    public var messagesIn: UInt64
+    /// Messages written to clients (gateway) / commands sent to gateways (worker).
+    public var messagesOut: UInt64
+    /// Role-specific extras, e.g. `workers` on a gateway or `plugin` on a worker.
+    public var details: [String: String]
+
+    public init(connections: Int = 0, messagesIn: UInt64 = 0, messagesOut: UInt64 = 0, details: [String: String] = [:]) {
+        self.connections = connections
+        self.messagesIn = messagesIn
+        self.messagesOut = messagesOut
+        self.details = details
+    }
+}
+
+/// One client connection as listed by `gatewayd connections`.
+public struct ConnectionInfo: Codable, Sendable, Hashable {
+    public var clientID: String
+    public var remoteAddress: String
+    public var transport: String
+    public var uid: String?
+    public var groups: [String]
+    public var messagesIn: UInt64
+    public var messagesOut: UInt64
+    public var connectedSeconds: Double
+
+    public init(
+        clientID: String, remoteAddress: String, transport: String, uid: String?, groups: [String],
+        messagesIn: UInt64, messagesOut: UInt64, connectedSeconds: Double
+    ) {
+        self.clientID = clientID
+        self.remoteAddress = remoteAddress
+        self.transport = transport
+        self.uid = uid
+        self.groups = groups
+        self.messagesIn = messagesIn
+        self.messagesOut = messagesOut
+        self.connectedSeconds = connectedSeconds
+    }
+}

@@ -1,0 +1,142 @@
+/// Every setting of a gatewayd deployment, resolved from defaults, the config file and flags.
+///
+/// Defaults follow GatewayWorker's where it has one (register on 127.0.0.1:1236, lanIp
+/// 127.0.0.1, a 5 s query timeout). The master resolves this once and hands the value to every
+/// child it forks, so children never re-read files or flags.
+public struct GatewayConfiguration: Sendable, Hashable, Codable {
+    /// Path of the plugin .so. `nil` runs the demo plugin compiled into gatewayd.
+    public var plugin: String?
+    /// Client-facing listeners, e.g. `websocket://0.0.0.0:7272`. Port 0 picks a free port.
+    public var listen: [String]
+    /// The register address `host:port` gateways, workers and clients use. Port 0 picks one.
+    public var register: String
+    /// Gateway processes. Each holds its own SO_REUSEPORT socket of every listener.
+    public var gatewayCount: Int
+    /// BusinessWorker processes, each loading the plugin once.
+    public var workerCount: Int
+    /// The address gateways announce to workers and encode in client ids; inner listeners bind to it.
+    public var lanIP: String
+    /// Gateway i listens for workers on `startPort + i`. 0 lets each gateway pick a free port.
+    public var startPort: Int
+    /// Shared secret required on the register and the gateway inner ports ("" = none).
+    public var secretKey: String
+    /// Where the pid file, the control socket, the log and the plugin store live.
+    public var runDirectory: String
+    /// Worker name, part of each worker's key "<name>:<index>" on the inner protocol.
+    public var workerName: String
+    /// Minimum level written to the log: debug, info, warning, error.
+    public var logLevel: String
+    /// How long a worker waits for gateways to answer a query before reporting a timeout.
+    public var queryTimeoutMilliseconds: Int
+    /// How long a gateway waits for a worker's verdict on a WebSocket handshake.
+    public var handshakeTimeoutMilliseconds: Int
+    /// Largest WebSocket message (after reassembling fragments) a client may send.
+    public var maxMessageBytes: Int
+    /// How long `stop` waits for a process before it is killed.
+    public var stopTimeoutMilliseconds: Int
+
+    public init(
+        plugin: String? = nil,
+        listen: [String] = ["websocket://0.0.0.0:7272"],
+        register: String = "127.0.0.1:1236",
+        gatewayCount: Int = 1,
+        workerCount: Int = 2,
+        lanIP: String = "127.0.0.1",
+        startPort: Int = 2900,
+        secretKey: String = "",
+        runDirectory: String = GatewayConfiguration.defaultRunDirectory,
+        workerName: String = "BusinessWorker",
+        logLevel: String = "info",
+        queryTimeoutMilliseconds: Int = 5000,
+        handshakeTimeoutMilliseconds: Int = 5000,
+        maxMessageBytes: Int = 1 << 20,
+        stopTimeoutMilliseconds: Int = 5000
+    ) {
+        self.plugin = plugin
+        self.listen = listen
+        self.register = register
+        self.gatewayCount = gatewayCount
+        self.workerCount = workerCount
+        self.lanIP = lanIP
+        self.startPort = startPort
+        self.secretKey = secretKey
+        self.runDirectory = runDirectory
+        self.workerName = workerName
+        self.logLevel = logLevel
+        self.queryTimeoutMilliseconds = queryTimeoutMilliseconds
+        self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+        self.maxMessageBytes = maxMessageBytes
+        self.stopTimeoutMilliseconds = stopTimeoutMilliseconds
+    }
+
+    /// `$GATEWAYD_RUN_DIR`, else `/tmp/gatewayd-<uid>`: stable across shells, so `stop` and
+    /// `status` find a `start` made from another directory.
+    public static var defaultRunDirectory: String {
+        if let fromEnvironment = getenv("GATEWAYD_RUN_DIR").map({ String(cString: $0) }), !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "/tmp/gatewayd-\(getuid())"
+    }
+
+    /// Checks ranges and formats; the error names the setting and the bad value.
+    public func validate() throws(ConfigurationError) {
+        guard (1...256).contains(gatewayCount) else {
+            throw .invalid(key: "gateway_count", value: "\(gatewayCount)", expected: "1...256")
+        }
+        guard (1...1024).contains(workerCount) else {
+            throw .invalid(key: "worker_count", value: "\(workerCount)", expected: "1...1024")
+        }
+        guard !listen.isEmpty else { throw .invalid(key: "listen", value: "[]", expected: "at least one listener") }
+        for url in listen {
+            do { _ = try ListenAddress(parsing: url) } catch { throw .invalid(key: "listen", value: url, expected: error.expected) }
+        }
+        do { _ = try HostPort(parsing: register) } catch {
+            throw .invalid(key: "register", value: register, expected: error.expected)
+        }
+        guard IPv4Address(lanIP) != nil else { throw .invalid(key: "lan_ip", value: lanIP, expected: "an IPv4 address") }
+        guard (0...65535).contains(startPort), startPort == 0 || startPort + gatewayCount - 1 <= 65535 else {
+            throw .invalid(key: "start_port", value: "\(startPort)", expected: "0...65535 (0 picks free ports)")
+        }
+        guard LogLevelName(rawValue: logLevel) != nil else {
+            throw .invalid(key: "log_level", value: logLevel, expected: "debug, info, warning or error")
+        }
+        guard !workerName.isEmpty, !workerName.contains(":") else {
+            throw .invalid(key: "worker_name", value: workerName, expected: "a non-empty name without ':'")
+        }
+        for (key, value) in [
+            ("query_timeout_ms", queryTimeoutMilliseconds), ("handshake_timeout_ms", handshakeTimeoutMilliseconds),
+            ("stop_timeout_ms", stopTimeoutMilliseconds),
+        ] where value <= 0 || value > 3_600_000 {
+            throw .invalid(key: key, value: "\(value)", expected: "1...3600000 milliseconds")
+        }
+        guard (125...(1 << 30)).contains(maxMessageBytes) else {
+            throw .invalid(key: "max_message_bytes", value: "\(maxMessageBytes)", expected: "125...1073741824")
+        }
+    }
+}
+
+/// A configuration problem, worded for the one-line error the command prints.
+public enum ConfigurationError: Error, Hashable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case malformed(path: String, reason: String)
+    case unknownKey(path: String, key: String)
+    case invalid(key: String, value: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): return "cannot read config file \(path): \(reason)"
+        case .malformed(let path, let reason): return "config file \(path) is not valid YAML: \(reason)"
+        case .unknownKey(let path, let key): return "config file \(path): unknown key '\(key)'"
+        case .invalid(let key, let value, let expected): return "invalid \(key) '\(value)': expected \(expected)"
+        }
+    }
+}
+
+/// Log level names as they appear in the config and on the command line.
+public enum LogLevelName: String, Sendable, CaseIterable {
+    case debug, info, warning, error
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

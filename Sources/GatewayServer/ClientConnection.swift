@@ -1,0 +1,38 @@
+import GatewayWire
+import NIOCore
+
+/// One client connection held by a gateway: its socket, session, uid, groups and the worker
+/// its events go to. Confined to the gateway's event loop.
+final class ClientConnection {
+    let id: UInt32
+    let channel: Channel
+    let remoteIP: UInt32
+    let remotePort: UInt16
+    /// The public listen port the client connected to (`gateway_port` in frames).
+    let listenPort: UInt16
+    let transport: String
+    let connectedAt: NIODeadline
+    /// The PHP-serialized session exactly as stored; empty when the client has none.
+    var session: ByteBuffer = ByteBuffer()
+    var uid: String?
+    var groups: Set<String> = []
+    /// The worker this client's events go to (sticky), nil until first routed.
+    weak var worker: WorkerLink?
+    /// Set once the WebSocket handshake completed; sends before that are dropped.
+    var isOpen = false
+    var isClosed = false
+    /// Frames sent before the handshake completed, written right after the 101.
+    var pendingSends: [ByteBuffer] = []
+    var messagesIn: UInt64 = 0
+    var messagesOut: UInt64 = 0
+
+    init(id: UInt32, channel: Channel, remoteIP: UInt32, remotePort: UInt16, listenPort: UInt16, transport: String) {
+        self.id = id
+        self.channel = channel
+        self.remoteIP = remoteIP
+        self.remotePort = remotePort
+        self.listenPort = listenPort
+        self.transport = transport
+        self.connectedAt = .now()
+    }
+}

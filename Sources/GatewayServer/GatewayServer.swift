@@ -1,0 +1,478 @@
+import GatewayCore
+import GatewayRuntime
+import GatewayWire
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Settings of one gateway process.
+public struct GatewayServerConfiguration: Sendable {
+    /// The address announced to workers and encoded in client ids.
+    public var lanIP: IPv4Address
+    /// The inner (worker-facing) port of this process.
+    public var innerPort: Int
+    public var secretKey: String
+    public var maxMessageBytes: Int
+    /// How long to wait for the worker's verdict on a handshake before refusing with 503.
+    public var verdictTimeout: TimeAmount
+    /// How long a client may take from TCP accept to a completed WebSocket handshake.
+    public var handshakeDeadline: TimeAmount
+    /// Local workers that must be attached before this gateway reports ready.
+    public var expectedWorkers: Int
+    public var register: HostPort
+    /// The client listeners, in the order of the inherited sockets.
+    public var listeners: [ListenAddress]
+
+    public init(
+        lanIP: IPv4Address, innerPort: Int, secretKey: String, maxMessageBytes: Int, verdictTimeout: TimeAmount,
+        handshakeDeadline: TimeAmount = .seconds(10), expectedWorkers: Int, register: HostPort,
+        listeners: [ListenAddress]
+    ) {
+        self.lanIP = lanIP
+        self.innerPort = innerPort
+        self.secretKey = secretKey
+        self.maxMessageBytes = maxMessageBytes
+        self.verdictTimeout = verdictTimeout
+        self.handshakeDeadline = handshakeDeadline
+        self.expectedWorkers = expectedWorkers
+        self.register = register
+        self.listeners = listeners
+    }
+}
+
+/// The gateway role: holds client sockets, sessions, uid and group maps, forwards client
+/// events to workers and executes their commands. It never runs business logic and is never
+/// reloaded, so client connections outlive every worker.
+///
+/// Everything runs on one event loop; no locks.
+public final class GatewayServer: RoleService, @unchecked Sendable {
+    /// Things worth counting that are not errors of the gateway itself.
+    enum Incident: String {
+        case malformedHandshake = "malformed_handshakes"
+        case oversizedMessage = "oversized_messages"
+        case noWorker = "dropped_no_worker"
+        case refusedHandshake = "refused_handshakes"
+        case authenticationFailure = "auth_failures"
+    }
+
+    private let configuration: GatewayServerConfiguration
+    private let eventLoop: EventLoop
+    private let logger: Logger
+    private let reporter: ChildReporter
+    private let flusher: FlushScheduler
+    private var table = ConnectionTable()
+    private var router = WorkerRouter()
+    private var pendingVerdicts: [UInt32: (promise: EventLoopPromise<Int>, timeout: Scheduled<Void>)] = [:]
+    private var serverChannels: [Channel] = []
+    private var registerClient: RegisterClient?
+    private var registered = false
+    private var reportedReady = false
+    private var messagesIn: UInt64 = 0
+    private var messagesOut: UInt64 = 0
+    private var incidents: [Incident: UInt64] = [:]
+    private var lastNoWorkerLog: NIODeadline = .distantPast
+
+    public init(configuration: GatewayServerConfiguration, eventLoop: EventLoop, logger: Logger, reporter: ChildReporter) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.reporter = reporter
+        self.flusher = FlushScheduler(eventLoop: eventLoop)
+    }
+
+    private var innerAddress: String { "\(configuration.lanIP):\(configuration.innerPort)" }
+
+    // MARK: - Start and stop
+
+    /// Starts serving on the sockets the master bound, then registers with the register.
+    public func start(clientDescriptors: [Int32], innerDescriptor: Int32) -> EventLoopFuture<Void> {
+        var started: [EventLoopFuture<Void>] = []
+        started.append(
+            ServerBootstrap(group: eventLoop)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
+                            InnerConnectionHandler(server: self),
+                        ])
+                    }
+                }
+                .withBoundSocket(innerDescriptor)
+                .map { self.serverChannels.append($0) })
+        for (descriptor, listener) in zip(clientDescriptors, configuration.listeners) {
+            let listenPort = UInt16(listener.endpoint.port)
+            started.append(
+                ServerBootstrap(group: eventLoop)
+                    .serverChannelOption(.backlog, value: 1024)
+                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let connection = self.clientAccepted(channel, listenPort: listenPort)
+                            try channel.pipeline.syncOperations.addHandlers([
+                                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
+                                WebSocketHandshakeHandler(
+                                    server: self, connection: connection,
+                                    maxMessageBytes: self.configuration.maxMessageBytes),
+                            ])
+                        }
+                    }
+                    .withBoundSocket(descriptor)
+                    .map { self.serverChannels.append($0) })
+        }
+        return EventLoopFuture.andAllSucceed(started, on: eventLoop).map {
+            let client = RegisterClient(
+                address: self.configuration.register,
+                hello: .gatewayConnect(address: self.innerAddress, secretKey: self.configuration.secretKey),
+                eventLoop: self.eventLoop, logger: self.logger,
+                onConnected: {
+                    self.registered = true
+                    self.reportReadyIfServing()
+                })
+            self.registerClient = client
+            client.start()
+            self.logger.info(
+                "gateway serving",
+                metadata: [
+                    "gw.inner": "\(self.innerAddress)",
+                    "gw.listen": "\(self.configuration.listeners.map(\.description).joined(separator: ","))",
+                ])
+        }
+    }
+
+    private func reportReadyIfServing() {
+        guard !reportedReady, registered, router.count >= configuration.expectedWorkers else { return }
+        reportedReady = true
+        reporter.ready(["inner": innerAddress])
+    }
+
+    public func shutdown() -> EventLoopFuture<Void> {
+        registerClient?.stop()
+        let servers = serverChannels.map { $0.close() }
+        let clients = table.connections.values.map { $0.channel.close() }
+        return EventLoopFuture.whenAllComplete(servers + clients, on: eventLoop).map { _ in }
+    }
+
+    public func counters() -> ProcessCounters {
+        var details = ["inner": innerAddress, "workers": "\(router.count)"]
+        for (incident, count) in incidents { details[incident.rawValue] = "\(count)" }
+        return ProcessCounters(connections: table.count, messagesIn: messagesIn, messagesOut: messagesOut, details: details)
+    }
+
+    public func connections() -> [ConnectionInfo] {
+        let now = NIODeadline.now()
+        return table.connections.values.map { connection in
+            ConnectionInfo(
+                clientID: clientID(of: connection).description,
+                remoteAddress: "\(IPv4Address(value: connection.remoteIP)):\(connection.remotePort)",
+                transport: connection.transport, uid: connection.uid, groups: connection.groups.sorted(),
+                messagesIn: connection.messagesIn, messagesOut: connection.messagesOut,
+                connectedSeconds: Double((now - connection.connectedAt).nanoseconds) / 1e9)
+        }
+    }
+
+    func count(_ incident: Incident) {
+        incidents[incident, default: 0] += 1
+    }
+
+    func flushPending() {
+        flusher.flushAll()
+    }
+
+    private func clientID(of connection: ClientConnection) -> ClientID {
+        ClientID(ipv4: configuration.lanIP.value, port: UInt16(configuration.innerPort), connectionID: connection.id)
+    }
+
+    // MARK: - Client side
+
+    func clientAccepted(_ channel: Channel, listenPort: UInt16) -> ClientConnection {
+        let remote = channel.remoteAddress
+        let remoteIP = remote?.ipAddress.flatMap { IPv4Address($0)?.value } ?? 0
+        let connection = ClientConnection(
+            id: table.nextID(), channel: channel, remoteIP: remoteIP, remotePort: UInt16(remote?.port ?? 0),
+            listenPort: listenPort, transport: "websocket")
+        table.insert(connection)
+        channel.closeFuture.whenComplete { _ in self.clientClosed(connection) }
+        eventLoop.scheduleTask(in: configuration.handshakeDeadline) {
+            if !connection.isOpen && !connection.isClosed {
+                self.count(.malformedHandshake)
+                channel.close(promise: nil)
+            }
+        }
+        if let worker = router.worker(for: connection) {
+            sendEvent(.onConnect, client: connection, to: worker, flags: .scalarBody, body: nil)
+        }
+        return connection
+    }
+
+    /// Sends ON_WEBSOCKET_CONNECT to the client's worker; the future gives 0 to accept or an HTTP status.
+    func handshakeRequested(_ connection: ClientConnection, info: WebSocketConnectInfo) -> EventLoopFuture<Int> {
+        guard let worker = router.worker(for: connection) else {
+            noWorker(for: connection)
+            return eventLoop.makeSucceededFuture(503)
+        }
+        let body = ByteBuffer(bytes: info.serializedBody())
+        let flags: GatewayFrameFlags = worker.speaksGatewayd ? .awaitsVerdict : []
+        sendEvent(.onWebSocketConnect, client: connection, to: worker, flags: flags, body: body)
+        guard worker.speaksGatewayd else { return eventLoop.makeSucceededFuture(0) }
+        flusher.flushAll()
+        let promise = eventLoop.makePromise(of: Int.self)
+        let id = connection.id
+        let timeout = eventLoop.scheduleTask(in: configuration.verdictTimeout) {
+            guard let pending = self.pendingVerdicts.removeValue(forKey: id) else { return }
+            self.logger.warning(
+                "no handshake verdict from the worker in time; refusing with 503",
+                metadata: ["gw.client_id": "\(self.clientID(of: connection))"])
+            pending.promise.succeed(503)
+        }
+        pendingVerdicts[id] = (promise, timeout)
+        return promise.futureResult.map { status in
+            if status != 0 { self.count(.refusedHandshake) }
+            return status
+        }
+    }
+
+    func clientUpgraded(_ connection: ClientConnection) {
+        connection.isOpen = true
+        if !connection.pendingSends.isEmpty {
+            for frame in connection.pendingSends { flusher.write(frame, to: connection.channel) }
+            connection.pendingSends.removeAll()
+        }
+    }
+
+    func clientMessage(_ connection: ClientConnection, _ message: ByteBuffer, binary: Bool) {
+        messagesIn += 1
+        connection.messagesIn += 1
+        guard let worker = router.worker(for: connection) else { return noWorker(for: connection) }
+        sendEvent(.onMessage, client: connection, to: worker, flags: binary ? [.scalarBody, .binary] : .scalarBody, body: message)
+    }
+
+    private func clientClosed(_ connection: ClientConnection) {
+        guard !connection.isClosed else { return }
+        connection.isClosed = true
+        if let pending = pendingVerdicts.removeValue(forKey: connection.id) {
+            pending.timeout.cancel()
+            pending.promise.succeed(503)
+        }
+        let worker = connection.worker.flatMap { router.contains($0) ? $0 : nil } ?? router.worker(for: connection)
+        table.remove(connection.id)
+        if let worker {
+            sendEvent(.onClose, client: connection, to: worker, flags: .scalarBody, body: nil)
+        }
+        router.release(connection)
+    }
+
+    private func noWorker(for connection: ClientConnection) {
+        count(.noWorker)
+        let now = NIODeadline.now()
+        if now - lastNoWorkerLog > .seconds(5) {
+            lastNoWorkerLog = now
+            logger.warning("no business worker attached; dropping client events", metadata: ["gw.client_id": "\(clientID(of: connection))"])
+        }
+    }
+
+    private func sendEvent(
+        _ command: GatewayCommand, client: ClientConnection, to worker: WorkerLink, flags: GatewayFrameFlags,
+        body: ByteBuffer?
+    ) {
+        let bodyBytes = body?.readableBytes ?? 0
+        var buffer = worker.channel.allocator.buffer(capacity: 28 + client.session.readableBytes + bodyBytes)
+        client.session.withUnsafeReadableBytes { ext in
+            func write(_ bodyPointer: UnsafeRawBufferPointer) {
+                buffer.writeGatewayFrame(
+                    command: command, connectionID: client.id, flags: flags, extData: ext, body: bodyPointer,
+                    localIP: configuration.lanIP.value, localPort: UInt16(configuration.innerPort),
+                    clientIP: client.remoteIP, clientPort: client.remotePort, gatewayPort: client.listenPort)
+            }
+            if let body { body.withUnsafeReadableBytes(write) } else { write(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        }
+        flusher.write(buffer, to: worker.channel)
+    }
+
+    // MARK: - Inner side
+
+    /// Handles one frame from an inner connection; returns the peer's new state, or nil to close it.
+    func innerFrame(_ frame: GatewayFrame, peer: InnerConnectionHandler.Peer, channel: Channel) -> InnerConnectionHandler.Peer? {
+        switch frame.command {
+        case .workerConnect:
+            guard case .unauthenticated = peer else { return peer }
+            guard let body = try? WorkerConnectBody(body: frame.body) else {
+                return refuseInner(channel, "malformed WORKER_CONNECT")
+            }
+            guard body.secretKey == configuration.secretKey else {
+                return refuseInner(channel, "WORKER_CONNECT with a wrong secret key")
+            }
+            let remote = channel.remoteAddress?.ipAddress ?? "?"
+            let speaksGatewayd = body.extra.contains { $0.key == GatewaydCapability.key }
+            let link = WorkerLink(key: "\(remote):\(body.workerKey)", channel: channel, speaksGatewayd: speaksGatewayd)
+            if let replaced = router.add(link) {
+                logger.info("worker reconnected; closing its previous connection", metadata: ["gw.worker": "\(link.key)"])
+                replaced.channel.close(promise: nil)
+            }
+            logger.info("worker attached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
+            reportReadyIfServing()
+            return .worker(link)
+        case .gatewayClientConnect:
+            guard let body = try? GatewayClientConnectBody(body: frame.body), body.secretKey == configuration.secretKey
+            else {
+                return refuseInner(channel, "GATEWAY_CLIENT_CONNECT with a wrong secret key")
+            }
+            if case .unauthenticated = peer { return .client }
+            return peer
+        default:
+            if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
+                return refuseInner(channel, "command \(frame.command) before authentication")
+            }
+            execute(frame, replyTo: channel)
+            return peer
+        }
+    }
+
+    private func refuseInner(_ channel: Channel, _ reason: String) -> InnerConnectionHandler.Peer? {
+        count(.authenticationFailure)
+        logger.warning(
+            "closing inner connection: \(reason)", metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
+        return nil
+    }
+
+    func workerLeft(_ link: WorkerLink) {
+        guard router.contains(link) else { return }
+        router.remove(link)
+        logger.info("worker detached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
+    }
+
+    func logInnerError(_ error: Error, channel: Channel) {
+        logger.warning(
+            "inner connection error: \(error)", metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
+    }
+
+    // MARK: - Commands
+
+    private func execute(_ frame: GatewayFrame, replyTo channel: Channel) {
+        switch frame.command {
+        case .sendToOne:
+            if let client = table[frame.connectionID] { send(frame.body, flags: frame.flags, to: client) }
+        case .sendToAll:
+            guard let scope = try? SendToAllScope(extData: frame.extData) else { return }
+            let encoded = encodeForClients(frame.body, flags: frame.flags)
+            switch scope {
+            case .everyone:
+                for client in table.connections.values { deliver(encoded, to: client) }
+            case .excluding(let excluded):
+                let skip = Set(excluded)
+                for (id, client) in table.connections where !skip.contains(id) { deliver(encoded, to: client) }
+            case .only(let ids):
+                for id in ids { if let client = table[id] { deliver(encoded, to: client) } }
+            }
+        case .kick:
+            guard let client = table[frame.connectionID] else { return }
+            if frame.flags.contains(.scalarBody), frame.body.readableBytes > 0 {
+                send(frame.body, flags: frame.flags, to: client)
+            }
+            flusher.flushAll()
+            client.channel.close(promise: nil)
+        case .destroy:
+            table[frame.connectionID]?.channel.close(promise: nil)
+        case .updateSession:
+            guard let client = table[frame.connectionID] else { return }
+            client.session = mergedSession(client.session, update: frame.extData)
+        case .setSession:
+            table[frame.connectionID]?.session = frame.extData
+        case .getSessionByClientID:
+            guard let client = table[frame.connectionID] else { return reply(rawPayload: ByteBuffer(string: "N;"), to: channel) }
+            reply(rawPayload: client.session.readableBytes == 0 ? ByteBuffer(string: "a:0:{}") : client.session, to: channel)
+        case .isOnline:
+            reply(.int(table[frame.connectionID] == nil ? 0 : 1), to: channel)
+        case .bindUID:
+            table.bind(frame.connectionID, uid: String(buffer: frame.extData))
+        case .unbindUID:
+            table.unbind(frame.connectionID, uid: String(buffer: frame.extData))
+        case .sendToUID:
+            guard let uids = try? UIDListExt.decode(frame.extData) else { return }
+            let encoded = encodeForClients(frame.body, flags: frame.flags)
+            for uid in uids {
+                for id in table.clients(of: uid) { if let client = table[id] { deliver(encoded, to: client) } }
+            }
+        case .joinGroup:
+            table.join(frame.connectionID, group: String(buffer: frame.extData))
+        case .leaveGroup:
+            table.leave(frame.connectionID, group: String(buffer: frame.extData))
+        case .ungroup:
+            table.ungroup(String(buffer: frame.extData))
+        case .sendToGroup:
+            guard let target = try? SendToGroupExt(extData: frame.extData) else { return }
+            let encoded = encodeForClients(frame.body, flags: frame.flags)
+            let skip = Set(target.exclude ?? [])
+            var sent: Set<UInt32> = []
+            for group in target.groups {
+                for id in table.members(of: group) where !skip.contains(id) && sent.insert(id).inserted {
+                    if let client = table[id] { deliver(encoded, to: client) }
+                }
+            }
+        case .getClientCountByGroup:
+            let group = String(buffer: frame.extData)
+            reply(.int(group.isEmpty ? table.count : table.members(of: group).count), to: channel)
+        case .handshakeVerdict:
+            guard let pending = pendingVerdicts.removeValue(forKey: frame.connectionID) else { return }
+            pending.timeout.cancel()
+            let status = Int(String(buffer: frame.body)) ?? 0
+            pending.promise.succeed((400...599).contains(status) ? status : 0)
+        case .ping:
+            break
+        default:
+            if frame.command.expectsReply {
+                // Not implemented yet: answer null rather than leave the asker waiting.
+                reply(.null, to: channel)
+            }
+        }
+    }
+
+    /// The client-protocol bytes for a message: a WebSocket frame, or the body as is when raw.
+    private func encodeForClients(_ body: ByteBuffer, flags: GatewayFrameFlags) -> ByteBuffer {
+        if flags.contains(.raw) { return body }
+        return body.withUnsafeReadableBytes {
+            WebSocketFrameWriter.frame(opcode: flags.contains(.binary) ? 0x2 : 0x1, payload: $0)
+        }
+    }
+
+    private func send(_ body: ByteBuffer, flags: GatewayFrameFlags, to client: ClientConnection) {
+        deliver(encodeForClients(body, flags: flags), to: client)
+    }
+
+    private func deliver(_ encoded: ByteBuffer, to client: ClientConnection) {
+        guard !client.isClosed else { return }
+        guard client.isOpen else {
+            // Sent before the handshake completed (e.g. from on_connect): deliver after the 101.
+            if client.pendingSends.count < 64 { client.pendingSends.append(encoded) }
+            return
+        }
+        messagesOut += 1
+        client.messagesOut += 1
+        flusher.write(encoded, to: client.channel)
+    }
+
+    private func reply(_ value: PHPValue, to channel: Channel) {
+        var buffer = channel.allocator.buffer(capacity: 16)
+        buffer.writeGatewayReply(value)
+        flusher.write(buffer, to: channel)
+    }
+
+    private func reply(rawPayload: ByteBuffer, to channel: Channel) {
+        var buffer = channel.allocator.buffer(capacity: 4 + rawPayload.readableBytes)
+        buffer.writeInteger(UInt32(rawPayload.readableBytes))
+        buffer.writeImmutableBuffer(rawPayload)
+        flusher.write(buffer, to: channel)
+    }
+
+    /// UPDATE_SESSION: array_replace_recursive(old, new) on the gateway. With no old session the
+    /// update is stored as it is, as GatewayWorker does.
+    private func mergedSession(_ old: ByteBuffer, update: ByteBuffer) -> ByteBuffer {
+        guard old.readableBytes > 0 else { return update }
+        guard let current = try? PHPSerializer.unserialize(old), let change = try? PHPSerializer.unserialize(update) else {
+            logger.warning("UPDATE_SESSION with an unreadable session; keeping the old one")
+            return old
+        }
+        return ByteBuffer(bytes: PHPSerializer.serialize(current.replacingRecursive(with: change)))
+    }
+}

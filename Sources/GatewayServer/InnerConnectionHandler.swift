@@ -1,0 +1,48 @@
+import GatewayWire
+import NIOCore
+
+/// One connection on the gateway's inner port: a BusinessWorker (WORKER_CONNECT) or a
+/// GatewayClient (GATEWAY_CLIENT_CONNECT). Decoded frames go to the gateway, which executes
+/// them; with a secret key nothing is executed before the peer authenticated.
+final class InnerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = GatewayFrame
+    typealias OutboundOut = ByteBuffer
+
+    enum Peer {
+        case unauthenticated
+        case worker(WorkerLink)
+        case client
+    }
+
+    private let server: GatewayServer
+    private var peer = Peer.unauthenticated
+
+    init(server: GatewayServer) {
+        self.server = server
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if let next = server.innerFrame(frame, peer: peer, channel: context.channel) {
+            peer = next
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        server.flushPending()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .worker(let link) = peer { server.workerLeft(link) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        server.logInnerError(error, channel: context.channel)
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension InnerConnectionHandler: Sendable {}

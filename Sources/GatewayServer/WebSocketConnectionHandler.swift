@@ -1,0 +1,140 @@
+import GatewayWire
+import NIOCore
+import NIOWebSocket
+
+/// Turns decoded WebSocket frames into whole client messages and answers control frames.
+///
+/// RFC 6455 rules enforced here: client frames must be masked, reserved bits must be clear,
+/// control frames are final and at most 125 bytes, continuation frames only follow an open
+/// fragmented message, text must be valid UTF-8, and a message may not exceed the configured
+/// size (close 1009). Outgoing data frames are written pre-encoded by the gateway, so a
+/// broadcast is encoded once for all its targets.
+final class WebSocketConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    private let server: GatewayServer
+    private let connection: ClientConnection
+    private let maxMessageBytes: Int
+    private var fragments: ByteBuffer?
+    private var fragmentsAreBinary = false
+    private var closing = false
+
+    init(server: GatewayServer, connection: ClientConnection, maxMessageBytes: Int) {
+        self.server = server
+        self.connection = connection
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        var frame = unwrapInboundIn(data)
+        guard let maskKey = frame.maskKey else { return fail(.protocolError, context: context) }
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return fail(.protocolError, context: context) }
+        var payload = frame.data
+        payload.webSocketUnmask(maskKey)
+        frame.data = payload
+
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else { return fail(.protocolError, context: context) }
+            if frame.fin {
+                deliver(payload, binary: frame.opcode == .binary, context: context)
+            } else {
+                fragments = payload
+                fragmentsAreBinary = frame.opcode == .binary
+            }
+        case .continuation:
+            guard var buffered = fragments else { return fail(.protocolError, context: context) }
+            guard buffered.readableBytes + payload.readableBytes <= maxMessageBytes else {
+                server.count(.oversizedMessage)
+                return fail(.messageTooLarge, context: context)
+            }
+            buffered.writeImmutableBuffer(payload)
+            if frame.fin {
+                fragments = nil
+                deliver(buffered, binary: fragmentsAreBinary, context: context)
+            } else {
+                fragments = buffered
+            }
+        case .ping:
+            guard frame.fin, payload.readableBytes <= 125 else { return fail(.protocolError, context: context) }
+            let pong = payload.withUnsafeReadableBytes { WebSocketFrameWriter.frame(opcode: 0xA, payload: $0) }
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            guard frame.fin, payload.readableBytes <= 125 else { return fail(.protocolError, context: context) }
+        case .connectionClose:
+            guard frame.fin, payload.readableBytes <= 125, payload.readableBytes != 1 else {
+                return fail(.protocolError, context: context)
+            }
+            var reply = ByteBuffer()
+            if let code = payload.getInteger(at: payload.readerIndex, as: UInt16.self) {
+                guard Self.isValidCloseCode(code),
+                    payload.readableBytes == 2
+                        || String(validating: payload.readableBytesView.dropFirst(2), as: UTF8.self) != nil
+                else { return fail(.protocolError, context: context) }
+                reply = WebSocketFrameWriter.closeFrame(code: code)
+            } else {
+                reply = WebSocketFrameWriter.frame(opcode: 0x8, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+            closing = true
+            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+        default:
+            fail(.protocolError, context: context)
+        }
+    }
+
+    private func deliver(_ message: ByteBuffer, binary: Bool, context: ChannelHandlerContext) {
+        guard message.readableBytes <= maxMessageBytes else {
+            server.count(.oversizedMessage)
+            return fail(.messageTooLarge, context: context)
+        }
+        if !binary && !message.readableBytesView.withContiguousStorageIfAvailable({ Self.isValidUTF8($0) })! {
+            return fail(.dataInconsistentWithMessage, context: context)
+        }
+        server.clientMessage(connection, message, binary: binary)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let error = error as? NIOWebSocketError, case .invalidFrameLength = error {
+            server.count(.oversizedMessage)
+            return fail(.messageTooLarge, context: context)
+        }
+        fail(.protocolError, context: context)
+    }
+
+    /// Sends a close frame with `code`, then closes: the RFC's "fail the connection".
+    private func fail(_ code: WebSocketErrorCode, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        let numeric: UInt16
+        switch code {
+        case .protocolError: numeric = 1002
+        case .messageTooLarge: numeric = 1009
+        case .dataInconsistentWithMessage: numeric = 1007
+        default: numeric = 1011
+        }
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrameWriter.closeFrame(code: numeric))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1011, 3000...4999: return true
+        default: return false
+        }
+    }
+
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // ASCII fast path: most chat traffic never leaves it.
+        var index = 0
+        let count = bytes.count
+        while index < count && bytes[index] < 0x80 { index += 1 }
+        if index == count { return true }
+        return String(validating: UnsafeBufferPointer(rebasing: bytes[index...]), as: UTF8.self) != nil
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketConnectionHandler: Sendable {}

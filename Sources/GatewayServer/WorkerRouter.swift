@@ -1,0 +1,56 @@
+import NIOCore
+
+/// A BusinessWorker attached to this gateway over the inner protocol.
+final class WorkerLink {
+    /// "<remote ip>:<worker_key>", GatewayWorker's identity for a worker.
+    let key: String
+    let channel: Channel
+    /// A gatewayd worker: understands binary flags and answers handshake verdicts.
+    let speaksGatewayd: Bool
+    var assignedClients = 0
+
+    init(key: String, channel: Channel, speaksGatewayd: Bool) {
+        self.key = key
+        self.channel = channel
+        self.speaksGatewayd = speaksGatewayd
+    }
+}
+
+/// Picks the worker for each client: sticky for the client's lifetime, least-assigned when
+/// first seen, re-picked only if its worker goes away (GatewayWorker's default router).
+/// Confined to the gateway's event loop.
+struct WorkerRouter {
+    private(set) var workers: [String: WorkerLink] = [:]
+
+    var count: Int { workers.count }
+
+    /// Adds a worker; returns the link it replaces (same key), which the caller closes.
+    mutating func add(_ link: WorkerLink) -> WorkerLink? {
+        let old = workers[link.key]
+        workers[link.key] = link
+        return old
+    }
+
+    mutating func remove(_ link: WorkerLink) {
+        if workers[link.key] === link { workers[link.key] = nil }
+    }
+
+    func contains(_ link: WorkerLink) -> Bool { workers[link.key] === link }
+
+    /// The client's worker, assigning one if it has none or its worker left.
+    mutating func worker(for client: ClientConnection) -> WorkerLink? {
+        if let current = client.worker, contains(current) { return current }
+        guard let chosen = workers.values.min(by: { ($0.assignedClients, $0.key) < ($1.assignedClients, $1.key) }) else {
+            client.worker = nil
+            return nil
+        }
+        chosen.assignedClients += 1
+        client.worker = chosen
+        return chosen
+    }
+
+    func release(_ client: ClientConnection) {
+        if let worker = client.worker { worker.assignedClients -= 1 }
+        client.worker = nil
+    }
+}

@@ -1,0 +1,61 @@
+import NIOCore
+
+extension ByteBuffer {
+    /// Writes a whole frame; returns bytes written.
+    @discardableResult
+    public mutating func writeGatewayFrame(_ frame: GatewayFrame) -> Int {
+        frame.extData.withUnsafeReadableBytes { extData in
+            frame.body.withUnsafeReadableBytes { body in
+                self.writeGatewayFrame(
+                    command: frame.command,
+                    connectionID: frame.connectionID,
+                    flags: frame.flags,
+                    extData: extData,
+                    body: body,
+                    localIP: frame.localIP,
+                    localPort: frame.localPort,
+                    clientIP: frame.clientIP,
+                    clientPort: frame.clientPort,
+                    gatewayPort: frame.gatewayPort
+                )
+            }
+        }
+    }
+
+    /// Same without building a GatewayFrame (hot path): ext and body as raw bytes.
+    ///
+    /// The frame must fit `pack_len` (u32); larger payloads are a programming error (the peer's
+    /// own limit is far lower) and trap.
+    @discardableResult
+    public mutating func writeGatewayFrame(
+        command: GatewayCommand,
+        connectionID: UInt32,
+        flags: GatewayFrameFlags,
+        extData: UnsafeRawBufferPointer,
+        body: UnsafeRawBufferPointer,
+        localIP: UInt32 = 0,
+        localPort: UInt16 = 0,
+        clientIP: UInt32 = 0,
+        clientPort: UInt16 = 0,
+        gatewayPort: UInt16 = 0
+    ) -> Int {
+        let total = GatewayFrame.headerLength + extData.count + body.count
+        precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
+        self.reserveCapacity(minimumWritableBytes: total)
+        self.writeMultipleIntegers(
+            UInt32(total),
+            command.rawValue,
+            localIP,
+            localPort,
+            clientIP,
+            clientPort,
+            connectionID,
+            flags.rawValue,
+            gatewayPort,
+            UInt32(extData.count)
+        )
+        self.writeBytes(extData)
+        self.writeBytes(body)
+        return total
+    }
+}

@@ -1,0 +1,26 @@
+// gatewayd's additions to the GatewayWorker inner protocol. They use numbers and bits
+// GatewayWorker 4.x does not, and a PHP peer ignores them: a PHP gateway drops unknown
+// commands silently and tests flag bits one by one.
+
+extension GatewayCommand {
+    /// 230 (gatewayd): a worker's verdict on a WebSocket handshake, so a plugin can refuse it
+    /// with an HTTP status before the gateway answers 101. connection_id names the client; the
+    /// body is the decimal status ("0" accepts). Sent only to gateways that asked for verdicts
+    /// (they set `"gatewayd":1` capability in ON_WEBSOCKET_CONNECT's frame via `awaitsVerdict`).
+    public static let handshakeVerdict = GatewayCommand(rawValue: 230)
+}
+
+extension GatewayFrameFlags {
+    /// Bit 2 (gatewayd): the message is binary. On ON_MESSAGE it says the client sent a binary
+    /// message; on sends it asks for a binary frame. PHP peers ignore it (their default: text).
+    public static let binary = GatewayFrameFlags(rawValue: 4)
+    /// Bit 3 (gatewayd, ON_WEBSOCKET_CONNECT only): the gateway waits for a handshakeVerdict.
+    public static let awaitsVerdict = GatewayFrameFlags(rawValue: 8)
+}
+
+/// The worker capability key gatewayd adds to WORKER_CONNECT's JSON body.
+public enum GatewaydCapability {
+    public static let key = "gatewayd"
+    /// Version 1: understands binary flags and answers handshakes with handshakeVerdict.
+    public static let version = 1
+}

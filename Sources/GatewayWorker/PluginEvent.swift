@@ -1,0 +1,39 @@
+import GatewayWire
+import NIOCore
+
+/// A client event from a gateway, queued for the plugin thread.
+struct PluginEvent: Sendable {
+    enum Kind: Sendable {
+        case connect
+        case handshake(awaitsVerdict: Bool)
+        case message(binary: Bool)
+        case close
+    }
+
+    var kind: Kind
+    var clientID: ClientID
+    /// The gateway's inner address ("ip:port"), where commands about this client go.
+    var gatewayAddress: String
+    /// The client's PHP-serialized session as the gateway sent it ("" = none).
+    var session: ByteBuffer
+    var body: ByteBuffer
+    var clientIP: UInt32
+    var clientPort: UInt16
+
+    /// Builds an event from an inner-protocol frame; nil for frames that are not client events.
+    init?(frame: GatewayFrame) {
+        switch frame.command {
+        case .onConnect: kind = .connect
+        case .onMessage: kind = .message(binary: frame.flags.contains(.binary))
+        case .onClose: kind = .close
+        case .onWebSocketConnect: kind = .handshake(awaitsVerdict: frame.flags.contains(.awaitsVerdict))
+        default: return nil
+        }
+        clientID = ClientID(ipv4: frame.localIP, port: frame.localPort, connectionID: frame.connectionID)
+        gatewayAddress = clientID.gatewayAddress
+        session = frame.extData
+        body = frame.body
+        clientIP = frame.clientIP
+        clientPort = frame.clientPort
+    }
+}

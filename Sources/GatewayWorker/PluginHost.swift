@@ -1,0 +1,403 @@
+import CGatewayABI
+import Foundation
+import GatewayWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Runs the plugin: one dedicated thread, one event at a time, like a PHP worker process.
+///
+/// Events arrive from the event loop in batches; the plugin's commands are encoded on this
+/// thread into an `OutgoingBatch` and handed back to the loop once per batch. Queries flush
+/// what is pending first (so "bind, then ask" sees the bind), then block this thread — never
+/// the loop — until the gateways answer or the query timeout passes.
+public final class PluginHost: @unchecked Sendable {
+    /// What the worker needs from the I/O side.
+    struct Transport: Sendable {
+        var eventLoop: EventLoop
+        /// Writes a batch of segments to the gateways (called on the loop).
+        var write: @Sendable ([OutgoingBatch.Segment]) -> Void
+        /// Sends one request to one gateway and returns its reply payload.
+        var query: @Sendable (String, ByteBuffer) -> EventLoopFuture<ByteBuffer>
+        /// Sends one request to every gateway; one result per gateway.
+        var queryAll: @Sendable (ByteBuffer) -> EventLoopFuture<[Result<ByteBuffer, Error>]>
+    }
+
+    let workerIndex: Int
+    private let logger: Logger
+    private let transport: Transport
+    private let condition = NSCondition()
+    private var queue: [PluginEvent] = []
+    private var stopRequested = false
+    private let stopped: EventLoopPromise<Void>
+    private let counters = NIOLockedValueBox<(events: UInt64, commands: UInt64)>((0, 0))
+
+    // Plugin-thread state.
+    private var plugin: LoadedPlugin?
+    private lazy var invocation = PluginInvocation(host: self)
+    private var outgoing = OutgoingBatch()
+
+    init(workerIndex: Int, logger: Logger, transport: Transport) {
+        self.workerIndex = workerIndex
+        self.logger = logger
+        self.transport = transport
+        self.stopped = transport.eventLoop.makePromise(of: Void.self)
+    }
+
+    /// Starts the plugin thread: loads the plugin with `load` (on that thread, as the ABI
+    /// requires), runs on_worker_start, then reports through `started` and serves events.
+    func start(
+        load: @escaping @Sendable (UnsafePointer<gwd_host_api>) throws(PluginLoadError) -> LoadedPlugin,
+        started: @escaping @Sendable (Result<LoadedPlugin, PluginLoadError>) -> Void
+    ) {
+        let thread = Thread { [self] in
+            invocation.threadID = pthread_self()
+            let loaded: LoadedPlugin
+            do {
+                loaded = try load(hostAPI)
+                plugin = loaded
+                if let onStart = loaded.descriptor.on_worker_start {
+                    invocation.begin(nil)
+                    let status = onStart(invocation.context)
+                    invocation.end()
+                    flushOutgoing()
+                    guard status == GWD_OK.code else {
+                        throw PluginLoadError.workerStartFailed(
+                            path: loaded.path, status: status, statusText: String(cString: hostStatusString(status)))
+                    }
+                }
+            } catch let error as PluginLoadError {
+                started(.failure(error))
+                return
+            } catch {
+                return
+            }
+            started(.success(loaded))
+            serve()
+        }
+        thread.name = "gatewayd-plugin"
+        thread.stackSize = 8 << 20  // plugin code expects a main-thread-sized stack
+        thread.start()
+    }
+
+    /// Queues events from the loop (one lock and one wake-up per batch).
+    func enqueue(_ events: [PluginEvent]) {
+        guard !events.isEmpty else { return }
+        condition.lock()
+        queue.append(contentsOf: events)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes queued events, runs on_worker_stop, and completes the future.
+    func stop() -> EventLoopFuture<Void> {
+        condition.lock()
+        stopRequested = true
+        condition.signal()
+        condition.unlock()
+        if plugin == nil { stopped.succeed(()) }
+        return stopped.futureResult
+    }
+
+    var eventCounts: (events: UInt64, commands: UInt64) { counters.withLockedValue { $0 } }
+
+    private func serve() {
+        var batch: [PluginEvent] = []
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopRequested { condition.wait() }
+            swap(&batch, &queue)
+            let stopping = stopRequested && batch.isEmpty
+            condition.unlock()
+            if stopping { break }
+            for event in batch { dispatch(event) }
+            let handled = UInt64(batch.count)
+            batch.removeAll(keepingCapacity: true)
+            let commands = UInt64(outgoing.frameCount)
+            flushOutgoing()
+            counters.withLockedValue {
+                $0.events += handled
+                $0.commands += commands
+            }
+        }
+        if let onStop = plugin?.descriptor.on_worker_stop {
+            invocation.begin(nil)
+            onStop(invocation.context)
+            invocation.end()
+            flushOutgoing()
+        }
+        stopped.succeed(())
+    }
+
+    private func dispatch(_ event: PluginEvent) {
+        guard let descriptor = plugin?.descriptor else { return }
+        invocation.begin(event)
+        defer { invocation.end() }
+        let context = invocation.context
+        let clientID = UnsafePointer(invocation.clientIDCString)
+        switch event.kind {
+        case .connect:
+            descriptor.on_connect?(context, clientID)
+        case .message(let binary):
+            guard let onMessage = descriptor.on_message else { return }
+            event.body.withUnsafeReadableBytes {
+                onMessage(context, clientID, $0.baseAddress, $0.count, UInt32(binary ? GWD_MESSAGE_BINARY : GWD_MESSAGE_TEXT))
+            }
+        case .close:
+            descriptor.on_close?(context, clientID)
+        case .handshake(let awaitsVerdict):
+            var status: Int32 = 0
+            if let onHandshake = descriptor.on_websocket_handshake {
+                status = HandshakeArguments.withHandshake(event) { onHandshake(context, clientID, $0) }
+                if status != 0 && !(400...599).contains(status) {
+                    logger.warning("on_websocket_handshake returned \(status), not 0 or 400...599; refusing with 500")
+                    status = 500
+                }
+            }
+            if awaitsVerdict {
+                let verdict = Array(String(status).utf8)
+                outgoing.append(to: event.gatewayAddress) { buffer in
+                    verdict.withUnsafeBytes {
+                        _ = buffer.writeGatewayFrame(
+                            command: .handshakeVerdict, connectionID: event.clientID.connectionID, flags: .scalarBody,
+                            extData: UnsafeRawBufferPointer(start: nil, count: 0), body: $0)
+                    }
+                }
+            }
+        }
+    }
+
+    private func flushOutgoing() {
+        guard !outgoing.isEmpty else { return }
+        let segments = outgoing.take()
+        let write = transport.write
+        transport.eventLoop.execute { write(segments) }
+    }
+
+    // MARK: - Host functions (plugin thread)
+
+    func pluginLog(level: Int32, _ text: String) {
+        let level: Logger.Level =
+            switch level {
+            case GWD_LOG_DEBUG: .debug
+            case GWD_LOG_WARNING: .warning
+            case GWD_LOG_ERROR: .error
+            default: .info
+            }
+        logger.log(level: level, "\(text)", metadata: ["gw.plugin": "\(plugin?.name ?? "?")"])
+    }
+
+    private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+
+    private func frameFlags(_ flags: UInt32) -> GatewayFrameFlags {
+        var result: GatewayFrameFlags = .scalarBody
+        if flags & UInt32(GWD_SEND_BINARY) != 0 { result.insert(.binary) }
+        if flags & UInt32(GWD_SEND_RAW) != 0 { result.insert(.raw) }
+        return result
+    }
+
+    private func checkSize(_ data: UnsafeRawBufferPointer) throws {
+        if data.count > 64 << 20 { throw HostError.tooLarge }
+    }
+
+    func sendToClient(clientID: ClientID, _ data: UnsafeRawBufferPointer, flags: UInt32) throws {
+        try checkSize(data)
+        let frameFlags = frameFlags(flags)
+        outgoing.append(to: clientID.gatewayAddress) {
+            _ = $0.writeGatewayFrame(
+                command: .sendToOne, connectionID: clientID.connectionID, flags: frameFlags, extData: Self.empty, body: data)
+        }
+    }
+
+    func sendToAll(_ data: UnsafeRawBufferPointer, flags: UInt32, excluding: [ClientID]) throws {
+        try checkSize(data)
+        let frameFlags = frameFlags(flags)
+        guard !excluding.isEmpty else {
+            outgoing.appendToAll {
+                _ = $0.writeGatewayFrame(command: .sendToAll, connectionID: 0, flags: frameFlags, extData: Self.empty, body: data)
+            }
+            return
+        }
+        let excluded = Dictionary(grouping: excluding, by: \.gatewayAddress).mapValues { $0.map(\.connectionID) }
+        let body = Array(data)
+        outgoing.appendPerGateway { address in
+            let ext = excluded[address].map { SendToAllScope.excluding($0).encodedExtData() } ?? []
+            var buffer = ByteBuffer()
+            ext.withUnsafeBytes { extData in
+                body.withUnsafeBytes {
+                    _ = buffer.writeGatewayFrame(command: .sendToAll, connectionID: 0, flags: frameFlags, extData: extData, body: $0)
+                }
+            }
+            return buffer
+        }
+    }
+
+    func closeClient(_ clientID: ClientID, message: UnsafeRawBufferPointer?, flags: UInt32) throws {
+        // KICK carries the last message as a scalar body, or serialized null for none.
+        let nullBody: [UInt8] = Array("N;".utf8)
+        let frameFlags: GatewayFrameFlags = message == nil ? [] : frameFlags(flags)
+        outgoing.append(to: clientID.gatewayAddress) { buffer in
+            if let message {
+                _ = buffer.writeGatewayFrame(
+                    command: .kick, connectionID: clientID.connectionID, flags: frameFlags, extData: Self.empty, body: message)
+            } else {
+                nullBody.withUnsafeBytes {
+                    _ = buffer.writeGatewayFrame(
+                        command: .kick, connectionID: clientID.connectionID, flags: frameFlags, extData: Self.empty, body: $0)
+                }
+            }
+        }
+    }
+
+    /// join/leave group and bind/unbind uid: a name in ext_data, sent to the client's gateway.
+    func group(_ command: GatewayCommand, _ clientID: ClientID, name: String) throws {
+        let ext = Array(name.utf8)
+        outgoing.append(to: clientID.gatewayAddress) { buffer in
+            ext.withUnsafeBytes {
+                _ = buffer.writeGatewayFrame(
+                    command: command, connectionID: clientID.connectionID, flags: .scalarBody, extData: $0, body: Self.empty)
+            }
+        }
+    }
+
+    func ungroup(_ group: String) throws {
+        let ext = Array(group.utf8)
+        outgoing.appendToAll { buffer in
+            ext.withUnsafeBytes {
+                _ = buffer.writeGatewayFrame(command: .ungroup, connectionID: 0, flags: .scalarBody, extData: $0, body: Self.empty)
+            }
+        }
+    }
+
+    func sendToGroup(_ group: String, _ data: UnsafeRawBufferPointer, flags: UInt32, excluding: [ClientID]) throws {
+        try checkSize(data)
+        let frameFlags = frameFlags(flags)
+        guard !excluding.isEmpty else {
+            let ext = SendToGroupExt(groups: [group], exclude: nil).encodedExtData()
+            outgoing.appendToAll { buffer in
+                ext.withUnsafeBytes {
+                    _ = buffer.writeGatewayFrame(command: .sendToGroup, connectionID: 0, flags: frameFlags, extData: $0, body: data)
+                }
+            }
+            return
+        }
+        let excluded = Dictionary(grouping: excluding, by: \.gatewayAddress).mapValues { $0.map(\.connectionID) }
+        let body = Array(data)
+        outgoing.appendPerGateway { address in
+            let ext = SendToGroupExt(groups: [group], exclude: excluded[address]).encodedExtData()
+            var buffer = ByteBuffer()
+            ext.withUnsafeBytes { extData in
+                body.withUnsafeBytes {
+                    _ = buffer.writeGatewayFrame(command: .sendToGroup, connectionID: 0, flags: frameFlags, extData: extData, body: $0)
+                }
+            }
+            return buffer
+        }
+    }
+
+    func sendToUID(_ uid: String, _ data: UnsafeRawBufferPointer, flags: UInt32) throws {
+        try checkSize(data)
+        let frameFlags = frameFlags(flags)
+        let ext = UIDListExt.encode([uid])
+        outgoing.appendToAll { buffer in
+            ext.withUnsafeBytes {
+                _ = buffer.writeGatewayFrame(command: .sendToUID, connectionID: 0, flags: frameFlags, extData: $0, body: data)
+            }
+        }
+    }
+
+    func changeSession(of clientID: ClientID, to value: PHPValue, merge: Bool) throws {
+        let ext = PHPSerializer.serialize(value)
+        outgoing.append(to: clientID.gatewayAddress) { buffer in
+            ext.withUnsafeBytes {
+                _ = buffer.writeGatewayFrame(
+                    command: merge ? .updateSession : .setSession, connectionID: clientID.connectionID,
+                    flags: .scalarBody, extData: $0, body: Self.empty)
+            }
+        }
+        if let current = invocation.event, current.clientID == clientID {
+            invocation.replaceSession(merge ? invocation.session.replacingRecursive(with: value) : value)
+        }
+    }
+
+    func isOnline(_ clientID: ClientID) throws -> Bool {
+        let reply = try query(clientID.gatewayAddress, command: .isOnline, connectionID: clientID.connectionID)
+        switch try? PHPSerializer.unserialize(reply) {
+        case .int(let value)?: return value != 0
+        case .bool(let value)?: return value
+        default: return false
+        }
+    }
+
+    func allClientCount() throws -> Int {
+        flushOutgoing()
+        var request = ByteBuffer()
+        request.writeGatewayFrame(command: .getClientCountByGroup, connectionID: 0, flags: .scalarBody, extData: Self.empty, body: Self.empty)
+        let message = request
+        let results = try transport.eventLoop.flatSubmit { self.transport.queryAll(message) }.wait()
+        var total = 0
+        var timedOut = false
+        for result in results {
+            switch result {
+            case .success(let payload):
+                if case .int(let count)? = try? PHPSerializer.unserialize(payload) { total += count }
+            case .failure:
+                timedOut = true
+            }
+        }
+        if timedOut { throw HostError.timeout }
+        return total
+    }
+
+    func sessionJSON(of clientID: ClientID) throws -> [UInt8] {
+        let reply = try query(clientID.gatewayAddress, command: .getSessionByClientID, connectionID: clientID.connectionID)
+        guard let value = try? PHPSerializer.unserialize(reply), value != .null else { throw HostError.notFound }
+        return value.json.serialized(escaping: .minimal)
+    }
+
+    private func query(_ address: String, command: GatewayCommand, connectionID: UInt32) throws -> ByteBuffer {
+        flushOutgoing()
+        var request = ByteBuffer()
+        request.writeGatewayFrame(command: command, connectionID: connectionID, flags: .scalarBody, extData: Self.empty, body: Self.empty)
+        do {
+            let message = request
+            return try transport.eventLoop.flatSubmit { self.transport.query(address, message) }.wait()
+        } catch let error as HostError {
+            throw error
+        } catch {
+            throw HostError.unavailable
+        }
+    }
+}
+
+/// Builds the gwd_handshake view of a WebSocket handshake event for one callback.
+private enum HandshakeArguments {
+    static func withHandshake(_ event: PluginEvent, _ body: (UnsafePointer<gwd_handshake>) -> Int32) -> Int32 {
+        let info = try? WebSocketConnectInfo(body: event.body)
+        var arena: [UnsafeMutableRawBufferPointer] = []
+        defer { for block in arena { block.deallocate() } }
+        func view(_ text: String) -> gwd_bytes {
+            let bytes = Array(text.utf8)
+            let block = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 1, alignment: 1)
+            block.copyBytes(from: bytes)
+            block[bytes.count] = 0
+            arena.append(block)
+            return gwd_bytes(data: block.baseAddress!.assumingMemoryBound(to: CChar.self), len: bytes.count)
+        }
+        let headers = (info?.headers ?? []).map { gwd_header(name: view($0.name), value: view($0.value)) }
+        return headers.withUnsafeBufferPointer { headerBuffer in
+            var handshake = gwd_handshake()
+            handshake.struct_size = UInt32(MemoryLayout<gwd_handshake>.size)
+            handshake.abi_major = UInt16(GWD_ABI_VERSION_MAJOR)
+            handshake.abi_minor = UInt16(GWD_ABI_VERSION_MINOR)
+            handshake.method = view(info?.method ?? "GET")
+            handshake.path = view(info?.path ?? "/")
+            handshake.query = view(info?.queryString ?? "")
+            handshake.remote_address = view(IPv4.format(event.clientIP))
+            handshake.remote_port = event.clientPort
+            handshake.header_count = headerBuffer.count
+            handshake.headers = headerBuffer.baseAddress
+            return withUnsafePointer(to: &handshake) { body($0) }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import CGatewayABI
+import Glibc
+import GatewayWire
+import NIOCore
+
+/// The `gwd_ctx` a plugin callback receives: the worker, and the current client event.
+///
+/// One instance per worker, reused for every callback so a pointer a plugin keeps by mistake
+/// never dangles: outside a callback (or on another thread) it is inactive and host functions
+/// answer GWD_ERR_WRONG_THREAD. Touched only on the plugin thread.
+final class PluginInvocation {
+    unowned let host: PluginHost
+    private(set) var isActive = false
+    var threadID: pthread_t?
+
+    private(set) var event: PluginEvent?
+    /// The current client id as a NUL-terminated C string (20 hex characters).
+    let clientIDCString: UnsafeMutablePointer<CChar>
+    /// The current session, decoded on first use; updated by this callback's own changes.
+    private var decodedSession: PHPValue?
+    private var sessionDecoded = false
+    /// Bytes handed out as borrowed views; kept alive until the callback returns.
+    private var retained: [UnsafeMutableRawBufferPointer] = []
+
+    init(host: PluginHost) {
+        self.host = host
+        clientIDCString = .allocate(capacity: 21)
+        clientIDCString.initialize(repeating: 0, count: 21)
+    }
+
+    var context: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
+
+    static func from(_ context: OpaquePointer?) -> PluginInvocation? {
+        guard let context else { return nil }
+        let invocation = Unmanaged<PluginInvocation>.fromOpaque(UnsafeRawPointer(context)).takeUnretainedValue()
+        guard invocation.isActive, let thread = invocation.threadID, pthread_equal(thread, pthread_self()) != 0 else {
+            return nil
+        }
+        return invocation
+    }
+
+    func begin(_ event: PluginEvent?) {
+        self.event = event
+        isActive = true
+        sessionDecoded = false
+        decodedSession = nil
+        if let event {
+            let text = event.clientID.description.utf8
+            var index = 0
+            for byte in text {
+                clientIDCString[index] = CChar(bitPattern: byte)
+                index += 1
+            }
+            clientIDCString[20] = 0
+        }
+    }
+
+    func end() {
+        isActive = false
+        event = nil
+        for buffer in retained { buffer.deallocate() }
+        retained.removeAll(keepingCapacity: true)
+    }
+
+    /// Keeps `bytes` alive for the rest of the callback and returns a view of them.
+    func borrow(_ bytes: [UInt8]) -> gwd_bytes {
+        let stored = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count + 1, alignment: 1)
+        stored.copyBytes(from: bytes)
+        stored[bytes.count] = 0  // a convenience NUL, never counted in len
+        retained.append(stored)
+        return gwd_bytes(data: stored.baseAddress!.assumingMemoryBound(to: CChar.self), len: bytes.count)
+    }
+
+    /// The current client's session as a PHP value (an empty array when it has none).
+    var session: PHPValue {
+        if !sessionDecoded {
+            sessionDecoded = true
+            if let event, event.session.readableBytes > 0 {
+                decodedSession = try? PHPSerializer.unserialize(event.session)
+            }
+        }
+        return decodedSession ?? .array(PHPArray())
+    }
+
+    /// Applies this callback's own set/update to the session it reads back.
+    func replaceSession(_ value: PHPValue) {
+        sessionDecoded = true
+        decodedSession = value
+    }
+}

@@ -1,0 +1,128 @@
+import CGatewayABI
+import GatewayCore
+import GatewayRuntime
+import GatewayWire
+import Logging
+import NIOCore
+
+/// Settings of one BusinessWorker process.
+public struct WorkerConfiguration: Sendable {
+    public var index: Int
+    public var workerName: String
+    public var secretKey: String
+    public var register: HostPort
+    public var queryTimeout: TimeAmount
+    /// The user's plugin path; nil runs the demo plugin linked into gatewayd.
+    public var pluginPath: String?
+    /// The content-addressed store plugins are loaded from.
+    public var storeDirectory: String
+
+    public init(
+        index: Int, workerName: String, secretKey: String, register: HostPort, queryTimeout: TimeAmount,
+        pluginPath: String?, storeDirectory: String
+    ) {
+        self.index = index
+        self.workerName = workerName
+        self.secretKey = secretKey
+        self.register = register
+        self.queryTimeout = queryTimeout
+        self.pluginPath = pluginPath
+        self.storeDirectory = storeDirectory
+    }
+}
+
+/// The BusinessWorker role: loads the plugin on its plugin thread, learns the gateways from
+/// the register, connects to each, and runs every client event through the plugin.
+public final class WorkerService: RoleService, @unchecked Sendable {
+    private let configuration: WorkerConfiguration
+    private let eventLoop: EventLoop
+    private let logger: Logger
+    private let links: GatewayLinkSet
+    private let host: PluginHost
+    private var registerClient: RegisterClient?
+    private var pluginInfo: [String: String] = [:]
+
+    public init(
+        configuration: WorkerConfiguration, eventLoop: EventLoop, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.logger = logger
+        let hostBox = HostBox()
+        links = GatewayLinkSet(
+            eventLoop: eventLoop, logger: logger,
+            settings: .init(
+                workerKey: "\(configuration.workerName):\(configuration.index)", secretKey: configuration.secretKey,
+                queryTimeout: configuration.queryTimeout),
+            deliver: { hostBox.host?.enqueue($0) })
+        let links = self.links
+        host = PluginHost(
+            workerIndex: configuration.index, logger: logger,
+            transport: .init(
+                eventLoop: eventLoop, write: { links.write($0) }, query: { links.query($0, $1) },
+                queryAll: { links.queryAll($0) }))
+        hostBox.host = host
+    }
+
+    /// Loads and starts the plugin; reports ready (or fails the process with the reason).
+    public func start(reporter: ChildReporter, builtInEntry: gwd_plugin_entry_fn?) {
+        let configuration = self.configuration
+        let logger = self.logger
+        host.start(
+            load: { api throws(PluginLoadError) in
+                guard let path = configuration.pluginPath else {
+                    guard let builtInEntry else { throw .store(reason: "no plugin configured") }
+                    return try PluginLoader.run(
+                        entry: builtInEntry, api: api, displayPath: "built-in demo", mappedPath: "built-in demo")
+                }
+                let entry = try PluginStore(directory: configuration.storeDirectory).add(path)
+                let plugin = try PluginLoader.load(mappedPath: entry.path, displayPath: path, api: api)
+                logger.info(
+                    "plugin loaded",
+                    metadata: [
+                        "gw.plugin": "\(plugin.name)", "gw.version": "\(plugin.version)", "gw.sha256": "\(entry.sha256)",
+                        "gw.abi": "\(plugin.abiMajor).\(plugin.abiMinor)",
+                    ])
+                return plugin
+            },
+            started: { result in
+                switch result {
+                case .failure(let error):
+                    reporter.fail(error.description)  // on the plugin thread: may block
+                case .success(let plugin):
+                    self.eventLoop.execute {
+                        self.pluginInfo = [
+                            "plugin": plugin.name, "plugin_version": plugin.version,
+                            "plugin_abi": "\(plugin.abiMajor).\(plugin.abiMinor)",
+                        ]
+                        let client = RegisterClient(
+                            address: configuration.register, hello: .workerConnect(secretKey: configuration.secretKey),
+                            eventLoop: self.eventLoop, logger: logger,
+                            onAddresses: { self.links.update($0) })
+                        self.registerClient = client
+                        client.start()
+                        reporter.ready(self.pluginInfo)
+                    }
+                }
+            })
+    }
+
+    public func counters() -> ProcessCounters {
+        let counts = host.eventCounts
+        var details = pluginInfo
+        details["gateways"] = "\(links.connectedCount)"
+        if links.droppedCommands > 0 { details["dropped_commands"] = "\(links.droppedCommands)" }
+        return ProcessCounters(
+            connections: links.connectedCount, messagesIn: counts.events, messagesOut: counts.commands, details: details)
+    }
+
+    public func shutdown() -> EventLoopFuture<Void> {
+        registerClient?.stop()
+        return host.stop().flatMap { self.links.closeAll() }
+    }
+}
+
+/// Breaks the init-order cycle between the links (which deliver events) and the host.
+private final class HostBox: @unchecked Sendable {
+    var host: PluginHost?
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import CGatewaySystem
+import Foundation
+import GatewayCore
+import GatewaySupervisor
+import Logging
+
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Start the register, the gateways and the workers (in the foreground unless -d).",
+        discussion: """
+            With no options at all this runs the built-in demo on websocket://0.0.0.0:7272. Options override the \
+            config file, which overrides the defaults. Port 0 picks a free port.
+            """)
+
+    @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Run in the background; return once every process is serving.")
+    var daemon = false
+
+    @Option(name: .long, help: "YAML config file (keys: see docs/configuration.md).")
+    var config: String?
+
+    @Option(name: .long, help: "Plugin .so to load in every worker (default: the built-in demo).")
+    var plugin: String?
+
+    @Option(name: .long, help: "Client listener, e.g. websocket://0.0.0.0:7272 (repeatable).")
+    var listen: [String] = []
+
+    @Option(name: .long, help: "Register address host:port (default 127.0.0.1:1236).")
+    var register: String?
+
+    @Option(name: .customLong("gateway-count"), help: "Gateway processes (default 1).")
+    var gatewayCount: Int?
+
+    @Option(name: .customLong("worker-count"), help: "BusinessWorker processes (default 2).")
+    var workerCount: Int?
+
+    @Option(name: .customLong("lan-ip"), help: "Address gateways announce and bind their inner ports to (default 127.0.0.1).")
+    var lanIP: String?
+
+    @Option(name: .customLong("start-port"), help: "First gateway inner port; gateway i uses start-port+i (default 2900, 0 = any).")
+    var startPort: Int?
+
+    @Option(name: .customLong("secret-key"), help: "Shared secret for the register and the gateways' inner ports.")
+    var secretKey: String?
+
+    @Option(name: .customLong("run-dir"), help: "Directory for the pid file, control socket, log and plugin store.")
+    var runDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
+    var logLevel: String?
+
+    func run() throws {
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try resolvedConfiguration()
+        } catch {
+            throw failCommand(error.description)
+        }
+        let level = Logger.Level(configurationName: configuration.logLevel)
+        if daemon {
+            throw ExitCode(try Daemon.start(configuration: configuration, logLevel: level))
+        }
+        LoggingSystem.bootstrap { GatewayLogHandler(label: $0, level: level) }
+        let supervisor = Supervisor(
+            configuration: configuration, version: Gatewayd.version, logger: Logger(label: "gatewayd.master"),
+            runRole: RoleLauncher.run)
+        let code = supervisor.run { result in
+            switch result {
+            case .success(let line):
+                print(line)
+                gwd_sys_flush_stdio()
+            case .failure(let error):
+                _ = failCommand(error.description)
+            }
+        }
+        throw ExitCode(code)
+    }
+
+    /// Defaults, then the config file, then flags.
+    func resolvedConfiguration() throws(ConfigurationError) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        if let config { try ConfigurationFile.apply(path: config, to: &configuration) }
+        if let plugin { configuration.plugin = plugin }
+        if !listen.isEmpty { configuration.listen = listen }
+        if let register { configuration.register = register }
+        if let gatewayCount { configuration.gatewayCount = gatewayCount }
+        if let workerCount { configuration.workerCount = workerCount }
+        if let lanIP { configuration.lanIP = lanIP }
+        if let startPort { configuration.startPort = startPort }
+        if let secretKey { configuration.secretKey = secretKey }
+        if let runDirectory { configuration.runDirectory = runDirectory }
+        if let logLevel { configuration.logLevel = logLevel }
+        // Children and a daemon must not depend on the caller's working directory.
+        let cwd = FileManager.default.currentDirectoryPath
+        if let plugin = configuration.plugin, !plugin.hasPrefix("/") { configuration.plugin = cwd + "/" + plugin }
+        if !configuration.runDirectory.hasPrefix("/") { configuration.runDirectory = cwd + "/" + configuration.runDirectory }
+        try configuration.validate()
+        return configuration
+    }
+}

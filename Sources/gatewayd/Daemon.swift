@@ -1,0 +1,65 @@
+import CGatewaySystem
+import Foundation
+import GatewayCore
+import GatewaySupervisor
+import Logging
+
+/// `start -d`: the command forks a daemon that becomes the master, then waits on a pipe until
+/// the master says every process is serving (or why it is not) before it returns.
+enum Daemon {
+    static func start(configuration: GatewayConfiguration, logLevel: Logger.Level) throws -> Int32 {
+        let runDirectory = RunDirectory(path: configuration.runDirectory)
+        do {
+            try FileManager.default.createDirectory(atPath: runDirectory.path, withIntermediateDirectories: true)
+        } catch {
+            throw failCommand("cannot create run directory \(runDirectory.path): \(error.localizedDescription)")
+        }
+        let log = open(runDirectory.logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard log >= 0 else {
+            throw failCommand("cannot open log file \(runDirectory.logFile): \(String(cString: strerror(errno)))")
+        }
+        var channel: [Int32] = [0, 0]
+        guard pipe(&channel) == 0 else { throw failCommand("pipe(): \(String(cString: strerror(errno)))") }
+        gwd_sys_flush_stdio()
+        let pid = fork()
+        guard pid >= 0 else { throw failCommand("fork(): \(String(cString: strerror(errno)))") }
+        if pid > 0 {
+            // The command: wait for the master's verdict.
+            close(channel[1])
+            close(log)
+            let line = FileDescriptorIO.readLine(channel[0], timeoutSeconds: 120).map { String(decoding: $0, as: UTF8.self) }
+            guard let line else {
+                throw failCommand("the daemon exited before it was ready; see \(runDirectory.logFile)")
+            }
+            if line.hasPrefix("ok ") {
+                print(line.dropFirst(3))
+                return 0
+            }
+            throw failCommand(String(line.dropFirst(line.hasPrefix("error ") ? 6 : 0)))
+        }
+        // The daemon: a session of its own, stdio detached, logs to the run directory.
+        close(channel[0])
+        setsid()
+        let null = open("/dev/null", O_RDWR)
+        dup2(null, STDIN_FILENO)
+        dup2(log, STDOUT_FILENO)
+        dup2(log, STDERR_FILENO)
+        close(null)
+        close(log)
+        LoggingSystem.bootstrap { GatewayLogHandler(label: $0, level: logLevel) }
+        let verdict = channel[1]
+        let supervisor = Supervisor(
+            configuration: configuration, version: Gatewayd.version, logger: Logger(label: "gatewayd.master"),
+            runRole: RoleLauncher.run)
+        let code = supervisor.run { result in
+            let line: String
+            switch result {
+            case .success(let ready): line = "ok \(ready)\n"
+            case .failure(let error): line = "error \(error.description)\n"
+            }
+            _ = FileDescriptorIO.writeAll(verdict, Array(line.utf8))
+            close(verdict)
+        }
+        exit(code)
+    }
+}

@@ -1,0 +1,55 @@
+import CDemoPlugin
+import GatewayCore
+import GatewayRegister
+import GatewayRuntime
+import GatewayServer
+import GatewaySupervisor
+import GatewayWorker
+import Logging
+import NIOCore
+
+/// Runs one role in a child the master just forked. Only here do threads start.
+enum RoleLauncher {
+    static func run(_ context: ChildContext) -> Never {
+        let configuration = context.configuration
+        var logger = Logger(label: "gatewayd.\(context.role.rawValue)")
+        if context.role != .register { logger[metadataKey: "gw.index"] = "\(context.index)" }
+        // Both were validated by the master before it forked anything.
+        let register = try! HostPort(parsing: configuration.register)
+
+        ChildRuntime.run(controlDescriptor: context.controlDescriptor, logger: logger) { eventLoop, reporter in
+            switch context.role {
+            case .register:
+                let server = RegisterServer(secretKey: configuration.secretKey, eventLoop: eventLoop, logger: logger)
+                try server.start(listeningDescriptor: context.registerDescriptor!).wait()
+                reporter.ready(["listen": configuration.register])
+                return server
+            case .gateway:
+                let listeners = configuration.listen.map { try! ListenAddress(parsing: $0) }
+                let server = GatewayServer(
+                    configuration: GatewayServerConfiguration(
+                        lanIP: IPv4Address(configuration.lanIP)!, innerPort: context.innerPort,
+                        secretKey: configuration.secretKey, maxMessageBytes: configuration.maxMessageBytes,
+                        verdictTimeout: .milliseconds(Int64(configuration.handshakeTimeoutMilliseconds)),
+                        expectedWorkers: context.expectedWorkers, register: register, listeners: listeners),
+                    eventLoop: eventLoop, logger: logger, reporter: reporter)
+                try server.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
+                    .wait()
+                return server
+            case .worker:
+                let worker = WorkerService(
+                    configuration: WorkerConfiguration(
+                        index: context.index, workerName: configuration.workerName, secretKey: configuration.secretKey,
+                        register: register,
+                        queryTimeout: .milliseconds(Int64(configuration.queryTimeoutMilliseconds)),
+                        pluginPath: configuration.plugin,
+                        storeDirectory: RunDirectory(path: configuration.runDirectory).pluginStore),
+                    eventLoop: eventLoop, logger: logger)
+                worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
+                return worker
+            case .master:
+                fatalError("the master is not a child role")
+            }
+        }
+    }
+}

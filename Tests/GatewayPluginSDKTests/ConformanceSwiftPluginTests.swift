@@ -1,0 +1,54 @@
+import CGatewayABI
+import Foundation
+import XCTest
+
+/// Drives the Swift conformance plugin with the same rows as the C one. Building a SwiftPM
+/// package from inside `swift test` is slow and needs its dependencies resolved, so this uses a
+/// library that is already built — `swift build -c release --package-path plugins/conformance-swift`,
+/// or the path in GATEWAYD_CONFORMANCE_SWIFT_LIBRARY — and skips when there is none.
+final class ConformanceSwiftPluginTests: XCTestCase {
+    override func setUp() {
+        resetFakeHost()
+    }
+
+    static func library() throws -> URL {
+        try PluginBuilds.swiftPlugin(package: "conformance-swift", product: "ConformanceSwift",
+                                     variable: "GATEWAYD_CONFORMANCE_SWIFT_LIBRARY")
+    }
+
+    func driver() throws -> ConformanceDriver {
+        try ConformanceDriver.load(try Self.library())
+    }
+
+    func testTheVersionLineIsThereOnceExactly() throws {
+        let source = PluginBuilds.repositoryRoot
+            .appendingPathComponent("plugins/conformance-swift/Sources/ConformanceSwift/Conformance.swift")
+        let lines = try String(contentsOf: source, encoding: .utf8).components(separatedBy: "\n")
+        XCTAssertEqual(lines.filter { $0 == #"let conformanceVersion = "1""# }.count, 1)
+    }
+
+    func testDescriptor() throws {
+        let driver = try driver()
+        XCTAssertEqual(driver.name, "conformance-swift")
+        driver.checkDescriptor(version: String(cString: driver.plugin.pointee.version))
+    }
+
+    func testEcho() throws { try driver().checkEcho() }
+    func testIDAndVersion() throws { try driver().checkIDAndVersion() }
+    func testGroups() throws { try driver().checkGroups() }
+    func testSends() throws { try driver().checkSends() }
+    func testUIDs() throws { try driver().checkUIDs() }
+    func testQueries() throws { try driver().checkQueries() }
+    func testSession() throws { try driver().checkSession() }
+    func testKickSleepUnknownAndFailures() throws { try driver().checkKickSleepUnknownAndFailures() }
+    func testRejectParameter() throws { try driver().checkRejectParameter() }
+    func testRawEcho() throws { try driver().checkRawEcho() }
+
+    func testMajorVersionMismatchIsRefusedWithBothVersions() throws {
+        let (status, reason, refused) = try ConformanceDriver.refuse(try Self.library(), hostMajor: 3, hostMinor: 0)
+        XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
+        XCTAssertTrue(refused)
+        XCTAssertTrue(reason.hasPrefix("conformance-swift "), reason)
+        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.0, but the host has ABI 3.0"), reason)
+    }
+}

@@ -1,0 +1,19 @@
+/* hello-c — the smallest gatewayd plugin: it sends every message back to its sender.
+ * Build: cc -std=c99 -O2 -shared -fPIC -fvisibility=hidden -I include plugins/hello-c/hello.c -o hello-c.so */
+#include "gatewayd.h"
+
+GWD_PLUGIN_API;
+
+static void on_message(gwd_ctx *ctx, const char *client_id, const void *data, size_t len, uint32_t kind) {
+    (void)client_id;
+    gwd_api->send_to_current_client(ctx, data, len, kind == GWD_MESSAGE_BINARY ? GWD_SEND_BINARY : 0);
+}
+
+static const gwd_plugin hello = { GWD_PLUGIN_HEADER, .name = "hello-c", .version = "1.0.0", .on_message = on_message };
+
+GWD_PLUGIN_ENTRY(api, out, err, err_len) {
+    (void)err, (void)err_len;
+    GWD_PLUGIN_INIT(api);
+    *out = &hello;
+    return GWD_OK;
+}
