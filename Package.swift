@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "gatewayd", targets: ["gatewayd"]),
         // What a Swift plugin links: the C ABI and the idiomatic Swift layer over it.
         .library(name: "GatewayPluginSDK", targets: ["GatewayPluginSDK"]),
+        // Push to clients and query a cluster from outside it (what PHP's GatewayClient does).
+        .library(name: "GatewayClient", targets: ["GatewayClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -57,6 +59,10 @@ let package = Package(
             "GatewayRuntime", "CGatewayABI", "CGatewaySystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // GatewayClient: find the gateways through the register, push and query.
+        .target(name: "GatewayClient", dependencies: [
+            "GatewayCore", "GatewayWire", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
         .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
         // The Swift plugin SDK.
@@ -64,7 +70,7 @@ let package = Package(
         // The command line: commands only.
         .executableTarget(name: "gatewayd", dependencies: [
             "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
-            "CGatewaySystem",
+            "CGatewaySystem", "GatewayClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -5,7 +5,7 @@
  * usable from C and from Swift. A plugin is a shared library (.so) that exports exactly one
  * symbol, GWD_PLUGIN_ENTRY_SYMBOL; a BusinessWorker process loads it and calls its callbacks.
  *
- * Rules (see docs/plugin-abi.md for the reasoning):
+ * Rules (docs/plugin-abi.md explains the reasoning):
  *  - Every extensible struct starts with `struct_size` and the ABI major/minor it was built
  *    against. A reader never touches a field beyond the `struct_size` it was given.
  *  - Tables are append-only. A host with a newer minor version has more entries; a plugin
@@ -135,9 +135,17 @@ typedef struct gwd_handshake {
  * Unless noted, every function:
  *  - may be called only on the plugin thread while a callback runs (else GWD_ERR_WRONG_THREAD);
  *  - copies every byte it is given before it returns (the plugin keeps ownership);
+ *  - accepts (NULL, 0) as an empty payload; a NULL name, key or client id is
+ *    GWD_ERR_INVALID_ARGUMENT;
  *  - returns GWD_OK or a gwd_status. Sends are queued and return before delivery: GWD_OK
  *    means "accepted for delivery", not "received by the client".
  * `client_id` arguments are 20-hex-character client ids (NUL-terminated).
+ * "The current client" is the client of on_connect, on_websocket_handshake, on_message and
+ * on_close; in on_worker_start / on_worker_stop current-client calls return
+ * GWD_ERR_NO_CURRENT_CLIENT. Sends to a client that already closed (e.g. from on_close) are
+ * accepted and dropped by its gateway.
+ * Every entry inside the host's struct_size is non-NULL; a host that cannot do something on
+ * some role returns GWD_ERR_UNSUPPORTED rather than leaving a hole.
  * ====================================================================================== */
 
 typedef struct gwd_host_api {
@@ -256,7 +264,8 @@ typedef struct gwd_plugin {
     /* A client connected (TCP accepted; for WebSocket before the handshake). */
     void (*on_connect)(gwd_ctx *ctx, const char *client_id);
     /* A WebSocket client sent its handshake request. Return 0 to accept it, or an HTTP status
-     * (400..599) to refuse it with that status; the connection is then closed. */
+     * (400..599) to refuse it with that status; the connection is then closed. Any other
+     * value refuses with 500 and is logged. Runs after on_connect, before any on_message. */
     int32_t (*on_websocket_handshake)(gwd_ctx *ctx, const char *client_id, const gwd_handshake *request);
     /* A whole message (all fragments joined). kind: GWD_MESSAGE_TEXT or GWD_MESSAGE_BINARY. */
     void (*on_message)(gwd_ctx *ctx, const char *client_id, const void *data, size_t len, uint32_t kind);
@@ -285,22 +294,54 @@ typedef int32_t (*gwd_plugin_entry_fn)(const gwd_host_api *api, const gwd_plugin
 #define GWD_EXPORT
 #endif
 
+/* Writes "plugin built against gatewayd plugin ABI <ours>, host has ABI <major>.<minor>" into
+ * `error` (NUL-terminated, truncated to error_len) without needing stdio. */
+static inline void gwd_abi_mismatch_reason(char *error, size_t error_len, unsigned host_major, unsigned host_minor) {
+    char text[128];
+    size_t n = 0;
+    const char *parts[3] = {"plugin built against gatewayd plugin ABI ", ", host has ABI ", ""};
+    unsigned numbers[4] = {GWD_ABI_VERSION_MAJOR, GWD_ABI_VERSION_MINOR, host_major, host_minor};
+    for (int part = 0; part < 2; part++) {
+        for (const char *c = parts[part]; *c && n < sizeof text - 1; c++) text[n++] = *c;
+        for (int k = 0; k < 2; k++) {
+            char digits[12];
+            int d = 0;
+            unsigned value = numbers[part * 2 + k];
+            do { digits[d++] = (char)('0' + value % 10); value /= 10; } while (value && d < 11);
+            while (d && n < sizeof text - 1) text[n++] = digits[--d];
+            if (k == 0 && n < sizeof text - 1) text[n++] = '.';
+        }
+    }
+    text[n] = 0;
+    if (error == NULL || error_len == 0) return;
+    size_t i = 0;
+    for (; i + 1 < error_len && text[i]; i++) error[i] = text[i];
+    error[i] = 0;
+}
+
 /* The two-line init, as sqlite3ext.h does it:
  *
  *   GWD_PLUGIN_API;                                  // at file scope: declares `gwd_api`
  *   GWD_PLUGIN_ENTRY(api, out, err, err_len) {       // defines the exported entry
- *       GWD_PLUGIN_INIT(api);                        // checks the major version, sets gwd_api
+ *       GWD_PLUGIN_INIT(api, err, err_len);          // checks the major version, sets gwd_api
  *       *out = &my_plugin;
  *       return GWD_OK;
  *   }
+ *
+ * GWD_PLUGIN_INIT returns GWD_ERR_INVALID_ARGUMENT for a NULL table and GWD_ERR_ABI_MISMATCH,
+ * with the reason naming both versions written to `err`, for a host of another major version.
  */
 #define GWD_PLUGIN_API static const gwd_host_api *gwd_api
 #define GWD_PLUGIN_ENTRY(api, out, err, err_len) \
     GWD_EXPORT int32_t gwd_plugin_entry_v1(const gwd_host_api *api, const gwd_plugin **out, \
                                            char *err, size_t err_len)
-#define GWD_PLUGIN_INIT(api) \
+#define GWD_PLUGIN_INIT(api, err, err_len) \
     do { \
-        if ((api) == NULL || (api)->abi_major != GWD_ABI_VERSION_MAJOR) return GWD_ERR_ABI_MISMATCH; \
+        if ((api) == NULL) return GWD_ERR_INVALID_ARGUMENT; \
+        if ((api)->abi_major != GWD_ABI_VERSION_MAJOR) { \
+            gwd_abi_mismatch_reason((err), (err_len), (api)->abi_major, (api)->abi_minor); \
+            return GWD_ERR_ABI_MISMATCH; \
+        } \
         gwd_api = (api); \
     } while (0)
 

@@ -367,10 +367,7 @@ static const gwd_plugin conformance_plugin = {
 };
 
 GWD_PLUGIN_ENTRY(api, out, err, err_len) {
-    if (api != NULL && api->abi_major != GWD_ABI_VERSION_MAJOR && err != NULL && err_len > 0)
-        snprintf(err, err_len, PLUGIN_NAME " was built against gatewayd plugin ABI %d.%d but the host has ABI %u.%u",
-                 GWD_ABI_VERSION_MAJOR, GWD_ABI_VERSION_MINOR, (unsigned)api->abi_major, (unsigned)api->abi_minor);
-    GWD_PLUGIN_INIT(api);
+    GWD_PLUGIN_INIT(api, err, err_len);
     /* Every 1.x table has all 1.0 entries; a shorter one is broken. */
     if (api->struct_size < offsetof(gwd_host_api, free) + sizeof(api->free)) {
         if (err != NULL && err_len > 0)

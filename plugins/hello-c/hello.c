@@ -12,8 +12,7 @@ static void on_message(gwd_ctx *ctx, const char *client_id, const void *data, si
 static const gwd_plugin hello = { GWD_PLUGIN_HEADER, .name = "hello-c", .version = "1.0.0", .on_message = on_message };
 
 GWD_PLUGIN_ENTRY(api, out, err, err_len) {
-    (void)err, (void)err_len;
-    GWD_PLUGIN_INIT(api);
+    GWD_PLUGIN_INIT(api, err, err_len);
     *out = &hello;
     return GWD_OK;
 }
