@@ -45,11 +45,15 @@ public final class Supervisor {
     }
     private var phase: Phase = .running
     private var readinessReporter: ReadinessReporter?
+    /// Descriptors of the caller's (e.g. the daemon's readiness pipe) that children must not keep.
+    private let callerDescriptors: [Int32]
 
     public init(
-        configuration: GatewayConfiguration, version: String, logger: Logger, runRole: @escaping RoleRunner
+        configuration: GatewayConfiguration, version: String, logger: Logger, closeInChildren: [Int32] = [],
+        runRole: @escaping RoleRunner
     ) {
         self.configuration = configuration
+        self.callerDescriptors = closeInChildren
         self.runDirectory = RunDirectory(path: configuration.runDirectory)
         self.version = version
         self.logger = logger
@@ -175,7 +179,7 @@ public final class Supervisor {
 
     /// Every descriptor the master owns; a child closes all but its own.
     private func masterDescriptors() -> [Int32] {
-        var all = [controlServer, signalRead, signalWrite]
+        var all = [controlServer, signalRead, signalWrite] + callerDescriptors
         if let registerSocket { all.append(registerSocket.descriptor) }
         all += clientSockets.flatMap { $0 }
         all += innerSockets.map(\.descriptor)
@@ -355,13 +359,21 @@ public final class Supervisor {
         logger.info("stopping all processes")
         let deadline = Date().addingTimeInterval(Double(configuration.stopTimeoutMilliseconds) / 1000)
         phase = .stopping(deadline: deadline, requesters: requester.map { [$0] } ?? [])
-        for child in children {
-            if child.pid > 0 {
+        for child in children where child.pid == 0 { child.state = .stopped }
+        advanceStop()
+    }
+
+    /// Stops roles in order — workers (which run on_worker_stop), then gateways, then the
+    /// register — so no process sees its peers vanish while it is still serving.
+    private func advanceStop() {
+        for role in [Role.worker, .gateway, .register] {
+            let running = children.filter { $0.role == role && $0.pid > 0 }
+            if running.isEmpty { continue }
+            for child in running where child.state != .stopping {
                 child.state = .stopping
                 send(ControlMessage(kind: .stop), to: child)
-            } else {
-                child.state = .stopped
             }
+            return
         }
     }
 
@@ -412,6 +424,7 @@ public final class Supervisor {
                 abortStart("timed out waiting for \(waiting) to become ready")
             case .stopping(let deadline, let requesters):
                 if children.allSatisfy({ $0.pid == 0 }) { return finishStop(requesters: requesters) }
+                advanceStop()
                 if deadline <= now {
                     for child in children where child.pid > 0 {
                         logger.warning("\(child.name) did not stop in time; killing it")

@@ -50,7 +50,7 @@ enum Daemon {
         let verdict = channel[1]
         let supervisor = Supervisor(
             configuration: configuration, version: Gatewayd.version, logger: Logger(label: "gatewayd.master"),
-            runRole: RoleLauncher.run)
+            closeInChildren: [verdict], runRole: RoleLauncher.run)
         let code = supervisor.run { result in
             let line: String
             switch result {
