@@ -45,10 +45,11 @@ public enum ControlClient {
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        guard let response = try? decoder.decode(ControlResponse.self, from: Data(reply)) else {
-            throw .io("unreadable answer from the master")
+        do {
+            return try decoder.decode(ControlResponse.self, from: Data(reply))
+        } catch {
+            throw .io("unreadable answer from the master: \(error)")
         }
-        return response
     }
 }
 

@@ -82,6 +82,12 @@ public struct ConnectionInfo: Codable, Sendable, Hashable {
     public var messagesOut: UInt64
     public var connectedSeconds: Double
 
+    // "clientId", so the snake_case round trip (client_id) of `status --json` comes back.
+    private enum CodingKeys: String, CodingKey {
+        case clientID = "clientId"
+        case remoteAddress, transport, uid, groups, messagesIn, messagesOut, connectedSeconds
+    }
+
     public init(
         clientID: String, remoteAddress: String, transport: String, uid: String?, groups: [String],
         messagesIn: UInt64, messagesOut: UInt64, connectedSeconds: Double

@@ -52,6 +52,13 @@ enum ConformancePlugin: String, CaseIterable, Sendable {
         }
     }
 
+    /// Removes the built plugins when the test process exits (registered with `atexit`).
+    private static func removeOutputDirectory() {
+        if let directory = outputDirectory.withLock({ $0 }) {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
     private func build() throws -> String {
         if let prebuilt = ProcessInfo.processInfo.environment[overrideVariable], !prebuilt.isEmpty {
             guard FileManager.default.fileExists(atPath: prebuilt) else {
@@ -63,6 +70,7 @@ enum ConformancePlugin: String, CaseIterable, Sendable {
             if let directory { return directory }
             let made = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-plugins-")
             directory = made
+            atexit { ConformancePlugin.removeOutputDirectory() }
             return made
         }
         let output = "\(directory)/conformance-\(rawValue).so"

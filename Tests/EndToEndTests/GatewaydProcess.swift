@@ -100,7 +100,7 @@ final class GatewaydProcess {
     }
 
     /// Runs any executable with stdout and stderr captured in files (not pipes: a daemon that
-    /// inherits them must not keep the call waiting for EOF).
+    /// inherits them must not keep the call waiting for EOF); kills it at the deadline.
     static func runExecutable(
         _ executable: URL, _ arguments: [String], timeout: Duration = .seconds(120)
     ) throws -> CommandResult {
@@ -108,39 +108,29 @@ final class GatewaydProcess {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outPath = "\(directory)/stdout"
         let errPath = "\(directory)/stderr"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? out.close()
-            try? err.close()
-        }
+        let out = try openForWriting(outPath)
+        defer { _ = Glibc.close(out) }
+        let err = try openForWriting(errPath)
+        defer { _ = Glibc.close(err) }
 
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw GatewaydFixtureError("cannot run \(executable.path): \(error)")
-        }
+        let child = try ChildProcess(executable: executable.path, arguments: arguments, stdout: out, stderr: err)
         let display = [executable.lastPathComponent] + arguments
-        if exited.wait(timeout: dispatchTime(after: timeout)) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
+        guard child.waitForExit(timeout: timeout) else {
+            child.signal(SIGKILL)
+            _ = child.waitForExit(timeout: .seconds(10))
             let partial = CommandResult(
-                arguments: display, exitCode: -1,
-                stdout: readText(outPath), stderr: readText(errPath))
+                arguments: display, exitCode: -1, stdout: readText(outPath), stderr: readText(errPath))
             throw GatewaydFixtureError("killed after \(timeout): \(partial)")
         }
-        let code = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
-        return CommandResult(arguments: display, exitCode: code, stdout: readText(outPath), stderr: readText(errPath))
+        return CommandResult(
+            arguments: display, exitCode: child.exitCode ?? -1, stdout: readText(outPath), stderr: readText(errPath))
+    }
+
+    /// Creates (or truncates) a file for a child's output; close-on-exec in this process.
+    static func openForWriting(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw GatewaydFixtureError("open \(path): \(String(cString: strerror(errno)))") }
+        return fd
     }
 
     // MARK: - A cluster
@@ -161,8 +151,7 @@ final class GatewaydProcess {
     let readyLine: String
 
     /// The foreground master, or nil for a daemon (then only its pid is known).
-    private let process: Process?
-    private let masterExited: DispatchSemaphore?
+    private let master: ChildProcess?
     private let stderrPath: String
     /// Every pid this fixture has seen, with its start time (see ``ProcessTable/Stat``).
     private var knownPIDs: [pid_t: UInt64] = [:]
@@ -170,7 +159,7 @@ final class GatewaydProcess {
 
     private init(
         baseDirectory: String, runDirectory: String, ready: ParsedReadyLine, readyLine: String,
-        process: Process?, masterExited: DispatchSemaphore?, stderrPath: String
+        master: ChildProcess?, stderrPath: String
     ) {
         self.baseDirectory = baseDirectory
         self.runDirectory = runDirectory
@@ -179,8 +168,7 @@ final class GatewaydProcess {
         self.listenPort = ready.port
         self.registerAddress = ready.register
         self.readyLine = readyLine
-        self.process = process
-        self.masterExited = masterExited
+        self.master = master
         self.stderrPath = stderrPath
         remember(ready.pid)
     }
@@ -215,47 +203,49 @@ final class GatewaydProcess {
         let runDirectory = "\(base)/run"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         let stderrPath = "\(base)/stderr.log"
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        let errorLog = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        defer { try? errorLog.close() }
+        let errorLog = try openForWriting(stderrPath)
+        defer { _ = Glibc.close(errorLog) }
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else {
+            throw GatewaydFixtureError("pipe: \(String(cString: strerror(errno)))")
+        }
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
 
-        let stdoutPipe = Pipe()
-        let process = Process()
-        process.executableURL = try binaryURL()
-        process.arguments = startArguments(
+        let arguments = startArguments(
             runDirectory: runDirectory, plugin: plugin, gatewayCount: gatewayCount, workerCount: workerCount)
             + extraArguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdoutPipe
-        process.standardError = errorLog
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
+        let master: ChildProcess
+        do {
+            master = try ChildProcess(
+                executable: try binaryURL().path, arguments: arguments, stdout: writeEnd, stderr: errorLog)
+        } catch {
+            _ = Glibc.close(readEnd)
+            _ = Glibc.close(writeEnd)
+            throw error
+        }
+        _ = Glibc.close(writeEnd)
 
-        let fd = stdoutPipe.fileHandleForReading.fileDescriptor
-        let outcome = readReadyLine(from: fd, of: process, timeout: readyTimeout)
-        switch outcome {
+        switch readReadyLine(from: readEnd, of: master, timeout: readyTimeout) {
         case .ready(let line, let parsed):
             // Keep draining stdout so a chatty process never blocks on a full pipe; the
-            // thread ends at EOF, when the last cluster process exits.
-            let drained = dup(fd)
-            if drained >= 0 {
-                Thread.detachNewThread {
-                    var chunk = [UInt8](repeating: 0, count: 4096)
-                    while read(drained, &chunk, chunk.count) > 0 {}
-                    _ = Glibc.close(drained)
-                }
+            // thread ends at EOF, when the last process holding stdout exits.
+            Thread.detachNewThread {
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                while read(readEnd, &chunk, chunk.count) > 0 {}
+                _ = Glibc.close(readEnd)
             }
             return GatewaydProcess(
                 baseDirectory: base, runDirectory: runDirectory, ready: parsed, readyLine: line,
-                process: process, masterExited: exited, stderrPath: stderrPath)
+                master: master, stderrPath: stderrPath)
         case .failed(let why, let stdout):
-            kill(process.processIdentifier, SIGKILL)
-            _ = exited.wait(timeout: dispatchTime(after: .seconds(10)))
+            _ = Glibc.close(readEnd)
+            master.signal(SIGKILL)
+            _ = master.waitForExit(timeout: .seconds(10))
             killAll(commandLineContaining: runDirectory)
             throw GatewaydFixtureError("""
                 gatewayd start did not become ready: \(why)
-                arguments: \(process.arguments ?? [])
+                arguments: \(arguments)
                 --- stdout ---
                 \(stdout.suffix(2000))
                 --- stderr (\(stderrPath)) ---
@@ -296,7 +286,7 @@ final class GatewaydProcess {
         _ = FileManager.default.createFile(atPath: stderrPath, contents: Data(result.stderr.utf8))
         let fixture = GatewaydProcess(
             baseDirectory: base, runDirectory: runDirectory, ready: parsed, readyLine: line,
-            process: nil, masterExited: nil, stderrPath: stderrPath)
+            master: nil, stderrPath: stderrPath)
         return (fixture, result)
     }
 
@@ -353,12 +343,11 @@ final class GatewaydProcess {
         if let result, result.exitCode != 0 { problems.append("gatewayd stop failed: \(result)") }
 
         let deadline = Deadline(timeout)
-        if let process, let masterExited {
-            if masterExited.wait(timeout: Self.dispatchTime(after: deadline.instant - ContinuousClock.now)) == .timedOut {
+        if let master {
+            if !master.waitForExit(timeout: deadline.instant - ContinuousClock.now) {
                 problems.append("the master (pid \(masterPID)) did not exit within \(timeout) of gatewayd stop")
-            } else if process.terminationReason != .exit || process.terminationStatus != 0 {
-                let how = process.terminationReason == .exit ? "exit code" : "signal"
-                problems.append("the master exited with \(how) \(process.terminationStatus), not 0")
+            } else if master.exitCode != 0 {
+                problems.append("the master exited with \(master.exitDescription), not exit code 0")
             }
         } else if !Self.poll(until: { ProcessTable.isGone(masterPID) }, timeout: deadline.instant - ContinuousClock.now) {
             problems.append("the master (pid \(masterPID)) did not exit within \(timeout) of gatewayd stop")
@@ -392,9 +381,9 @@ final class GatewaydProcess {
     /// times; a pid is only signalled while it still names the process the fixture saw.
     func killLeftovers() {
         for pid in leftoverPIDs() { kill(pid, SIGKILL) }
-        if let process, let masterExited, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            _ = masterExited.wait(timeout: Self.dispatchTime(after: .seconds(10)))
+        if let master, master.isRunning {
+            master.signal(SIGKILL)
+            _ = master.waitForExit(timeout: .seconds(10))
         }
         Self.poll(until: { leftoverPIDs().isEmpty }, timeout: .seconds(5))
         finished = true
@@ -414,13 +403,6 @@ final class GatewaydProcess {
 
     static func readText(_ path: String) -> String {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
-
-    static func dispatchTime(after duration: Duration) -> DispatchTime {
-        let (seconds, attoseconds) = max(duration, .zero).components
-        let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        let total = nanoseconds.overflow ? Int64.max / 2 : nanoseconds.partialValue + attoseconds / 1_000_000_000
-        return .now() + .nanoseconds(Int(clamping: total))
     }
 
     // MARK: - The ready line
@@ -472,7 +454,7 @@ final class GatewaydProcess {
     }
 
     /// Reads stdout until the ready line, EOF, the master's exit or the deadline.
-    private static func readReadyLine(from fd: Int32, of process: Process, timeout: Duration) -> ReadyOutcome {
+    private static func readReadyLine(from fd: Int32, of master: ChildProcess, timeout: Duration) -> ReadyOutcome {
         let deadline = Deadline(timeout)
         var collected: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -500,19 +482,12 @@ final class GatewaydProcess {
                     collected += chunk[0..<n]
                 } else if n == 0 {
                     if completeLines().contains(where: { $0.hasPrefix(readyPrefix) }) { continue }
-                    return .failed("stdout closed before the ready line (\(exitDescription(process)))", stdout: stdout())
+                    _ = master.waitForExit(timeout: .seconds(2))
+                    return .failed("stdout closed before the ready line (\(master.exitDescription))", stdout: stdout())
                 }
-            } else if ready == 0 && !process.isRunning {
-                return .failed("exited before the ready line (\(exitDescription(process)))", stdout: stdout())
+            } else if ready == 0 && !master.isRunning {
+                return .failed("exited before the ready line (\(master.exitDescription))", stdout: stdout())
             }
         }
-    }
-
-    private static func exitDescription(_ process: Process) -> String {
-        // Give a process that just closed stdout a moment to be reaped, to report its status.
-        poll(until: { !process.isRunning }, timeout: .seconds(2))
-        guard !process.isRunning else { return "still running" }
-        return process.terminationReason == .exit
-            ? "exit code \(process.terminationStatus)" : "killed by signal \(process.terminationStatus)"
     }
 }

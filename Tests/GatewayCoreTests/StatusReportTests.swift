@@ -25,3 +25,19 @@ final class StatusReportTests: XCTestCase {
         XCTAssertEqual((object["master"] as? [String: Any])?["run_dir"] as? String, "/tmp/x")
     }
 }
+
+final class ControlResponseTests: XCTestCase {
+    /// The master encodes with snake_case keys and `gatewayd` decodes them back.
+    func testConnectionsSurviveTheSnakeCaseRoundTrip() throws {
+        let connection = ConnectionInfo(
+            clientID: "7f000001326400000001", remoteAddress: "127.0.0.1:5000", transport: "websocket", uid: "alice",
+            groups: ["room"], messagesIn: 1, messagesOut: 2, connectedSeconds: 3)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let data = try encoder.encode(ControlResponse(ok: true, connections: [connection]))
+        XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("\"client_id\":\"7f000001326400000001\""))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        XCTAssertEqual(try decoder.decode(ControlResponse.self, from: data).connections, [connection])
+    }
+}
