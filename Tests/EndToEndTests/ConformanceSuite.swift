@@ -6,9 +6,9 @@ import Glibc
 /// The conformance protocol (conformance-protocol.md) driven over real WebSocket connections
 /// against a real cluster of 2 gateways and 2 workers.
 ///
-/// Abstract: a subclass names the plugin in ``pluginKind`` and restates every test (Linux's
-/// test discovery only sees methods declared in the class itself); here, with no plugin, every
-/// test skips. Each subclass starts ONE cluster in `class setUp()` and stops it after its last
+/// Abstract: the checks here are not tests themselves. A subclass names the plugin in
+/// ``pluginKind`` and declares one `testX()` per `checkX()` (Linux's test discovery only sees
+/// methods declared in the class itself), so nothing runs, or skips, without a plugin. Each subclass starts ONE cluster in `class setUp()` and stops it after its last
 /// test (clusters are expensive on two cores), so tests stay independent by using fresh
 /// clients and unique group / uid / session names, and by closing their clients in
 /// `tearDown`.
@@ -97,7 +97,7 @@ class ConformanceSuite: XCTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
         guard let kind = Self.pluginKind else {
-            throw XCTSkip("ConformanceSuite is abstract; ConformanceCTests and ConformanceSwiftTests run it")
+            throw GatewaydFixtureError("ConformanceSuite is abstract: run ConformanceCTests or ConformanceSwiftTests")
         }
         let key = ObjectIdentifier(type(of: self))
         let slot = Self.slots.withLock { $0[key] }
@@ -216,27 +216,27 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - echo
 
-    func testEchoText() throws {
+    func checkEchoText() throws {
         let client = try connectClient()
         try client.sendText("echo:hello")
         try client.expectText("echo:hello")
     }
 
-    func testEchoUTF8() throws {
+    func checkEchoUTF8() throws {
         let client = try connectClient()
         let text = "echo:héllo wörld — 你好 🚀"
         try client.sendText(text)
         try client.expectText(text)
     }
 
-    func testEchoLargeMessage() throws {
+    func checkEchoLargeMessage() throws {
         let client = try connectClient()
         let text = "echo:" + String(repeating: "0123456789abcdef", count: 100 * 1024 / 16)
         try client.sendText(text)
         try client.expectText(text, timeout: .seconds(30))
     }
 
-    func testEchoFragmentedMessage() throws {
+    func checkEchoFragmentedMessage() throws {
         let client = try connectClient()
         try client.sendFrame(opcode: .text, payload: Array("ec".utf8), fin: false)
         try client.sendFrame(opcode: .continuation, payload: Array("ho:".utf8), fin: false)
@@ -246,7 +246,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - all
 
-    func testSendToAllReachesEveryClientOnBothGateways() throws {
+    func checkSendToAllReachesEveryClientOnBothGateways() throws {
         let clients = try clientsOnBothGateways(minimum: 4)
         let message = unique("to-all")
         try clients[0].client.sendText("all:\(message)")
@@ -257,7 +257,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - join / leave / group
 
-    func testGroupReachesMembersOnlyAndLeaveRemoves() throws {
+    func checkGroupReachesMembersOnlyAndLeaveRemoves() throws {
         let clients = try clientsOnBothGateways(minimum: 4)
         let (a, b, others) = splitAcrossGateways(clients)
         let nonMember = others[0].client
@@ -283,7 +283,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - id / count / ver
 
-    func testClientIDIsTwentyLowercaseHex() throws {
+    func checkClientIDIsTwentyLowercaseHex() throws {
         let first = try clientID(of: try connectClient())
         let second = try clientID(of: try connectClient())
         for id in [first, second] {
@@ -293,7 +293,7 @@ class ConformanceSuite: XCTestCase {
         XCTAssertNotEqual(first, second)
     }
 
-    func testCountEqualsOpenClients() throws {
+    func checkCountEqualsOpenClients() throws {
         let asking = try connectClient()
         let others = try (0..<3).map { _ in try connectClient() }
         // Clients of earlier tests were closed in their tearDown; a gateway may take a moment
@@ -309,7 +309,7 @@ class ConformanceSuite: XCTestCase {
             "count: is \(last) after closing 2 of 4 clients")
     }
 
-    func testVersionNamesPluginVersionAndWorkerPID() throws {
+    func checkVersionNamesPluginVersionAndWorkerPID() throws {
         let kind = try XCTUnwrap(Self.pluginKind)
         let reply = try request(try connectClient(), "ver:")
         let parts = reply.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -324,7 +324,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - uid / touid
 
-    func testSendToUidReachesEveryBoundClient() throws {
+    func checkSendToUidReachesEveryBoundClient() throws {
         let clients = try clientsOnBothGateways(minimum: 3)
         let (a, b, others) = splitAcrossGateways(clients)
         let sender = others[0].client
@@ -342,7 +342,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - to
 
-    func testSendToClientAcrossGateways() throws {
+    func checkSendToClientAcrossGateways() throws {
         let clients = try clientsOnBothGateways(minimum: 2)
         let (a, b, others) = splitAcrossGateways(clients)
 
@@ -360,7 +360,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - online
 
-    func testOnlineIsOneForLiveClientAndZeroAfterClose() throws {
+    func checkOnlineIsOneForLiveClientAndZeroAfterClose() throws {
         let asking = try connectClient()
         let leaving = try connectClient()
         let leavingID = try clientID(of: leaving)
@@ -380,7 +380,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - session
 
-    func testSessionUpdateIsDeliveredWithLaterEvents() throws {
+    func checkSessionUpdateIsDeliveredWithLaterEvents() throws {
         let client = try connectClient()
         let key = "k\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
 
@@ -399,7 +399,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - kick
 
-    func testKickClosesTheConnection() throws {
+    func checkKickClosesTheConnection() throws {
         let client = try connectClient()
         try expectNothingElse(client)
         try client.sendText("kick:")
@@ -412,7 +412,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - handshake
 
-    func testHandshakeWithRejectIsRefusedWith403() throws {
+    func checkHandshakeWithRejectIsRefusedWith403() throws {
         XCTAssertThrowsError(try cluster.connect(query: "reject=1")) { error in
             guard case WebSocketTestClientError.handshakeRefused(let response) = error else {
                 return XCTFail("expected a refused handshake, got \(error)")
@@ -426,7 +426,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - sleep
 
-    func testSleepBlocksThenAnswers() throws {
+    func checkSleepBlocksThenAnswers() throws {
         let client = try connectClient()
         let started = ContinuousClock.now
         try client.sendText("sleep:200")
@@ -436,7 +436,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - crash
 
-    func testCrashReplacesTheWorkerAndKeepsTheClient() throws {
+    func checkCrashReplacesTheWorkerAndKeepsTheClient() throws {
         let before = try cluster.status()
         let exitsBefore = before.exits?["worker"] ?? 0
         let client = try connectClient()
@@ -464,7 +464,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - /raw-echo
 
-    func testRawEchoReturnsTextAsTextAndBinaryAsBinary() throws {
+    func checkRawEchoReturnsTextAsTextAndBinaryAsBinary() throws {
         let client = try connectClient(path: "/raw-echo")
         try client.sendText("raw wörld")
         XCTAssertEqual(try client.receive(), .text("raw wörld"))
@@ -479,7 +479,7 @@ class ConformanceSuite: XCTestCase {
         XCTAssertEqual(try client.receive(timeout: .seconds(30)), .binary(large))
     }
 
-    func testRawEchoReassemblesFragments() throws {
+    func checkRawEchoReassemblesFragments() throws {
         let client = try connectClient(path: "/raw-echo")
         // "Hello, wörld" in three fragments, the ö (C3 B6) split between two of them, and a
         // ping between fragments, which the server must answer at once.
@@ -498,7 +498,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - WebSocket control frames
 
-    func testPingIsAnsweredWithPong() throws {
+    func checkPingIsAnsweredWithPong() throws {
         let client = try connectClient()
         try client.sendPing([1, 2, 3])
         XCTAssertEqual(try client.receive(), .pong([1, 2, 3]))
@@ -507,7 +507,7 @@ class ConformanceSuite: XCTestCase {
         try expectNothingElse(client)
     }
 
-    func testClientCloseIsAnsweredWithCloseFrame() throws {
+    func checkClientCloseIsAnsweredWithCloseFrame() throws {
         let client = try connectClient()
         try expectNothingElse(client)
         try client.sendClose(code: 1000, reason: "bye")
@@ -521,7 +521,7 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - status / connections
 
-    func testStatusListsEveryProcess() throws {
+    func checkStatusListsEveryProcess() throws {
         let status = try cluster.status()
         XCTAssertEqual(status.master.pid, cluster.masterPID)
         XCTAssertEqual(status.processes(role: "master").map(\.pid), [cluster.masterPID])
@@ -547,7 +547,7 @@ class ConformanceSuite: XCTestCase {
         for pid in pids { XCTAssertTrue(table.stdout.contains(String(pid)), "status table lacks pid \(pid):\n\(table.stdout)") }
     }
 
-    func testConnectionsListsAConnectedClient() throws {
+    func checkConnectionsListsAConnectedClient() throws {
         let id = try clientID(of: try connectClient())
         let result = try GatewaydProcess.run(["connections", "--run-dir", cluster.runDirectory], timeout: .seconds(30))
         XCTAssertEqual(result.exitCode, 0, "\(result)")
