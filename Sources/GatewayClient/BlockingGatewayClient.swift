@@ -88,15 +88,8 @@ public struct BlockingGatewayClient: Sendable {
         _ command: GatewayCommand, connectionID: UInt32 = 0, ext: [UInt8] = [], body: [UInt8] = [],
         binary: Bool = false, flags: GatewayFrameFlags = .scalarBody
     ) -> [UInt8] {
-        var buffer = ByteBuffer()
-        var flags = flags
-        if binary { flags.insert(.binary) }
-        ext.withUnsafeBytes { extData in
-            body.withUnsafeBytes { bodyData in
-                _ = buffer.writeGatewayFrame(command: command, connectionID: connectionID, flags: flags, extData: extData, body: bodyData)
-            }
-        }
-        return Array(buffer.readableBytesView)
+        let flags = binary ? flags.union(.binary) : flags
+        return Array(ByteBuffer.command(command, connectionID: connectionID, flags: flags, ext: ext, body: body).readableBytesView)
     }
 
     /// The authentication frame that prefixes every request when a secret is set.

@@ -173,16 +173,12 @@ final class GatewayLinkSet: @unchecked Sendable {
                     }
                     link.main = channel
                     link.loggedFailure = false
-                    var hello = ByteBuffer()
-                    let body = WorkerConnectBody(
-                        workerKey: self.settings.workerKey, secretKey: self.settings.secretKey,
-                        extra: [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
-                    ).encoded()
-                    _ = body.withUnsafeBytes {
-                        hello.writeGatewayFrame(
-                            command: .workerConnect, connectionID: 0, flags: .scalarBody,
-                            extData: UnsafeRawBufferPointer(start: nil, count: 0), body: $0)
-                    }
+                    let hello = ByteBuffer.command(
+                        .workerConnect,
+                        body: WorkerConnectBody(
+                            workerKey: self.settings.workerKey, secretKey: self.settings.secretKey,
+                            extra: [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
+                        ).encoded())
                     channel.writeAndFlush(hello, promise: nil)
                     self.logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.address)"])
                     channel.closeFuture.whenComplete { _ in
@@ -227,13 +223,8 @@ final class GatewayLinkSet: @unchecked Sendable {
                     link.query = channel
                     if !self.settings.secretKey.isEmpty {
                         // Authentication is sticky for the connection's lifetime.
-                        var auth = ByteBuffer()
-                        let body = GatewayClientConnectBody(secretKey: self.settings.secretKey).encoded()
-                        _ = body.withUnsafeBytes {
-                            auth.writeGatewayFrame(
-                                command: .gatewayClientConnect, connectionID: 0, flags: .scalarBody,
-                                extData: UnsafeRawBufferPointer(start: nil, count: 0), body: $0)
-                        }
+                        let auth = ByteBuffer.command(
+                            .gatewayClientConnect, body: GatewayClientConnectBody(secretKey: self.settings.secretKey).encoded())
                         channel.writeAndFlush(auth, promise: nil)
                     }
                     channel.closeFuture.whenComplete { _ in

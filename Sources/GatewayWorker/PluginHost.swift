@@ -158,9 +158,7 @@ public final class PluginHost: @unchecked Sendable {
                 let verdict = Array(String(status).utf8)
                 outgoing.append(to: event.gatewayAddress) { buffer in
                     verdict.withUnsafeBytes {
-                        _ = buffer.writeGatewayFrame(
-                            command: .handshakeVerdict, connectionID: event.clientID.connectionID, flags: .scalarBody,
-                            extData: UnsafeRawBufferPointer(start: nil, count: 0), body: $0)
+                        buffer.writeCommand(.handshakeVerdict, connectionID: event.clientID.connectionID, body: $0)
                     }
                 }
             }
@@ -187,8 +185,6 @@ public final class PluginHost: @unchecked Sendable {
         logger.log(level: level, "\(text)", metadata: ["gw.plugin": "\(plugin?.name ?? "?")"])
     }
 
-    private static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
-
     private func frameFlags(_ flags: UInt32) -> GatewayFrameFlags {
         var result: GatewayFrameFlags = .scalarBody
         if flags & UInt32(GWD_SEND_BINARY) != 0 { result.insert(.binary) }
@@ -204,8 +200,7 @@ public final class PluginHost: @unchecked Sendable {
         try checkSize(data)
         let frameFlags = frameFlags(flags)
         outgoing.append(to: clientID.gatewayAddress) {
-            _ = $0.writeGatewayFrame(
-                command: .sendToOne, connectionID: clientID.connectionID, flags: frameFlags, extData: Self.empty, body: data)
+            $0.writeCommand(.sendToOne, connectionID: clientID.connectionID, flags: frameFlags, body: data)
         }
     }
 
@@ -213,60 +208,42 @@ public final class PluginHost: @unchecked Sendable {
         try checkSize(data)
         let frameFlags = frameFlags(flags)
         guard !excluding.isEmpty else {
-            outgoing.appendToAll {
-                _ = $0.writeGatewayFrame(command: .sendToAll, connectionID: 0, flags: frameFlags, extData: Self.empty, body: data)
-            }
+            outgoing.appendToAll { $0.writeCommand(.sendToAll, flags: frameFlags, body: data) }
             return
         }
+        // Exclude lists name connection ids, which only mean something to their own gateway.
         let excluded = Dictionary(grouping: excluding, by: \.gatewayAddress).mapValues { $0.map(\.connectionID) }
         let body = Array(data)
         outgoing.appendPerGateway { address in
             let ext = excluded[address].map { SendToAllScope.excluding($0).encodedExtData() } ?? []
-            var buffer = ByteBuffer()
-            ext.withUnsafeBytes { extData in
-                body.withUnsafeBytes {
-                    _ = buffer.writeGatewayFrame(command: .sendToAll, connectionID: 0, flags: frameFlags, extData: extData, body: $0)
-                }
-            }
-            return buffer
+            return ByteBuffer.command(.sendToAll, flags: frameFlags, ext: ext, body: body)
         }
     }
 
     func closeClient(_ clientID: ClientID, message: UnsafeRawBufferPointer?, flags: UInt32) throws {
-        // KICK carries the last message as a scalar body, or serialized null for none.
-        let nullBody: [UInt8] = Array("N;".utf8)
-        let frameFlags: GatewayFrameFlags = message == nil ? [] : frameFlags(flags)
         outgoing.append(to: clientID.gatewayAddress) { buffer in
             if let message {
-                _ = buffer.writeGatewayFrame(
-                    command: .kick, connectionID: clientID.connectionID, flags: frameFlags, extData: Self.empty, body: message)
+                buffer.writeCommand(.kick, connectionID: clientID.connectionID, flags: frameFlags(flags), body: message)
             } else {
-                nullBody.withUnsafeBytes {
-                    _ = buffer.writeGatewayFrame(
-                        command: .kick, connectionID: clientID.connectionID, flags: frameFlags, extData: Self.empty, body: $0)
+                // No last message: KICK carries a serialized null, and the flag says "not scalar".
+                Self.serializedNull.withUnsafeBytes {
+                    buffer.writeCommand(.kick, connectionID: clientID.connectionID, flags: [], body: $0)
                 }
             }
         }
     }
 
+    private static let serializedNull: [UInt8] = Array("N;".utf8)
+
     /// join/leave group and bind/unbind uid: a name in ext_data, sent to the client's gateway.
     func group(_ command: GatewayCommand, _ clientID: ClientID, name: String) throws {
-        let ext = Array(name.utf8)
-        outgoing.append(to: clientID.gatewayAddress) { buffer in
-            ext.withUnsafeBytes {
-                _ = buffer.writeGatewayFrame(
-                    command: command, connectionID: clientID.connectionID, flags: .scalarBody, extData: $0, body: Self.empty)
-            }
+        outgoing.append(to: clientID.gatewayAddress) {
+            $0.writeCommand(command, connectionID: clientID.connectionID, ext: Array(name.utf8))
         }
     }
 
     func ungroup(_ group: String) throws {
-        let ext = Array(group.utf8)
-        outgoing.appendToAll { buffer in
-            ext.withUnsafeBytes {
-                _ = buffer.writeGatewayFrame(command: .ungroup, connectionID: 0, flags: .scalarBody, extData: $0, body: Self.empty)
-            }
-        }
+        outgoing.appendToAll { $0.writeCommand(.ungroup, ext: Array(group.utf8)) }
     }
 
     func sendToGroup(_ group: String, _ data: UnsafeRawBufferPointer, flags: UInt32, excluding: [ClientID]) throws {
@@ -274,24 +251,14 @@ public final class PluginHost: @unchecked Sendable {
         let frameFlags = frameFlags(flags)
         guard !excluding.isEmpty else {
             let ext = SendToGroupExt(groups: [group], exclude: nil).encodedExtData()
-            outgoing.appendToAll { buffer in
-                ext.withUnsafeBytes {
-                    _ = buffer.writeGatewayFrame(command: .sendToGroup, connectionID: 0, flags: frameFlags, extData: $0, body: data)
-                }
-            }
+            outgoing.appendToAll { $0.writeCommand(.sendToGroup, flags: frameFlags, ext: ext, body: data) }
             return
         }
         let excluded = Dictionary(grouping: excluding, by: \.gatewayAddress).mapValues { $0.map(\.connectionID) }
         let body = Array(data)
         outgoing.appendPerGateway { address in
             let ext = SendToGroupExt(groups: [group], exclude: excluded[address]).encodedExtData()
-            var buffer = ByteBuffer()
-            ext.withUnsafeBytes { extData in
-                body.withUnsafeBytes {
-                    _ = buffer.writeGatewayFrame(command: .sendToGroup, connectionID: 0, flags: frameFlags, extData: extData, body: $0)
-                }
-            }
-            return buffer
+            return ByteBuffer.command(.sendToGroup, flags: frameFlags, ext: ext, body: body)
         }
     }
 
@@ -299,21 +266,13 @@ public final class PluginHost: @unchecked Sendable {
         try checkSize(data)
         let frameFlags = frameFlags(flags)
         let ext = UIDListExt.encode([uid])
-        outgoing.appendToAll { buffer in
-            ext.withUnsafeBytes {
-                _ = buffer.writeGatewayFrame(command: .sendToUID, connectionID: 0, flags: frameFlags, extData: $0, body: data)
-            }
-        }
+        outgoing.appendToAll { $0.writeCommand(.sendToUID, flags: frameFlags, ext: ext, body: data) }
     }
 
     func changeSession(of clientID: ClientID, to value: PHPValue, merge: Bool) throws {
         let ext = PHPSerializer.serialize(value)
-        outgoing.append(to: clientID.gatewayAddress) { buffer in
-            ext.withUnsafeBytes {
-                _ = buffer.writeGatewayFrame(
-                    command: merge ? .updateSession : .setSession, connectionID: clientID.connectionID,
-                    flags: .scalarBody, extData: $0, body: Self.empty)
-            }
+        outgoing.append(to: clientID.gatewayAddress) {
+            $0.writeCommand(merge ? .updateSession : .setSession, connectionID: clientID.connectionID, ext: ext)
         }
         if let current = invocation.event, current.clientID == clientID {
             invocation.replaceSession(merge ? invocation.session.replacingRecursive(with: value) : value)
@@ -331,9 +290,7 @@ public final class PluginHost: @unchecked Sendable {
 
     func allClientCount() throws -> Int {
         flushOutgoing()
-        var request = ByteBuffer()
-        request.writeGatewayFrame(command: .getClientCountByGroup, connectionID: 0, flags: .scalarBody, extData: Self.empty, body: Self.empty)
-        let message = request
+        let message = ByteBuffer.command(.getClientCountByGroup)
         let results = try transport.eventLoop.flatSubmit { self.transport.queryAll(message) }.wait()
         var total = 0
         var timedOut = false
@@ -357,10 +314,8 @@ public final class PluginHost: @unchecked Sendable {
 
     private func query(_ address: String, command: GatewayCommand, connectionID: UInt32) throws -> ByteBuffer {
         flushOutgoing()
-        var request = ByteBuffer()
-        request.writeGatewayFrame(command: command, connectionID: connectionID, flags: .scalarBody, extData: Self.empty, body: Self.empty)
         do {
-            let message = request
+            let message = ByteBuffer.command(command, connectionID: connectionID)
             return try transport.eventLoop.flatSubmit { self.transport.query(address, message) }.wait()
         } catch let error as HostError {
             throw error
@@ -401,3 +356,4 @@ private enum HandshakeArguments {
         }
     }
 }
+

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GatewayCore
 
 /// `--run-dir`, shared by every command that talks to a running deployment.
@@ -9,4 +10,27 @@ struct RunDirectoryOptions: ParsableArguments {
     var resolved: RunDirectory {
         RunDirectory(path: runDirectory ?? GatewayConfiguration.defaultRunDirectory)
     }
+}
+
+extension RunDirectoryOptions {
+    /// Sends one control request to the master of this run directory; any failure, or a
+    /// refusal from the master, becomes the command's one-line error.
+    func request(_ command: ControlRequest.Command, timeoutSeconds: Double = 30) throws -> ControlResponse {
+        let response: ControlResponse
+        do {
+            response = try ControlClient.send(ControlRequest(command: command), runDirectory: resolved, timeoutSeconds: timeoutSeconds)
+        } catch {
+            throw failCommand(error.description)
+        }
+        guard response.ok else { throw failCommand(response.error ?? "\(command.rawValue) failed") }
+        return response
+    }
+}
+
+/// Prints a value as one line of JSON with snake_case keys, as `--json` outputs are.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

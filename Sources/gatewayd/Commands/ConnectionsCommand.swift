@@ -12,20 +12,8 @@ struct ConnectionsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let response: ControlResponse
-        do {
-            response = try ControlClient.send(ControlRequest(command: .connections), runDirectory: runDirectory.resolved)
-        } catch {
-            throw failCommand(error.description)
-        }
-        let connections = response.connections ?? []
-        if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(connections), as: UTF8.self))
-            return
-        }
+        let connections = try runDirectory.request(.connections).connections ?? []
+        if json { return try printJSON(connections) }
         var table = TextTable(columns: ["CLIENT ID", "REMOTE", "PROTOCOL", "UID", "GROUPS", "IN", "OUT", "AGE"])
         for connection in connections {
             table.add([

@@ -12,20 +12,9 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let response: ControlResponse
-        do {
-            response = try ControlClient.send(ControlRequest(command: .status), runDirectory: runDirectory.resolved)
-        } catch {
-            throw failCommand(error.description)
-        }
-        guard let status = response.status else { throw failCommand(response.error ?? "the master sent no status") }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(status), as: UTF8.self))
-            return
-        }
+        let response = try runDirectory.request(.status)
+        guard let status = response.status else { throw failCommand("the master sent no status") }
+        if json { return try printJSON(status) }
         print(
             "gatewayd \(status.master.version)  run-dir \(status.master.runDir)  up \(formatDuration(status.master.uptimeSeconds))  plugin \(status.master.plugin)"
         )

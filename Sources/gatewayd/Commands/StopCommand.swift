@@ -8,14 +8,7 @@ struct StopCommand: ParsableCommand {
     @OptionGroup var runDirectory: RunDirectoryOptions
 
     func run() throws {
-        let directory = runDirectory.resolved
-        let response: ControlResponse
-        do {
-            response = try ControlClient.send(ControlRequest(command: .stop), runDirectory: directory, timeoutSeconds: 60)
-        } catch {
-            throw failCommand(error.description)
-        }
-        guard response.ok else { throw failCommand(response.error ?? "stop failed") }
-        print("gatewayd stopped (run-dir \(directory.path))")
+        _ = try runDirectory.request(.stop, timeoutSeconds: 60)
+        print("gatewayd stopped (run-dir \(runDirectory.resolved.path))")
     }
 }
