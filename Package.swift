@@ -80,6 +80,10 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ], exclude: ["Fixtures"]),  // bytes captured from PHP GatewayWorker, read via #filePath
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewaySupervisor"]),
+        .testTarget(name: "GatewayServerTests", dependencies: [
+            "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "GatewayWorkerTests", dependencies: ["GatewayWorker", "GatewayWire", "CGatewayABI"]),
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),
