@@ -235,10 +235,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     func clientUpgraded(_ connection: ClientConnection) {
         connection.isOpen = true
-        if !connection.pendingSends.isEmpty {
-            for frame in connection.pendingSends { flusher.write(frame, to: connection.channel) }
-            connection.pendingSends.removeAll()
-        }
+        let queued = connection.pendingSends
+        connection.pendingSends.removeAll()
+        for frame in queued { deliver(frame, to: connection) }
     }
 
     func clientMessage(_ connection: ClientConnection, _ message: ByteBuffer, binary: Bool) {
