@@ -3,7 +3,7 @@ import NIOCore
 
 /// One client connection held by a gateway: its socket, session, uid, groups and the worker
 /// its events go to. Confined to the gateway's event loop.
-final class ClientConnection {
+final class ClientConnection: @unchecked Sendable {  // confined to the gateway's event loop
     let id: UInt32
     let channel: Channel
     let remoteIP: UInt32

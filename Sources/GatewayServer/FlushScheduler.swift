@@ -5,7 +5,7 @@ import NIOCore
 /// worker read carrying 50 sends then costs one syscall per client, not per send; many client
 /// reads in one loop tick cost one write to the worker.
 /// Confined to its event loop.
-final class FlushScheduler {
+final class FlushScheduler: @unchecked Sendable {  // confined to its event loop
     private let eventLoop: EventLoop
     private var pending: [ObjectIdentifier: Channel] = [:]
     private var scheduled = false

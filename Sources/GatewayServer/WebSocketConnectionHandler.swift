@@ -78,7 +78,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
                 reply = WebSocketFrameWriter.frame(opcode: 0x8, payload: UnsafeRawBufferPointer(start: nil, count: 0))
             }
             closing = true
-            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
         default:
             fail(.protocolError, context: context)
         }
@@ -114,8 +115,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         case .dataInconsistentWithMessage: numeric = 1007
         default: numeric = 1011
         }
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFrameWriter.closeFrame(code: numeric))).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 

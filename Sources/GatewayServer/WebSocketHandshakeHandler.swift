@@ -118,8 +118,9 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         state = .done
         let response =
             "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Length: 0\r\nConnection: close\r\n\(extraHeaders)\r\n"
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A BusinessWorker attached to this gateway over the inner protocol.
-final class WorkerLink {
+final class WorkerLink: @unchecked Sendable {  // confined to the gateway's event loop
     /// "<remote ip>:<worker_key>", GatewayWorker's identity for a worker.
     let key: String
     let channel: Channel
