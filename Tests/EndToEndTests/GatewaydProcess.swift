@@ -180,9 +180,8 @@ final class GatewaydProcess {
     /// The arguments of a cluster on fresh ports: `start --run-dir … --plugin … --listen
     /// websocket://127.0.0.1:0 --register 127.0.0.1:0 --start-port 0 --gateway-count G
     /// --worker-count W`.
-    static func startArguments(runDirectory: String, plugin: String, gatewayCount: Int, workerCount: Int) -> [String] {
-        [
-            "start", "--run-dir", runDirectory, "--plugin", plugin,
+    static func startArguments(runDirectory: String, plugin: String?, gatewayCount: Int, workerCount: Int) -> [String] {
+        ["start", "--run-dir", runDirectory] + (plugin.map { ["--plugin", $0] } ?? []) + [
             "--listen", "websocket://127.0.0.1:0", "--register", "127.0.0.1:0", "--start-port", "0",
             "--gateway-count", String(gatewayCount), "--worker-count", String(workerCount),
         ]
@@ -191,12 +190,12 @@ final class GatewaydProcess {
     /// Starts a cluster in the foreground and returns once its ready line arrived.
     ///
     /// - Parameters:
-    ///   - plugin: the .so path (see ``ConformancePlugin``).
+    ///   - plugin: the .so path (see ``ConformancePlugin``); nil runs the built-in demo.
     ///   - extraArguments: appended after the standard ones.
     ///   - readyTimeout: how long `gatewayd` may take to print its ready line.
     /// - Throws: when it exits or stays silent first, with its stderr; nothing is left running.
     static func start(
-        plugin: String, gatewayCount: Int = 1, workerCount: Int = 1,
+        plugin: String?, gatewayCount: Int = 1, workerCount: Int = 1,
         extraArguments: [String] = [], readyTimeout: Duration = .seconds(60)
     ) throws -> GatewaydProcess {
         let base = try makeTemporaryDirectory(prefix: "gwd-e2e-")

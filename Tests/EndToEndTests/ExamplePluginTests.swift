@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+
+/// The small plugins a newcomer copies — plugins/hello-c, plugins/hello-swift, and the demo
+/// built into gatewayd — each built the way the README says and run in a real cluster.
+final class ExamplePluginTests: XCTestCase {
+    private var cluster: GatewaydProcess?
+
+    override func tearDown() {
+        cluster?.killLeftovers()
+        cluster = nil
+        super.tearDown()
+    }
+
+    /// `gatewayd plugin build SRC -o OUT` into a fresh temporary directory.
+    private func build(_ source: String, timeout: Duration) throws -> String {
+        let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-example-")
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: directory) }
+        let output = "\(directory)/plugin.so"
+        let sourcePath = GatewaydProcess.repositoryRoot.appendingPathComponent(source).path
+        let result = try GatewaydProcess.run(["plugin", "build", sourcePath, "-o", output], timeout: timeout)
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        return output
+    }
+
+    /// Echo of text as text and binary as binary: what both hello plugins do.
+    private func assertEchoes(plugin: String?) throws {
+        let cluster = try GatewaydProcess.start(plugin: plugin, gatewayCount: 1, workerCount: 1)
+        self.cluster = cluster
+        let client = try cluster.connect()
+        try client.sendText("hello, gatewayd ✓")
+        XCTAssertEqual(try client.receive(), .text("hello, gatewayd ✓"))
+        try client.sendBinary([0, 1, 2, 255])
+        XCTAssertEqual(try client.receive(), .binary([0, 1, 2, 255]))
+        client.close()
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
+
+    func testHelloCEchoes() throws {
+        try assertEchoes(plugin: try build("plugins/hello-c/hello.c", timeout: .seconds(120)))
+    }
+
+    func testHelloSwiftEchoes() throws {
+        try assertEchoes(plugin: try build("plugins/hello-swift", timeout: .seconds(1200)))
+    }
+
+    /// With no --plugin, gatewayd runs the push demo: every client is greeted with its id.
+    func testBuiltInDemoGreetsWithTheClientIDAndEchoes() throws {
+        let cluster = try GatewaydProcess.start(plugin: nil, gatewayCount: 1, workerCount: 1)
+        self.cluster = cluster
+        let client = try cluster.connect()
+        guard case .text(let welcome) = try client.receive() else { return XCTFail("expected a text welcome") }
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(welcome.utf8)) as? [String: String])
+        XCTAssertEqual(object["type"], "welcome")
+        let clientID = try XCTUnwrap(object["client_id"])
+        XCTAssertEqual(clientID.count, 20)
+
+        // What examples/push/push.sh does: a backend pushes to that id through the register.
+        let push = try GatewaydProcess.run(
+            ["client", "send-to-client", clientID, "pushed", "--register", cluster.registerAddress],
+            timeout: .seconds(30))
+        XCTAssertEqual(push.exitCode, 0, "\(push)")
+        XCTAssertEqual(try client.receive(), .text("pushed"))
+        try client.sendText("echo me")
+        XCTAssertEqual(try client.receive(), .text("echo me"))
+        client.close()
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
+}
