@@ -26,9 +26,11 @@ struct ConnectionTable {
 
     /// Removes a connection and its group and uid memberships.
     mutating func remove(_ id: UInt32) {
-        guard let connection = connections.removeValue(forKey: id) else { return }
+        guard let connection = connections[id] else { return }
+        // Memberships first: unbind needs the connection still in the table.
         for group in connection.groups { leave(id, group: group) }
         if let uid = connection.uid { unbind(id, uid: uid) }
+        connections[id] = nil
     }
 
     mutating func join(_ id: UInt32, group: String) {

@@ -97,6 +97,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard !closing else { return }
         if let error = error as? NIOWebSocketError, case .invalidFrameLength = error {
             server.count(.oversizedMessage)
             return fail(.messageTooLarge, context: context)

@@ -27,7 +27,7 @@ public struct PluginStore: Sendable {
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: source))
         } catch {
-            throw .unreadable(path: source, reason: access(source, F_OK) == 0 ? "permission denied" : "no such file")
+            throw .unreadable(path: source, reason: Self.unreadableReason(source, error))
         }
         let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         let destination = "\(directory)/\(digest).so"
@@ -62,5 +62,14 @@ public struct PluginStore: Sendable {
             throw .store(reason: "cannot store plugin copy \(destination): \(reason)")
         }
         return Entry(path: destination, sha256: digest)
+    }
+
+    /// The real reason a plugin file cannot be read, as a user would want it named.
+    private static func unreadableReason(_ path: String, _ error: Error) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return errno == ENOENT ? "no such file" : String(cString: strerror(errno)) }
+        if info.st_mode & S_IFMT == S_IFDIR { return "is a directory" }
+        if access(path, R_OK) != 0 { return "permission denied" }
+        return error.localizedDescription
     }
 }
