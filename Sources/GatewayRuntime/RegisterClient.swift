@@ -13,14 +13,9 @@ import NIOPosix
 public final class RegisterClient: @unchecked Sendable {
     private let address: HostPort
     private let hello: RegisterMessage
-    private let eventLoop: EventLoop
     private let logger: Logger
-    private let onConnected: @Sendable () -> Void
-    private let onAddresses: @Sendable ([String]) -> Void
-    private var channel: Channel?
-    private var stopped = false
+    private var connection: ReconnectingConnection!
     private var pingTask: RepeatedTask?
-    private var failures = 0
 
     /// Seconds between reconnection attempts, as GatewayWorker does.
     public static let reconnectInterval: TimeAmount = .seconds(1)
@@ -32,82 +27,50 @@ public final class RegisterClient: @unchecked Sendable {
     ) {
         self.address = address
         self.hello = hello
-        self.eventLoop = eventLoop
         self.logger = logger
-        self.onConnected = onConnected
-        self.onAddresses = onAddresses
-    }
-
-    public func start() {
-        eventLoop.execute { self.connect() }
-    }
-
-    public func stop() {
-        eventLoop.execute {
-            self.stopped = true
-            self.pingTask?.cancel()
-            self.channel?.close(promise: nil)
-        }
-    }
-
-    private func connect() {
-        guard !stopped else { return }
-        let onAddresses = self.onAddresses
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(3))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+        connection = ReconnectingConnection(
+            host: address.host, port: address.port, eventLoop: eventLoop, retryInterval: Self.reconnectInterval,
+            callbacks: .init(
+                initialize: { channel in
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(LineFrameDecoder(maximumLineLength: 1 << 20)),
                         RegisterClientHandler(onAddresses: onAddresses),
                     ])
-                }
-            }
-            .connect(host: address.host, port: address.port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    self.connected(channel)
-                case .failure(let error):
-                    self.failures += 1
-                    if self.failures == 1 || self.failures % 30 == 0 {
-                        self.logger.warning(
-                            "register \(self.address) unreachable; retrying every second", metadata: ["gw.error": "\(error)"])
+                },
+                connected: { channel, recovered in
+                    if recovered { logger.info("register \(address) reachable again") }
+                    self.sayHello(on: channel)
+                    onConnected()
+                },
+                disconnected: {
+                    self.pingTask?.cancel()
+                    self.pingTask = nil
+                    logger.warning("lost the register \(address); reconnecting")
+                },
+                failed: { error, failures in
+                    if failures == 1 || failures % 30 == 0 {
+                        logger.warning("register \(address) unreachable; retrying every second", metadata: ["gw.error": "\(error)"])
                     }
-                    self.scheduleReconnect()
-                }
-            }
+                }))
     }
 
-    private func connected(_ channel: Channel) {
-        if stopped {
-            channel.close(promise: nil)
-            return
-        }
-        if failures > 0 { logger.info("register \(address) reachable again") }
-        failures = 0
-        self.channel = channel
+    public func start() {
+        connection.start()
+    }
+
+    public func stop() {
+        pingTask?.cancel()
+        connection.stop()
+    }
+
+    private func sayHello(on channel: Channel) {
         channel.writeAndFlush(ByteBuffer(bytes: hello.encodedLine()), promise: nil)
+        // GatewayWorker keeps non-local register connections alive with a ping every 25 s.
         if !address.host.hasPrefix("127.0.0.1") {
             pingTask = channel.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(25), delay: .seconds(25)) { _ in
                 channel.writeAndFlush(ByteBuffer(bytes: RegisterMessage.ping.encodedLine()), promise: nil)
             }
         }
-        channel.closeFuture.whenComplete { _ in
-            self.pingTask?.cancel()
-            self.pingTask = nil
-            self.channel = nil
-            guard !self.stopped else { return }
-            self.logger.warning("lost the register \(self.address); reconnecting")
-            self.scheduleReconnect()
-        }
-        onConnected()
-    }
-
-    private func scheduleReconnect() {
-        guard !stopped else { return }
-        eventLoop.scheduleTask(in: Self.reconnectInterval) { self.connect() }
     }
 }
 

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayRuntime
 import GatewayWire
 import Logging
 import NIOCore
@@ -20,19 +21,23 @@ final class GatewayLinkSet: @unchecked Sendable {
 
     private final class Link: @unchecked Sendable {  // confined to the event loop
         let address: String
-        let host: String
-        let port: Int
-        var main: Channel?
-        var query: Channel?
+        let endpoint: HostPort
+        var main: ReconnectingConnection?
+        var query: ReconnectingConnection?
         var pendingQueries = CircularBuffer<PendingQuery>()
-        var wanted = true
-        var loggedFailure = false
 
         init?(address: String) {
             guard let endpoint = try? HostPort(parsing: address) else { return nil }
             self.address = address
-            self.host = endpoint.host
-            self.port = endpoint.port
+            self.endpoint = endpoint
+        }
+
+        var mainChannel: Channel? { main?.channel }
+        var queryChannel: Channel? { query?.channel }
+
+        func stop() {
+            main?.stop()
+            query?.stop()
         }
     }
 
@@ -56,16 +61,14 @@ final class GatewayLinkSet: @unchecked Sendable {
         self.deliver = deliver
     }
 
-    var connectedCount: Int { links.values.filter { $0.main != nil }.count }
+    var connectedCount: Int { links.values.filter { $0.mainChannel != nil }.count }
     var addresses: [String] { links.keys.sorted() }
 
     /// Follows the register's list: connects to new gateways, drops those that left.
     func update(_ addresses: [String]) {
         let wanted = Set(addresses)
         for (address, link) in links where !wanted.contains(address) {
-            link.wanted = false
-            link.main?.close(promise: nil)
-            link.query?.close(promise: nil)
+            link.stop()
             links[address] = nil
             logger.info("gateway left the register's list", metadata: ["gw.gateway": "\(address)"])
         }
@@ -75,16 +78,16 @@ final class GatewayLinkSet: @unchecked Sendable {
                 continue
             }
             links[address] = link
-            connectMain(link)
-            connectQuery(link)
+            link.main = mainConnection(for: link)
+            link.query = queryConnection(for: link)
+            link.main?.start()
+            link.query?.start()
         }
     }
 
     func closeAll() -> EventLoopFuture<Void> {
-        let closing = links.values.flatMap { link -> [EventLoopFuture<Void>] in
-            link.wanted = false
-            return [link.main?.close(), link.query?.close()].compactMap { $0 }
-        }
+        let closing = links.values.flatMap { [$0.mainChannel?.closeFuture, $0.queryChannel?.closeFuture].compactMap { $0 } }
+        for link in links.values { link.stop() }
         links.removeAll()
         return EventLoopFuture.whenAllComplete(closing, on: eventLoop).map { _ in }
     }
@@ -94,7 +97,7 @@ final class GatewayLinkSet: @unchecked Sendable {
     func write(_ segments: [OutgoingBatch.Segment]) {
         var touched: [ObjectIdentifier: Channel] = [:]
         func send(_ buffer: ByteBuffer, to link: Link) {
-            guard let channel = link.main else {
+            guard let channel = link.mainChannel else {
                 droppedCommands += 1
                 return
             }
@@ -121,7 +124,7 @@ final class GatewayLinkSet: @unchecked Sendable {
     // MARK: - Queries
 
     func query(_ address: String, _ request: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
-        guard let link = links[address], let channel = link.query else {
+        guard let link = links[address], let channel = link.queryChannel else {
             return eventLoop.makeFailedFuture(HostError.unavailable)
         }
         let pending = PendingQuery(promise: eventLoop.makePromise(of: ByteBuffer.self))
@@ -149,98 +152,68 @@ final class GatewayLinkSet: @unchecked Sendable {
 
     // MARK: - Connections
 
-    private func connectMain(_ link: Link) {
-        guard link.wanted, links[link.address] === link else { return }
+    /// The main connection: WORKER_CONNECT (announcing gatewayd's capabilities), then events
+    /// in and commands out.
+    private func mainConnection(for link: Link) -> ReconnectingConnection {
         let deliver = self.deliver
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(3))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+        let logger = self.logger
+        let hello = ByteBuffer.command(
+            .workerConnect,
+            body: WorkerConnectBody(
+                workerKey: settings.workerKey, secretKey: settings.secretKey,
+                extra: [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
+            ).encoded())
+        return ReconnectingConnection(
+            host: link.endpoint.host, port: link.endpoint.port, eventLoop: eventLoop,
+            callbacks: .init(
+                initialize: { channel in
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
                         WorkerEventHandler(deliver: deliver),
                     ])
-                }
-            }
-            .connect(host: link.host, port: link.port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    guard link.wanted else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    link.main = channel
-                    link.loggedFailure = false
-                    let hello = ByteBuffer.command(
-                        .workerConnect,
-                        body: WorkerConnectBody(
-                            workerKey: self.settings.workerKey, secretKey: self.settings.secretKey,
-                            extra: [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
-                        ).encoded())
+                },
+                connected: { channel, _ in
                     channel.writeAndFlush(hello, promise: nil)
-                    self.logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.address)"])
-                    channel.closeFuture.whenComplete { _ in
-                        link.main = nil
-                        guard link.wanted else { return }
-                        self.logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])
-                        self.eventLoop.scheduleTask(in: .seconds(1)) { self.connectMain(link) }
-                    }
-                case .failure(let error):
-                    if !link.loggedFailure {
-                        link.loggedFailure = true
-                        self.logger.warning(
-                            "cannot reach gateway; retrying every second",
-                            metadata: ["gw.gateway": "\(link.address)", "gw.error": "\(error)"])
-                    }
-                    self.eventLoop.scheduleTask(in: .seconds(1)) { self.connectMain(link) }
-                }
-            }
+                    logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.address)"])
+                },
+                disconnected: {
+                    logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])
+                },
+                failed: { error, failures in
+                    guard failures == 1 else { return }
+                    logger.warning(
+                        "cannot reach gateway; retrying every second",
+                        metadata: ["gw.gateway": "\(link.address)", "gw.error": "\(error)"])
+                }))
     }
 
-    private func connectQuery(_ link: Link) {
-        guard link.wanted, links[link.address] === link else { return }
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(3))
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+    /// The query connection: request/reply pairs, authenticated once when a secret is set
+    /// (authentication is sticky for the connection's lifetime).
+    private func queryConnection(for link: Link) -> ReconnectingConnection {
+        let authentication =
+            settings.secretKey.isEmpty
+            ? nil
+            : ByteBuffer.command(.gatewayClientConnect, body: GatewayClientConnectBody(secretKey: settings.secretKey).encoded())
+        return ReconnectingConnection(
+            host: link.endpoint.host, port: link.endpoint.port, eventLoop: eventLoop,
+            callbacks: .init(
+                initialize: { channel in
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(GatewayReplyDecoder(maximumLength: 64 << 20)),
                         QueryReplyHandler(onReply: { self.replyReceived($0, on: link) }),
                     ])
-                }
-            }
-            .connect(host: link.host, port: link.port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    guard link.wanted else {
-                        channel.close(promise: nil)
-                        return
+                },
+                connected: { channel, _ in
+                    if let authentication { channel.writeAndFlush(authentication, promise: nil) }
+                },
+                disconnected: {
+                    // Replies will never come for what was asked on the lost connection.
+                    while let pending = link.pendingQueries.popFirst() {
+                        guard !pending.done else { continue }
+                        pending.done = true
+                        pending.promise.fail(HostError.unavailable)
                     }
-                    link.query = channel
-                    if !self.settings.secretKey.isEmpty {
-                        // Authentication is sticky for the connection's lifetime.
-                        let auth = ByteBuffer.command(
-                            .gatewayClientConnect, body: GatewayClientConnectBody(secretKey: self.settings.secretKey).encoded())
-                        channel.writeAndFlush(auth, promise: nil)
-                    }
-                    channel.closeFuture.whenComplete { _ in
-                        link.query = nil
-                        while let pending = link.pendingQueries.popFirst() {
-                            guard !pending.done else { continue }
-                            pending.done = true
-                            pending.promise.fail(HostError.unavailable)
-                        }
-                        guard link.wanted else { return }
-                        self.eventLoop.scheduleTask(in: .seconds(1)) { self.connectQuery(link) }
-                    }
-                case .failure:
-                    self.eventLoop.scheduleTask(in: .seconds(1)) { self.connectQuery(link) }
-                }
-            }
+                }))
     }
 }
 
