@@ -14,7 +14,25 @@ enum ListeningSocket {
         var port: Int
     }
 
+    /// Binds and listens. With `reusePort`, the port is first claimed by a plain bind: Linux
+    /// lets any SO_REUSEPORT socket of the same user join a port, so without the probe a second
+    /// gatewayd on the same port would silently share its traffic instead of failing, and two
+    /// deployments asking for port 0 could be handed the same one.
     static func bind(host: String, port: Int, reusePort: Bool, what: String) throws(SupervisorError) -> Bound {
+        guard reusePort else { return try bindOne(host: host, port: port, reusePort: false, listening: true, what: what) }
+        let probe = try bindOne(host: host, port: port, reusePort: false, listening: false, what: what)
+        close(probe.descriptor)
+        return try bindOne(host: host, port: probe.port, reusePort: true, listening: true, what: what)
+    }
+
+    /// Joins a port already claimed by `bind(…reusePort: true…)` (the other gateways' sockets).
+    static func join(host: String, port: Int, what: String) throws(SupervisorError) -> Bound {
+        try bindOne(host: host, port: port, reusePort: true, listening: true, what: what)
+    }
+
+    private static func bindOne(
+        host: String, port: Int, reusePort: Bool, listening: Bool, what: String
+    ) throws(SupervisorError) -> Bound {
         guard let address = IPv4Address(host) else { throw .startup("\(what): invalid IPv4 address '\(host)'") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .startup("\(what): socket(): \(String(cString: strerror(errno)))") }
@@ -37,7 +55,7 @@ enum ListeningSocket {
             close(fd)
             throw .startup("cannot listen on \(what) \(host):\(port): \(reason)")
         }
-        guard listen(fd, 1024) == 0 else {
+        guard !listening || listen(fd, 1024) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw .startup("cannot listen on \(what) \(host):\(port): \(reason)")

@@ -112,14 +112,15 @@ public final class Supervisor {
         }
         clientSockets = Array(repeating: [], count: configuration.gatewayCount)
         for (listenerIndex, listener) in listeners.enumerated() {
-            var port = listener.endpoint.port
-            for gateway in 0..<configuration.gatewayCount {
-                let bound = try ListeningSocket.bind(
-                    host: listener.endpoint.host, port: port, reusePort: true, what: listener.scheme.rawValue)
-                port = bound.port  // port 0 resolves once; the other gateways join that port
-                clientSockets[gateway].append(bound.descriptor)
+            let host = listener.endpoint.host
+            let what = listener.scheme.rawValue
+            // Port 0 resolves once; the other gateways join that port with their own sockets.
+            let first = try ListeningSocket.bind(host: host, port: listener.endpoint.port, reusePort: true, what: what)
+            clientSockets[0].append(first.descriptor)
+            for gateway in 1..<max(1, configuration.gatewayCount) {
+                clientSockets[gateway].append(try ListeningSocket.join(host: host, port: first.port, what: what).descriptor)
             }
-            listeners[listenerIndex].endpoint.port = port
+            listeners[listenerIndex].endpoint.port = first.port
         }
         configuration.listen = listeners.map { $0.description }
 

@@ -70,6 +70,22 @@ final class CommandLineTests: XCTestCase {
             plugin: try ConformancePlugin.c.path(), listen: "websocket://127.0.0.1:\(port)", naming: String(port))
     }
 
+    /// Gateways listen with SO_REUSEPORT, which Linux would let a second gatewayd of the same
+    /// user join silently (sharing the first one's clients). It must fail like any port in use.
+    func testStartOnThePortOfARunningGatewaydFails() throws {
+        let running = try GatewaydProcess.start(plugin: try ConformancePlugin.c.path(), gatewayCount: 2, workerCount: 1)
+        defer { running.killLeftovers() }
+        let port = running.listenPort
+        try assertStartFails(
+            plugin: try ConformancePlugin.c.path(), listen: "websocket://127.0.0.1:\(port)", naming: String(port))
+        // The first one is untouched and still serves.
+        let client = try running.connect()
+        try client.sendText("echo:still here")
+        try client.expectText("echo:still here")
+        client.close()
+        try running.stop()
+    }
+
     func testStartWithMalformedConfigFails() throws {
         let config = "\(scratch!)/malformed.yaml"
         try Data("gateway_count: [1, 2\n\t- {{{ : : ]]]\n".utf8).write(to: URL(fileURLWithPath: config))
