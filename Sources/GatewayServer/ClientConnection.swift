@@ -21,6 +21,9 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
     /// Set once the WebSocket handshake completed; sends before that are dropped.
     var isOpen = false
     var isClosed = false
+    /// Client events waiting while this client's worker drains (reload), in arrival order;
+    /// handed to the next worker once the draining one has finished everything before them.
+    var heldEvents: [HeldEvent] = []
     /// Frames sent before the handshake completed, written right after the 101.
     var pendingSends: [ByteBuffer] = []
     var messagesIn: UInt64 = 0
@@ -35,4 +38,12 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
         self.transport = transport
         self.connectedAt = .now()
     }
+}
+
+/// A client event not yet sent to a worker. The session goes with it when it is sent, so an
+/// event released after a drain carries the session as the old worker left it.
+struct HeldEvent {
+    var command: GatewayCommand
+    var flags: GatewayFrameFlags
+    var body: ByteBuffer?
 }

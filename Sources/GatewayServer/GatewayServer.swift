@@ -54,6 +54,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         case noWorker = "dropped_no_worker"
         case refusedHandshake = "refused_handshakes"
         case authenticationFailure = "auth_failures"
+        case droppedHeld = "dropped_held_events"
     }
 
     private let configuration: GatewayServerConfiguration
@@ -64,6 +65,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private var table = ConnectionTable()
     private var router = WorkerRouter()
     private var pendingVerdicts: [UInt32: (promise: EventLoopPromise<Int>, timeout: Scheduled<Void>)] = [:]
+    /// Clients with events held for a draining worker (closed ones included, until released).
+    private var heldClients: [ObjectIdentifier: ClientConnection] = [:]
     private var serverChannels: [Channel] = []
     private var registerClient: RegisterClient?
     private var registered = false
@@ -172,6 +175,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
+    /// The router, for tests.
+    var routerForTesting: WorkerRouter { router }
+
     func count(_ incident: Incident) {
         incidents[incident, default: 0] += 1
     }
@@ -200,23 +206,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 channel.close(promise: nil)
             }
         }
-        if let worker = router.worker(for: connection) {
-            sendEvent(.onConnect, client: connection, to: worker, flags: .scalarBody, body: nil)
-        }
+        dispatch(HeldEvent(command: .onConnect, flags: .scalarBody, body: nil), for: connection)
         return connection
     }
 
     /// Sends ON_WEBSOCKET_CONNECT to the client's worker; the future gives 0 to accept or an HTTP status.
     func handshakeRequested(_ connection: ClientConnection, info: WebSocketConnectInfo) -> EventLoopFuture<Int> {
-        guard let worker = router.worker(for: connection) else {
-            noWorker(for: connection)
-            return eventLoop.makeSucceededFuture(503)
-        }
-        let body = ByteBuffer(bytes: info.serializedBody())
-        let flags: GatewayFrameFlags = worker.speaksGatewayd ? .awaitsVerdict : []
-        sendEvent(.onWebSocketConnect, client: connection, to: worker, flags: flags, body: body)
-        guard worker.speaksGatewayd else { return eventLoop.makeSucceededFuture(0) }
-        flusher.flushAll()
         let promise = eventLoop.makePromise(of: Int.self)
         let id = connection.id
         let timeout = eventLoop.scheduleTask(in: configuration.verdictTimeout) {
@@ -227,10 +222,18 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             pending.promise.succeed(503)
         }
         pendingVerdicts[id] = (promise, timeout)
+        // The verdict comes from the worker (or at once from one that does not give verdicts).
+        dispatch(HeldEvent(command: .onWebSocketConnect, flags: [], body: ByteBuffer(bytes: info.serializedBody())), for: connection)
         return promise.futureResult.map { status in
             if status != 0 { self.count(.refusedHandshake) }
             return status
         }
+    }
+
+    private func resolveVerdict(of connection: ClientConnection, _ status: Int) {
+        guard let pending = pendingVerdicts.removeValue(forKey: connection.id) else { return }
+        pending.timeout.cancel()
+        pending.promise.succeed(status)
     }
 
     func clientUpgraded(_ connection: ClientConnection) {
@@ -243,23 +246,17 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     func clientMessage(_ connection: ClientConnection, _ message: ByteBuffer, binary: Bool) {
         messagesIn += 1
         connection.messagesIn += 1
-        guard let worker = router.worker(for: connection) else { return noWorker(for: connection) }
-        sendEvent(.onMessage, client: connection, to: worker, flags: binary ? [.scalarBody, .binary] : .scalarBody, body: message)
+        dispatch(HeldEvent(command: .onMessage, flags: binary ? [.scalarBody, .binary] : .scalarBody, body: message), for: connection)
     }
 
     private func clientClosed(_ connection: ClientConnection) {
         guard !connection.isClosed else { return }
         connection.isClosed = true
-        if let pending = pendingVerdicts.removeValue(forKey: connection.id) {
-            pending.timeout.cancel()
-            pending.promise.succeed(503)
-        }
-        let worker = connection.worker.flatMap { router.contains($0) ? $0 : nil } ?? router.worker(for: connection)
+        resolveVerdict(of: connection, 503)
         table.remove(connection.id)
-        if let worker {
-            sendEvent(.onClose, client: connection, to: worker, flags: .scalarBody, body: nil)
-        }
-        router.release(connection)
+        dispatch(HeldEvent(command: .onClose, flags: .scalarBody, body: nil), for: connection)
+        // Its last events may still wait behind a draining worker; it leaves the router after them.
+        if connection.heldEvents.isEmpty { router.release(connection) }
     }
 
     private func noWorker(for connection: ClientConnection) {
@@ -271,20 +268,58 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
-    private func sendEvent(
-        _ command: GatewayCommand, client: ClientConnection, to worker: WorkerLink, flags: GatewayFrameFlags,
-        body: ByteBuffer?
-    ) {
-        let bodyBytes = body?.readableBytes ?? 0
+    /// The one way a client event goes to a worker: behind the client's earlier held events,
+    /// held while its worker drains, dropped (and counted) when there is no worker at all.
+    private func dispatch(_ event: HeldEvent, for client: ClientConnection) {
+        if !client.heldEvents.isEmpty { return hold(event, for: client) }
+        guard let worker = router.worker(for: client) else {
+            if event.command == .onWebSocketConnect { resolveVerdict(of: client, 503) }
+            return noWorker(for: client)
+        }
+        if worker.draining { return hold(event, for: client) }
+        send(event, for: client, to: worker)
+    }
+
+    /// The most events one client may have waiting during a drain; beyond, they are dropped
+    /// and counted rather than letting a stuck drain grow gateway memory without bound.
+    static let maximumHeldEvents = 4096
+
+    private func hold(_ event: HeldEvent, for client: ClientConnection) {
+        guard client.heldEvents.count < Self.maximumHeldEvents else { return count(.droppedHeld) }
+        client.heldEvents.append(event)
+        heldClients[ObjectIdentifier(client)] = client
+    }
+
+    /// Hands held events, in order, to each client's (new) worker where one is available.
+    private func releaseHeldEvents() {
+        for (key, client) in heldClients {
+            guard let worker = router.worker(for: client), !worker.draining else { continue }
+            for event in client.heldEvents { send(event, for: client, to: worker) }
+            client.heldEvents.removeAll()
+            heldClients[key] = nil
+            if client.isClosed { router.release(client) }
+        }
+    }
+
+    private func send(_ event: HeldEvent, for client: ClientConnection, to worker: WorkerLink) {
+        var flags = event.flags
+        if event.command == .onWebSocketConnect {
+            if worker.speaksGatewayd {
+                flags.insert(.awaitsVerdict)
+            } else {
+                resolveVerdict(of: client, 0)  // a PHP worker gives no verdict: accept, as PHP does
+            }
+        }
+        let bodyBytes = event.body?.readableBytes ?? 0
         var buffer = worker.channel.allocator.buffer(capacity: 28 + client.session.readableBytes + bodyBytes)
         client.session.withUnsafeReadableBytes { ext in
             func write(_ bodyPointer: UnsafeRawBufferPointer) {
                 buffer.writeGatewayFrame(
-                    command: command, connectionID: client.id, flags: flags, extData: ext, body: bodyPointer,
+                    command: event.command, connectionID: client.id, flags: flags, extData: ext, body: bodyPointer,
                     localIP: configuration.lanIP.value, localPort: UInt16(configuration.innerPort),
                     clientIP: client.remoteIP, clientPort: client.remotePort, gatewayPort: client.listenPort)
             }
-            if let body { body.withUnsafeReadableBytes(write) } else { write(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            if let body = event.body { body.withUnsafeReadableBytes(write) } else { write(UnsafeRawBufferPointer(start: nil, count: 0)) }
         }
         flusher.write(buffer, to: worker.channel)
     }
@@ -311,6 +346,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             }
             logger.info("worker attached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
             reportReadyIfServing()
+            releaseHeldEvents()
             return .worker(link)
         case .gatewayClientConnect:
             guard let body = try? GatewayClientConnectBody(body: frame.body), body.secretKey == configuration.secretKey
@@ -318,6 +354,14 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 return refuseInner(channel, "GATEWAY_CLIENT_CONNECT with a wrong secret key")
             }
             if case .unauthenticated = peer { return .client }
+            return peer
+        case .drainRequest:
+            guard case .worker(let link) = peer else { return peer }
+            startDrain(of: link)
+            return peer
+        case .drainDone:
+            guard case .worker(let link) = peer else { return peer }
+            finishDrain(of: link)
             return peer
         default:
             if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
@@ -339,6 +383,26 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         guard router.contains(link) else { return }
         router.remove(link)
         logger.info("worker detached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
+        // A worker that died mid-drain: what it was sent is lost, what was held is not.
+        releaseHeldEvents()
+    }
+
+    /// DRAIN_REQUEST: no more events for this worker; its clients' events wait from now on.
+    private func startDrain(of link: WorkerLink) {
+        guard !link.draining else { return }
+        link.draining = true
+        flusher.write(ByteBuffer.command(.drainMark), to: link.channel)
+        logger.info("worker draining", metadata: ["gw.worker": "\(link.key)", "gw.clients": "\(link.assignedClients)"])
+    }
+
+    /// DRAIN_DONE: everything sent before the mark is handled, and the commands it caused came
+    /// before this frame; the worker's clients move on, held events first, in order.
+    private func finishDrain(of link: WorkerLink) {
+        guard router.contains(link) else { return }
+        router.remove(link)
+        let held = heldClients.values.reduce(0) { $0 + $1.heldEvents.count }
+        logger.info("worker drained", metadata: ["gw.worker": "\(link.key)", "gw.held_events": "\(held)"])
+        releaseHeldEvents()
     }
 
     func logInnerError(_ error: Error, channel: Channel) {

@@ -8,6 +8,8 @@ final class WorkerLink: @unchecked Sendable {  // confined to the gateway's even
     /// A gatewayd worker: understands binary flags and answers handshake verdicts.
     let speaksGatewayd: Bool
     var assignedClients = 0
+    /// Asked for no more events (reload): keeps its clients until it is done, gets no new ones.
+    var draining = false
 
     init(key: String, channel: Channel, speaksGatewayd: Bool) {
         self.key = key
@@ -37,10 +39,12 @@ struct WorkerRouter {
 
     func contains(_ link: WorkerLink) -> Bool { workers[link.key] === link }
 
-    /// The client's worker, assigning one if it has none or its worker left.
+    /// The client's worker, assigning one if it has none or its worker left. A draining worker
+    /// keeps the clients it has (their events wait for it) but is never chosen for others.
     mutating func worker(for client: ClientConnection) -> WorkerLink? {
         if let current = client.worker, contains(current) { return current }
-        guard let chosen = workers.values.min(by: { ($0.assignedClients, $0.key) < ($1.assignedClients, $1.key) }) else {
+        let candidates = workers.values.filter { !$0.draining }
+        guard let chosen = candidates.min(by: { ($0.assignedClients, $0.key) < ($1.assignedClients, $1.key) }) else {
             client.worker = nil
             return nil
         }

@@ -8,6 +8,19 @@ extension GatewayCommand {
     /// body is the decimal status ("0" accepts). Sent only to gateways that asked for verdicts
     /// (they set `"gatewayd":1` capability in ON_WEBSOCKET_CONNECT's frame via `awaitsVerdict`).
     public static let handshakeVerdict = GatewayCommand(rawValue: 230)
+
+    // Lossless drain (reload): a worker leaving asks each gateway to stop sending it events;
+    // the gateway answers with a mark, the last frame it sends that worker, and holds the
+    // worker's clients' events; when the worker has handled everything before the mark it
+    // says so, its commands for those events already ahead of that frame on the same stream,
+    // and the gateway hands the held events, in order, to other workers.
+
+    /// 231 (gatewayd, worker → gateway): send me no more events.
+    public static let drainRequest = GatewayCommand(rawValue: 231)
+    /// 232 (gatewayd, gateway → worker): the last frame this gateway sends you.
+    public static let drainMark = GatewayCommand(rawValue: 232)
+    /// 233 (gatewayd, worker → gateway): everything before your mark is handled.
+    public static let drainDone = GatewayCommand(rawValue: 233)
 }
 
 extension GatewayFrameFlags {
