@@ -4,7 +4,7 @@ import Foundation
 /// before fork). JSON, one object per line, both directions.
 ///
 /// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests.
-/// Master → child: `stats?`, `connections?`, `stop`.
+/// Master → child: `stats?`, `connections?`, `stop`, `drain`.
 public struct ControlMessage: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case ready
@@ -14,6 +14,8 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         case connectionsRequest = "connections?"
         case connections
         case stop
+        /// Worker: finish every event already sent to you, then exit (reload).
+        case drain
     }
 
     public var kind: Kind

@@ -37,6 +37,8 @@ public enum ChildRuntime {
                         link.send(ControlMessage(kind: .connections, id: message.id, connections: current.connections()))
                     case .stop:
                         current.shutdown().whenComplete { _ in exitCode.succeed(0) }
+                    case .drain:
+                        current.drain().whenComplete { _ in exitCode.succeed(0) }
                     default:
                         break
                     }

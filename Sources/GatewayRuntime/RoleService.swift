@@ -10,10 +10,15 @@ public protocol RoleService: AnyObject, Sendable {
     func connections() -> [ConnectionInfo]
     /// Stops serving; the future completes when the process may exit.
     func shutdown() -> EventLoopFuture<Void>
+    /// Finishes the work already accepted without taking more (a reload's old workers), then
+    /// stops; the future completes when the process may exit.
+    func drain() -> EventLoopFuture<Void>
 }
 
 extension RoleService {
     public func connections() -> [ConnectionInfo] { [] }
+    /// Roles without work in flight simply stop.
+    public func drain() -> EventLoopFuture<Void> { shutdown() }
 }
 
 /// How a role tells the master it is serving, or why it cannot.

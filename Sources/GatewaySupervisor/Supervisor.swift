@@ -332,7 +332,7 @@ public final class Supervisor {
             if let counters = message.stats { child.counters = counters }
             if let connections = message.connections { pendingQueries[index].connections += connections }
             pendingQueries[index].awaiting.remove(ObjectIdentifier(child))
-        case .statsRequest, .connectionsRequest, .stop:
+        case .statsRequest, .connectionsRequest, .stop, .drain:
             break
         }
     }

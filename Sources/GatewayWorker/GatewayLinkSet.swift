@@ -53,6 +53,8 @@ final class GatewayLinkSet: @unchecked Sendable {
     private let deliver: @Sendable ([PluginEvent]) -> Void
     private var links: [String: Link] = [:]
     private(set) var droppedCommands: UInt64 = 0
+    /// Called when a gateway's main connection is lost (a drain no longer waits for it).
+    var linkLost: @Sendable (String) -> Void = { _ in }
 
     init(eventLoop: EventLoop, logger: Logger, settings: Settings, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
         self.eventLoop = eventLoop
@@ -90,6 +92,18 @@ final class GatewayLinkSet: @unchecked Sendable {
         for link in links.values { link.stop() }
         links.removeAll()
         return EventLoopFuture.whenAllComplete(closing, on: eventLoop).map { _ in }
+    }
+
+    /// Asks every connected gateway to stop sending events (DRAIN_REQUEST) and returns the
+    /// addresses whose drain marks are now on their way.
+    func requestDrain() -> Set<String> {
+        var asked: Set<String> = []
+        for link in links.values {
+            guard let channel = link.mainChannel else { continue }
+            channel.writeAndFlush(ByteBuffer.command(.drainRequest), promise: nil)
+            asked.insert(link.address)
+        }
+        return asked
     }
 
     // MARK: - Commands
@@ -169,7 +183,7 @@ final class GatewayLinkSet: @unchecked Sendable {
                 initialize: { channel in
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-                        WorkerEventHandler(deliver: deliver),
+                        WorkerEventHandler(gatewayAddress: link.address, deliver: deliver),
                     ])
                 },
                 connected: { channel, _ in
@@ -178,6 +192,7 @@ final class GatewayLinkSet: @unchecked Sendable {
                 },
                 disconnected: {
                     logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])
+                    self.linkLost(link.address)
                 },
                 failed: { error, failures in
                     guard failures == 1 else { return }
@@ -222,15 +237,22 @@ final class GatewayLinkSet: @unchecked Sendable {
 private final class WorkerEventHandler: ChannelInboundHandler {
     typealias InboundIn = GatewayFrame
 
+    private let gatewayAddress: String
     private let deliver: @Sendable ([PluginEvent]) -> Void
     private var batch: [PluginEvent] = []
 
-    init(deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
+    init(gatewayAddress: String, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
+        self.gatewayAddress = gatewayAddress
         self.deliver = deliver
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let event = PluginEvent(frame: unwrapInboundIn(data)) { batch.append(event) }
+        let frame = unwrapInboundIn(data)
+        if frame.command == .drainMark {
+            batch.append(PluginEvent(drainMarkFrom: gatewayAddress))
+        } else if let event = PluginEvent(frame: frame) {
+            batch.append(event)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

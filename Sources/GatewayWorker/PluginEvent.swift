@@ -8,6 +8,8 @@ struct PluginEvent: Sendable {
         case handshake(awaitsVerdict: Bool)
         case message(binary: Bool)
         case close
+        /// A gateway's DRAIN_MARK: everything this gateway sent before it is queued ahead.
+        case drainMark
     }
 
     var kind: Kind
@@ -19,6 +21,17 @@ struct PluginEvent: Sendable {
     var body: ByteBuffer
     var clientIP: UInt32
     var clientPort: UInt16
+
+    /// The mark of a drain from the gateway at `gatewayAddress` (the frame carries no address).
+    init(drainMarkFrom gatewayAddress: String) {
+        kind = .drainMark
+        clientID = ClientID(ipv4: 0, port: 0, connectionID: 0)
+        self.gatewayAddress = gatewayAddress
+        session = ByteBuffer()
+        body = ByteBuffer()
+        clientIP = 0
+        clientPort = 0
+    }
 
     /// Builds an event from an inner-protocol frame; nil for frames that are not client events.
     init?(frame: GatewayFrame) {

@@ -21,6 +21,9 @@ public final class PluginHost: @unchecked Sendable {
         var query: @Sendable (String, ByteBuffer) -> EventLoopFuture<ByteBuffer>
         /// Sends one request to every gateway; one result per gateway.
         var queryAll: @Sendable (ByteBuffer) -> EventLoopFuture<[Result<ByteBuffer, Error>]>
+        /// A gateway's drain mark was reached and DRAIN_DONE written after everything before it
+        /// (called on the loop).
+        var drainMarkHandled: @Sendable (String) -> Void
     }
 
     let workerIndex: Int
@@ -130,6 +133,16 @@ public final class PluginHost: @unchecked Sendable {
     }
 
     private func dispatch(_ event: PluginEvent) {
+        if case .drainMark = event.kind {
+            // Every event this gateway sent before the mark has run, and the commands they made
+            // are queued: DRAIN_DONE goes after them on the same connection.
+            outgoing.append(to: event.gatewayAddress) { $0.writeCommand(.drainDone) }
+            flushOutgoing()
+            let address = event.gatewayAddress
+            let handled = transport.drainMarkHandled
+            transport.eventLoop.execute { handled(address) }
+            return
+        }
         guard let descriptor = plugin?.descriptor else { return }
         invocation.begin(event)
         defer { invocation.end() }
@@ -145,6 +158,8 @@ public final class PluginHost: @unchecked Sendable {
             }
         case .close:
             descriptor.on_close?(context, clientID)
+        case .drainMark:
+            break  // handled above, without the plugin
         case .handshake(let awaitsVerdict):
             var status: Int32 = 0
             if let onHandshake = descriptor.on_websocket_handshake {

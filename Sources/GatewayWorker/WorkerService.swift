@@ -41,6 +41,9 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     private let host: PluginHost
     private var registerClient: RegisterClient?
     private var pluginInfo: [String: String] = [:]
+    /// Gateways whose drain marks are still ahead (reload), and who waits for them.
+    private var awaitingMarks: Set<String> = []
+    private var drained: EventLoopPromise<Void>?
 
     public init(
         configuration: WorkerConfiguration, eventLoop: EventLoop, logger: Logger
@@ -49,6 +52,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         self.eventLoop = eventLoop
         self.logger = logger
         let hostBox = HostBox()
+        let serviceBox = ServiceBox()
         links = GatewayLinkSet(
             eventLoop: eventLoop, logger: logger,
             settings: .init(
@@ -60,8 +64,10 @@ public final class WorkerService: RoleService, @unchecked Sendable {
             workerIndex: configuration.index, logger: logger,
             transport: .init(
                 eventLoop: eventLoop, write: { links.write($0) }, query: { links.query($0, $1) },
-                queryAll: { links.queryAll($0) }))
+                queryAll: { links.queryAll($0) }, drainMarkHandled: { serviceBox.service?.markHandled($0) }))
         hostBox.host = host
+        serviceBox.service = self
+        links.linkLost = { serviceBox.service?.markHandled($0) }
     }
 
     /// Loads and starts the plugin; reports ready (or fails the process with the reason).
@@ -98,7 +104,10 @@ public final class WorkerService: RoleService, @unchecked Sendable {
                         let client = RegisterClient(
                             address: configuration.register, hello: .workerConnect(secretKey: configuration.secretKey),
                             eventLoop: self.eventLoop, logger: logger,
-                            onAddresses: { self.links.update($0) })
+                            onAddresses: { addresses in
+                                // A draining worker takes on no new gateway.
+                                if self.drained == nil { self.links.update(addresses) }
+                            })
                         self.registerClient = client
                         client.start()
                         reporter.ready(self.pluginInfo)
@@ -116,6 +125,31 @@ public final class WorkerService: RoleService, @unchecked Sendable {
             connections: links.connectedCount, messagesIn: counts.events, messagesOut: counts.commands, details: details)
     }
 
+    /// Reload: stop taking events, finish everything each gateway sent before its drain mark,
+    /// tell it so (DRAIN_DONE), then stop.
+    public func drain() -> EventLoopFuture<Void> {
+        if let drained { return drained.futureResult }
+        let promise = eventLoop.makePromise(of: Void.self)
+        drained = promise
+        registerClient?.stop()
+        awaitingMarks = links.requestDrain()
+        logger.info("draining", metadata: ["gw.gateways": "\(awaitingMarks.count)"])
+        finishDrainIfDone()
+        return promise.futureResult
+    }
+
+    /// A gateway's mark was handled (or its link is gone): one gateway fewer to wait for.
+    fileprivate func markHandled(_ address: String) {
+        guard drained != nil, awaitingMarks.remove(address) != nil else { return }
+        finishDrainIfDone()
+    }
+
+    private func finishDrainIfDone() {
+        guard let drained, awaitingMarks.isEmpty else { return }
+        logger.info("drained; stopping")
+        shutdown().cascade(to: drained)
+    }
+
     public func shutdown() -> EventLoopFuture<Void> {
         registerClient?.stop()
         return host.stop().flatMap { self.links.closeAll() }
@@ -125,4 +159,9 @@ public final class WorkerService: RoleService, @unchecked Sendable {
 /// Breaks the init-order cycle between the links (which deliver events) and the host.
 private final class HostBox: @unchecked Sendable {
     var host: PluginHost?
+}
+
+/// Lets callbacks created before the service exists reach it.
+private final class ServiceBox: @unchecked Sendable {
+    weak var service: WorkerService?
 }
