@@ -34,6 +34,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var maxMessageBytes: Int
     /// How long `stop` waits for a process before it is killed.
     public var stopTimeoutMilliseconds: Int
+    /// How long a reload lets an old worker finish what it was sent before killing it.
+    public var drainTimeoutMilliseconds: Int
 
     public init(
         plugin: String? = nil,
@@ -50,7 +52,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         queryTimeoutMilliseconds: Int = 5000,
         handshakeTimeoutMilliseconds: Int = 5000,
         maxMessageBytes: Int = 1 << 20,
-        stopTimeoutMilliseconds: Int = 5000
+        stopTimeoutMilliseconds: Int = 5000,
+        drainTimeoutMilliseconds: Int = 30000
     ) {
         self.plugin = plugin
         self.listen = listen
@@ -67,6 +70,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
         self.maxMessageBytes = maxMessageBytes
         self.stopTimeoutMilliseconds = stopTimeoutMilliseconds
+        self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
     }
 
     /// `$GATEWAYD_RUN_DIR`, else `/tmp/gatewayd-<uid>`: stable across shells, so `stop` and
@@ -105,7 +109,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         }
         for (key, value) in [
             ("query_timeout_ms", queryTimeoutMilliseconds), ("handshake_timeout_ms", handshakeTimeoutMilliseconds),
-            ("stop_timeout_ms", stopTimeoutMilliseconds),
+            ("stop_timeout_ms", stopTimeoutMilliseconds), ("drain_timeout_ms", drainTimeoutMilliseconds),
         ] where value <= 0 || value > 3_600_000 {
             throw .invalid(key: key, value: "\(value)", expected: "1...3600000 milliseconds")
         }

@@ -69,7 +69,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
 /// A request on the master's control socket (`<run-dir>/gatewayd.sock`), one JSON line.
 public struct ControlRequest: Codable, Sendable, Hashable {
     public enum Command: String, Codable, Sendable {
-        case status, connections, stop
+        case status, connections, stop, reload
     }
 
     public var command: Command
@@ -83,11 +83,35 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var error: String?
     public var status: StatusReport?
     public var connections: [ConnectionInfo]?
+    public var reload: ReloadReport?
 
-    public init(ok: Bool, error: String? = nil, status: StatusReport? = nil, connections: [ConnectionInfo]? = nil) {
+    public init(
+        ok: Bool, error: String? = nil, status: StatusReport? = nil, connections: [ConnectionInfo]? = nil,
+        reload: ReloadReport? = nil
+    ) {
         self.ok = ok
         self.error = error
         self.status = status
         self.connections = connections
+        self.reload = reload
+    }
+}
+
+/// What `gatewayd reload` reports when the new plugin serves.
+public struct ReloadReport: Codable, Sendable, Hashable {
+    /// name, version and sha256 of the plugin before and after.
+    public var oldPlugin: [String: String]
+    public var newPlugin: [String: String]
+    /// Old workers that drained and exited, and those killed at the drain timeout.
+    public var replaced: Int
+    public var killed: Int
+    public var seconds: Double
+
+    public init(oldPlugin: [String: String], newPlugin: [String: String], replaced: Int, killed: Int, seconds: Double) {
+        self.oldPlugin = oldPlugin
+        self.newPlugin = newPlugin
+        self.replaced = replaced
+        self.killed = killed
+        self.seconds = seconds
     }
 }

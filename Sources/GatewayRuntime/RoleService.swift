@@ -30,6 +30,11 @@ public struct ChildReporter: Sendable {
         link.send(ControlMessage(kind: .ready, info: info))
     }
 
+    /// Reports readiness; the future completes once the report is written (a canary then exits).
+    public func readyAndFlush(_ info: [String: String]) -> EventLoopFuture<Void> {
+        link.sendAndFlush(ControlMessage(kind: .ready, info: info))
+    }
+
     /// Reports why this process cannot run, then exits with status 1. Blocks until the
     /// message is written, so never call it on an event loop thread.
     public func fail(_ reason: String) -> Never {

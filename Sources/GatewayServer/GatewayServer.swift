@@ -51,7 +51,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     enum Incident: String {
         case malformedHandshake = "malformed_handshakes"
         case oversizedMessage = "oversized_messages"
-        case noWorker = "dropped_no_worker"
+        case noWorker = "events_without_worker"
         case refusedHandshake = "refused_handshakes"
         case authenticationFailure = "auth_failures"
         case droppedHeld = "dropped_held_events"
@@ -67,6 +67,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private var pendingVerdicts: [UInt32: (promise: EventLoopPromise<Int>, timeout: Scheduled<Void>)] = [:]
     /// Clients with events held for a draining worker (closed ones included, until released).
     private var heldClients: [ObjectIdentifier: ClientConnection] = [:]
+    private var heldBytes = 0
     private var serverChannels: [Channel] = []
     private var registerClient: RegisterClient?
     private var registered = false
@@ -159,6 +160,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     public func counters() -> ProcessCounters {
         var details = ["inner": innerAddress, "workers": "\(router.count)"]
+        let held = heldClients.values.reduce(0) { $0 + $1.heldEvents.count }
+        if held > 0 { details["held_events"] = "\(held)" }
         for (incident, count) in incidents { details[incident.rawValue] = "\(count)" }
         return ProcessCounters(connections: table.count, messagesIn: messagesIn, messagesOut: messagesOut, details: details)
     }
@@ -264,7 +267,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         let now = NIODeadline.now()
         if now - lastNoWorkerLog > .seconds(5) {
             lastNoWorkerLog = now
-            logger.warning("no business worker attached; dropping client events", metadata: ["gw.client_id": "\(clientID(of: connection))"])
+            logger.warning(
+                "no business worker attached; holding client events until one is",
+                metadata: ["gw.client_id": "\(clientID(of: connection))"])
         }
     }
 
@@ -273,19 +278,28 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private func dispatch(_ event: HeldEvent, for client: ClientConnection) {
         if !client.heldEvents.isEmpty { return hold(event, for: client) }
         guard let worker = router.worker(for: client) else {
-            if event.command == .onWebSocketConnect { resolveVerdict(of: client, 503) }
-            return noWorker(for: client)
+            // No worker right now (all crashed, or between two generations): wait for one
+            // rather than lose the event, as PHP's gateway would.
+            noWorker(for: client)
+            return hold(event, for: client)
         }
         if worker.draining { return hold(event, for: client) }
         send(event, for: client, to: worker)
     }
 
-    /// The most events one client may have waiting during a drain; beyond, they are dropped
-    /// and counted rather than letting a stuck drain grow gateway memory without bound.
+    /// The most events one client may have waiting, and the most bytes all clients together
+    /// may have waiting; beyond either, events are dropped and counted, so a drain that never
+    /// ends or a cluster with no worker cannot grow gateway memory without bound.
     static let maximumHeldEvents = 4096
+    static let maximumHeldBytes = 64 << 20
 
     private func hold(_ event: HeldEvent, for client: ClientConnection) {
-        guard client.heldEvents.count < Self.maximumHeldEvents else { return count(.droppedHeld) }
+        let size = 64 + (event.body?.readableBytes ?? 0)
+        guard client.heldEvents.count < Self.maximumHeldEvents, heldBytes + size <= Self.maximumHeldBytes else {
+            if event.command == .onWebSocketConnect { resolveVerdict(of: client, 503) }
+            return count(.droppedHeld)
+        }
+        heldBytes += size
         client.heldEvents.append(event)
         heldClients[ObjectIdentifier(client)] = client
     }
@@ -294,7 +308,10 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private func releaseHeldEvents() {
         for (key, client) in heldClients {
             guard let worker = router.worker(for: client), !worker.draining else { continue }
-            for event in client.heldEvents { send(event, for: client, to: worker) }
+            for event in client.heldEvents {
+                heldBytes -= 64 + (event.body?.readableBytes ?? 0)
+                send(event, for: client, to: worker)
+            }
             client.heldEvents.removeAll()
             heldClients[key] = nil
             if client.isClosed { router.release(client) }

@@ -20,6 +20,10 @@ public struct ChildContext: Sendable {
     /// Gateway role: how many local workers must be attached before it reports ready (so that
     /// `start` returns only when a client's first message already has a worker to go to).
     public var expectedWorkers: Int
+    /// Worker role: the plugin generation (0 at start, +1 per reload); part of the worker key.
+    public var generation: Int = 0
+    /// Worker role: a reload's canary — load the plugin, run on_worker_start, report, exit.
+    public var canary = false
 
     public init(
         role: Role, index: Int, configuration: GatewayConfiguration, controlDescriptor: Int32,

@@ -18,15 +18,19 @@ public final class Supervisor {
     /// to the waiting `start -d` command when daemonized.
     public typealias ReadinessReporter = (Result<String, SupervisorError>) -> Void
 
-    private var configuration: GatewayConfiguration
+    var configuration: GatewayConfiguration
     private let runDirectory: RunDirectory
     private let runRole: RoleRunner
-    private let logger: Logger
+    let logger: Logger
     private let restartPolicy = RestartPolicy()
     private let version: String
     private let startedAt = Date()
 
-    private var children: [ChildRecord] = []
+    var children: [ChildRecord] = []
+    /// The reload in progress, if any (at most one; at most two generations alive).
+    var reload: ReloadInProgress?
+    /// The newest worker generation.
+    var generation = 0
     private var registerSocket: ListeningSocket.Bound?
     private var clientSockets: [[Int32]] = []  // [gateway][listener]
     private var innerSockets: [ListeningSocket.Bound] = []
@@ -38,12 +42,12 @@ public final class Supervisor {
     private var nextRequestID: UInt64 = 1
     private var exits: [Role: Int] = [.register: 0, .gateway: 0, .worker: 0]
 
-    private enum Phase {
+    enum Phase {
         case starting(deadline: Date)
         case running
         case stopping(deadline: Date, requesters: [Int32])
     }
-    private var phase: Phase = .running
+    var phase: Phase = .running
     private var readinessReporter: ReadinessReporter?
     /// Descriptors of the caller's (e.g. the daemon's readiness pipe) that children must not keep.
     private let callerDescriptors: [Int32]
@@ -172,7 +176,10 @@ public final class Supervisor {
             context.innerDescriptor = innerSockets[child.index].descriptor
             context.innerPort = innerSockets[child.index].port
             context.expectedWorkers = configuration.workerCount
-        case .worker, .master:
+        case .worker:
+            context.generation = child.generation
+            context.canary = child.purpose == .canary
+        case .master:
             break
         }
         return context
@@ -189,7 +196,7 @@ public final class Supervisor {
         return all
     }
 
-    private func spawn(_ child: ChildRecord) {
+    func spawn(_ child: ChildRecord) {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
             logger.error("socketpair failed: \(String(cString: strerror(errno)))")
@@ -264,12 +271,17 @@ public final class Supervisor {
                 abortStart(reason)
                 return
             case .running:
+                if child.purpose != .serving {
+                    childLeftDuringReload(child, clean: clean, how: how)
+                    continue
+                }
                 if !clean { exits[child.role, default: 0] += 1 }
                 let level: Logger.Level = clean ? .info : .error
                 logger.log(level: level, "\(child.name) (pid \(pid)) \(how) after \(formatSeconds(ranFor))")
                 if let reason = child.fatalReason { logger.error("\(child.name): \(reason)") }
                 child.restarts += 1
                 scheduleRestart(child, ranFor: ranFor)
+                if child.generation > 0 || reload != nil { newWorkerFailedDuringReload(child, how: how) }
             }
         }
     }
@@ -280,7 +292,7 @@ public final class Supervisor {
         for index in pendingQueries.indices { pendingQueries[index].awaiting.remove(ObjectIdentifier(child)) }
     }
 
-    private func send(_ message: ControlMessage, to child: ChildRecord) {
+    func send(_ message: ControlMessage, to child: ChildRecord) {
         guard child.controlDescriptor >= 0 else { return }
         if !FileDescriptorIO.writeAll(child.controlDescriptor, message.encodedLine()) {
             logger.debug("control write to \(child.name) failed")
@@ -317,6 +329,7 @@ public final class Supervisor {
             child.state = .ready
             child.info = message.info ?? [:]
             logger.info("\(child.name) ready", metadata: ["gw.pid": "\(child.pid)"])
+            if reload != nil { reloadChildReady(child) }
             if case .starting = phase, children.allSatisfy({ $0.state == .ready }) {
                 phase = .running
                 let line =
@@ -356,6 +369,12 @@ public final class Supervisor {
         if case .stopping(let deadline, let requesters) = phase {
             if let requester { phase = .stopping(deadline: deadline, requesters: requesters + [requester]) }
             return
+        }
+        if let current = reload {
+            reload = nil
+            if let requester = current.requester {
+                respond(to: requester, ControlResponse(ok: false, error: "gatewayd is stopping; the reload was abandoned"))
+            }
         }
         logger.info("stopping all processes")
         let deadline = Date().addingTimeInterval(Double(configuration.stopTimeoutMilliseconds) / 1000)
@@ -419,6 +438,7 @@ public final class Supervisor {
                 if case .waitingToRestart(let at) = child.state, at <= now, case .running = phase { spawn(child) }
             }
             finishDueQueries(now: now)
+            reloadTimers(now: now)
             switch phase {
             case .starting(let deadline) where deadline <= now:
                 let waiting = children.filter { $0.state != .ready }.map(\.name).joined(separator: ", ")
@@ -489,6 +509,7 @@ public final class Supervisor {
             beginStop(requester: nil)
         }
         if received.contains(SIGCHLD) { reapChildren() }
+        if received.contains(SIGUSR1) { beginReload(requester: nil) }
     }
 
     // MARK: - Control socket
@@ -545,6 +566,8 @@ public final class Supervisor {
         switch request.command {
         case .stop:
             beginStop(requester: client.descriptor)
+        case .reload:
+            beginReload(requester: client.descriptor)
         case .status, .connections:
             let id = nextRequestID
             nextRequestID += 1
@@ -572,14 +595,14 @@ public final class Supervisor {
             case .connections:
                 let sorted = query.connections.sorted { $0.clientID < $1.clientID }
                 respond(to: query.requester, ControlResponse(ok: true, connections: sorted))
-            case .stop:
+            case .stop, .reload:
                 break
             }
         }
         pendingQueries = remaining
     }
 
-    private func respond(to fd: Int32, _ response: ControlResponse) {
+    func respond(to fd: Int32, _ response: ControlResponse) {
         _ = FileDescriptorIO.writeAll(fd, encodeResponse(response))
         close(fd)
     }
@@ -605,12 +628,14 @@ public final class Supervisor {
             let counters = child.counters ?? ProcessCounters()
             var details = child.info
             details.merge(counters.details) { $1 }
+            details["generation"] = "\(child.generation)"
             if child.quickFailures > 0 && restartPolicy.isCrashLooping(quickFailures: child.quickFailures) {
                 details["crash_loop"] = "\(child.quickFailures) quick failures in a row"
             }
             processes.append(
                 StatusReport.Process(
-                    role: child.role, index: child.index, pid: child.pid, state: child.state.name,
+                    role: child.role, index: child.index, pid: child.pid,
+                    state: child.purpose == .retiring ? "draining" : child.purpose == .canary ? "canary" : child.state.name,
                     rssBytes: child.pid > 0 ? residentBytes(of: child.pid) : 0, connections: counters.connections,
                     messagesIn: counters.messagesIn, messagesOut: counters.messagesOut,
                     uptimeSeconds: child.pid > 0 ? now.timeIntervalSince(child.startedAt) : 0,
@@ -645,8 +670,17 @@ final class ChildRecord {
         }
     }
 
+    /// Why the child exists: serving, a reload's canary, or an old worker draining away.
+    enum Purpose: Equatable {
+        case serving
+        case canary
+        case retiring
+    }
+
     let role: Role
     let index: Int
+    let generation: Int
+    var purpose: Purpose
     var pid: pid_t = 0
     var controlDescriptor: Int32 = -1
     var state: State = .starting
@@ -657,13 +691,24 @@ final class ChildRecord {
     var info: [String: String] = [:]
     var counters: ProcessCounters?
     var fatalReason: String?
+    /// A retiring worker the master killed at the drain timeout.
+    var killedAtDrainTimeout = false
 
-    init(role: Role, index: Int) {
+    init(role: Role, index: Int, generation: Int = 0, purpose: Purpose = .serving) {
         self.role = role
         self.index = index
+        self.generation = generation
+        self.purpose = purpose
     }
 
-    var name: String { role == .register ? "register" : "\(role.rawValue) \(index)" }
+    var name: String {
+        switch (role, purpose) {
+        case (.register, _): return "register"
+        case (_, .canary): return "canary (generation \(generation))"
+        case (.worker, _) where generation > 0: return "worker \(index) (generation \(generation))"
+        default: return "\(role.rawValue) \(index)"
+        }
+    }
 }
 
 extension HostPort {

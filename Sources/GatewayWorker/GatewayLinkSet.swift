@@ -55,6 +55,11 @@ final class GatewayLinkSet: @unchecked Sendable {
     private(set) var droppedCommands: UInt64 = 0
     /// Called when a gateway's main connection is lost (a drain no longer waits for it).
     var linkLost: @Sendable (String) -> Void = { _ in }
+    /// Called when a gateway's main connection is up and WORKER_CONNECT is written.
+    var linkAttached: @Sendable () -> Void = {}
+
+    /// Every gateway the register listed has our WORKER_CONNECT.
+    var allAttached: Bool { links.values.allSatisfy { $0.mainChannel != nil } }
 
     init(eventLoop: EventLoop, logger: Logger, settings: Settings, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
         self.eventLoop = eventLoop
@@ -189,6 +194,7 @@ final class GatewayLinkSet: @unchecked Sendable {
                 connected: { channel, _ in
                     channel.writeAndFlush(hello, promise: nil)
                     logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.address)"])
+                    self.linkAttached()
                 },
                 disconnected: {
                     logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])

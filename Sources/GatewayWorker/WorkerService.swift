@@ -1,4 +1,5 @@
 import CGatewayABI
+import Glibc
 import GatewayCore
 import GatewayRuntime
 import GatewayWire
@@ -16,11 +17,21 @@ public struct WorkerConfiguration: Sendable {
     public var pluginPath: String?
     /// The content-addressed store plugins are loaded from.
     public var storeDirectory: String
+    /// The plugin generation (0 at start, +1 per reload); keeps worker keys of two
+    /// generations apart on the gateways.
+    public var generation: Int = 0
+    /// A reload's canary: load the plugin, run on_worker_start, report, run on_worker_stop, exit.
+    public var canary = false
+
+    /// "<name>:<index>" as GatewayWorker has it; later generations add "-g<generation>".
+    var workerKey: String { generation == 0 ? "\(workerName):\(index)" : "\(workerName):\(index)-g\(generation)" }
 
     public init(
         index: Int, workerName: String, secretKey: String, register: HostPort, queryTimeout: TimeAmount,
-        pluginPath: String?, storeDirectory: String
+        pluginPath: String?, storeDirectory: String, generation: Int = 0, canary: Bool = false
     ) {
+        self.generation = generation
+        self.canary = canary
         self.index = index
         self.workerName = workerName
         self.secretKey = secretKey
@@ -41,6 +52,17 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     private let host: PluginHost
     private var registerClient: RegisterClient?
     private var pluginInfo: [String: String] = [:]
+    /// Ready means serving: the plugin started and every gateway the register listed has our
+    /// WORKER_CONNECT — so a reload retires the old generation only once this one is attached.
+    private var reporter: ChildReporter?
+    private var receivedGatewayList = false
+
+    fileprivate func reportReadyIfAttached() {
+        guard let reporter, receivedGatewayList, links.allAttached else { return }
+        self.reporter = nil
+        reporter.ready(pluginInfo)
+    }
+
     /// Gateways whose drain marks are still ahead (reload), and who waits for them.
     private var awaitingMarks: Set<String> = []
     private var drained: EventLoopPromise<Void>?
@@ -56,7 +78,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         links = GatewayLinkSet(
             eventLoop: eventLoop, logger: logger,
             settings: .init(
-                workerKey: "\(configuration.workerName):\(configuration.index)", secretKey: configuration.secretKey,
+                workerKey: configuration.workerKey, secretKey: configuration.secretKey,
                 queryTimeout: configuration.queryTimeout),
             deliver: { hostBox.host?.enqueue($0) })
         let links = self.links
@@ -68,6 +90,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         hostBox.host = host
         serviceBox.service = self
         links.linkLost = { serviceBox.service?.markHandled($0) }
+        links.linkAttached = { serviceBox.service?.reportReadyIfAttached() }
     }
 
     /// Loads and starts the plugin; reports ready (or fails the process with the reason).
@@ -100,17 +123,29 @@ public final class WorkerService: RoleService, @unchecked Sendable {
                         self.pluginInfo = [
                             "plugin": plugin.name, "plugin_version": plugin.version,
                             "plugin_abi": "\(plugin.abiMajor).\(plugin.abiMinor)",
+                            // Store copies are named by their SHA-256.
+                            "plugin_sha256": plugin.mappedPath.hasSuffix(".so")
+                                ? String(plugin.mappedPath.split(separator: "/").last!.dropLast(3)) : "built-in",
                         ]
+                        if configuration.canary {
+                            reporter.readyAndFlush(self.pluginInfo)
+                                .flatMap { self.host.stop() }
+                                .whenComplete { _ in _exit(0) }
+                            return
+                        }
                         let client = RegisterClient(
                             address: configuration.register, hello: .workerConnect(secretKey: configuration.secretKey),
                             eventLoop: self.eventLoop, logger: logger,
                             onAddresses: { addresses in
                                 // A draining worker takes on no new gateway.
-                                if self.drained == nil { self.links.update(addresses) }
+                                guard self.drained == nil else { return }
+                                self.links.update(addresses)
+                                self.receivedGatewayList = true
+                                self.reportReadyIfAttached()
                             })
                         self.registerClient = client
+                        self.reporter = reporter
                         client.start()
-                        reporter.ready(self.pluginInfo)
                     }
                 }
             })

@@ -43,7 +43,8 @@ enum RoleLauncher {
                         register: register,
                         queryTimeout: .milliseconds(Int64(configuration.queryTimeoutMilliseconds)),
                         pluginPath: configuration.plugin,
-                        storeDirectory: RunDirectory(path: configuration.runDirectory).pluginStore),
+                        storeDirectory: RunDirectory(path: configuration.runDirectory).pluginStore,
+                        generation: context.generation, canary: context.canary),
                     eventLoop: eventLoop, logger: logger)
                 worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
                 return worker
