@@ -117,7 +117,7 @@ final class GatewayServerDrainTests: XCTestCase {
         _ = fixture.server.innerFrame(GatewayFrame(command: .drainRequest), peer: oldWorker, channel: fixture.worker)
         message("waits", from: client)
         _ = fixture.server.innerFrame(GatewayFrame(command: .drainDone), peer: oldWorker, channel: fixture.worker)
-        XCTAssertEqual(fixture.incidents("dropped_no_worker"), 0, "held, not dropped")
+        XCTAssertEqual(fixture.incidents("dropped_held_events"), 0, "held, not dropped")
         let (_, newWorkerFrames) = try attachWorker(key: "BusinessWorker:0-g1")
         XCTAssertEqual(try newWorkerFrames().map { String(buffer: $0.body) }, ["waits"])
     }
