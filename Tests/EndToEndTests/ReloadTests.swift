@@ -105,6 +105,59 @@ final class ReloadTests: XCTestCase {
         XCTAssertEqual(cluster.leftoverPIDs(), [])
     }
 
+    /// A C plugin from `body` (which must define `plugin` and the entry), built in the scratch dir.
+    private func customPlugin(_ name: String, _ body: String) throws -> String {
+        let source = "\(scratch!)/\(name).c"
+        try ("#include \"gatewayd.h\"\n" + body).write(toFile: source, atomically: true, encoding: .utf8)
+        let output = "\(scratch!)/\(name).so"
+        let result = try GatewaydProcess.run(["plugin", "build", source, "-o", output], timeout: .seconds(120))
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        return output
+    }
+
+    /// Each broken plugin is refused by the canary with its reason; the old version keeps
+    /// answering and nobody is disconnected.
+    func testPluginsThatCannotStartAreRefused() throws {
+        let live = "\(scratch!)/live.so"
+        try FileManager.default.copyItem(atPath: try conformancePlugin(version: "1"), toPath: live)
+        let cluster = try GatewaydProcess.start(plugin: live, gatewayCount: 2, workerCount: 2)
+        self.cluster = cluster
+        let client = try cluster.connect()
+
+        let abiTwo = try customPlugin(
+            "abi2",
+            """
+            static const gwd_plugin plugin = { .struct_size = sizeof(gwd_plugin), .abi_major = 2, .abi_minor = 0,
+                .name = "future", .version = "9" };
+            GWD_EXPORT int32_t gwd_plugin_entry_v1(const gwd_host_api *api, const gwd_plugin **out, char *e, size_t n) {
+                (void)api; (void)e; (void)n; *out = &plugin; return GWD_OK;
+            }
+            """)
+        let failingStart = try customPlugin(
+            "failing-start",
+            """
+            static int32_t start(gwd_ctx *ctx) { (void)ctx; return GWD_ERR_FAILED; }
+            static const gwd_plugin plugin = { GWD_PLUGIN_HEADER, .name = "failing", .version = "1",
+                .on_worker_start = start };
+            GWD_EXPORT int32_t gwd_plugin_entry_v1(const gwd_host_api *api, const gwd_plugin **out, char *e, size_t n) {
+                (void)api; (void)e; (void)n; *out = &plugin; return GWD_OK;
+            }
+            """)
+        for (plugin, reason) in [(abiTwo, "ABI 2.0"), (failingStart, "on_worker_start failed")] {
+            try Self.overwrite(live, with: plugin)
+            let refused = try Self.reload(runDirectory: cluster.runDirectory)
+            XCTAssertNotEqual(refused.exitCode, 0, "\(refused)")
+            XCTAssertEqual(refused.errorLines.count, 1, "\(refused)")
+            XCTAssertTrue(refused.errorLines.first?.contains(reason) ?? false, "\(refused)")
+            try client.sendText("ver:")
+            XCTAssertTrue(try client.receiveText().hasPrefix("ver:1:"))
+        }
+        XCTAssertEqual(try cluster.status().processes(role: "worker").count, 2)
+        client.close()
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
+
     func testABrokenPluginIsRefusedAndTheOldOneKeepsServing() throws {
         let live = "\(scratch!)/live.so"
         try FileManager.default.copyItem(atPath: try conformancePlugin(version: "1"), toPath: live)
