@@ -16,6 +16,8 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         case stop
         /// Worker: finish every event already sent to you, then exit (reload).
         case drain
+        /// Gateway: accept no new clients (graceful stop).
+        case quiesce
     }
 
     public var kind: Kind

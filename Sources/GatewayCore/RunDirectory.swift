@@ -11,6 +11,8 @@ public struct RunDirectory: Sendable, Hashable {
     public var pidFile: String { path + "/gatewayd.pid" }
     public var controlSocket: String { path + "/gatewayd.sock" }
     public var logFile: String { path + "/gatewayd.log" }
+    /// The running deployment's resolved configuration (real ports), for `restart`.
+    public var configurationFile: String { path + "/gatewayd.config.json" }
     /// The content-addressed plugin store: `<sha256>.so`, read-only copies workers load.
     public var pluginStore: String { path + "/plugins" }
 

@@ -73,8 +73,13 @@ public struct ControlRequest: Codable, Sendable, Hashable {
     }
 
     public var command: Command
+    /// `stop -g`: stop accepting, let workers finish what they were sent, then close clients.
+    public var graceful: Bool?
 
-    public init(command: Command) { self.command = command }
+    public init(command: Command, graceful: Bool? = nil) {
+        self.command = command
+        self.graceful = graceful
+    }
 }
 
 /// The master's one-line JSON answer.

@@ -39,6 +39,8 @@ public enum ChildRuntime {
                         current.shutdown().whenComplete { _ in exitCode.succeed(0) }
                     case .drain:
                         current.drain().whenComplete { _ in exitCode.succeed(0) }
+                    case .quiesce:
+                        current.quiesce()
                     default:
                         break
                     }

@@ -13,12 +13,16 @@ public protocol RoleService: AnyObject, Sendable {
     /// Finishes the work already accepted without taking more (a reload's old workers), then
     /// stops; the future completes when the process may exit.
     func drain() -> EventLoopFuture<Void>
+    /// Stops accepting new clients, keeps serving the ones it has (graceful stop).
+    func quiesce()
 }
 
 extension RoleService {
     public func connections() -> [ConnectionInfo] { [] }
     /// Roles without work in flight simply stop.
     public func drain() -> EventLoopFuture<Void> { shutdown() }
+    /// Roles that accept no clients have nothing to refuse.
+    public func quiesce() {}
 }
 
 /// How a role tells the master it is serving, or why it cannot.

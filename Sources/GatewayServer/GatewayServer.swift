@@ -69,6 +69,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private var heldClients: [ObjectIdentifier: ClientConnection] = [:]
     private var heldBytes = 0
     private var serverChannels: [Channel] = []
+    private var clientServerChannels: [Channel] = []
     private var registerClient: RegisterClient?
     private var registered = false
     private var reportedReady = false
@@ -123,7 +124,10 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                         }
                     }
                     .withBoundSocket(descriptor)
-                    .map { self.serverChannels.append($0) })
+                    .map {
+                        self.serverChannels.append($0)
+                        self.clientServerChannels.append($0)
+                    })
         }
         return EventLoopFuture.andAllSucceed(started, on: eventLoop).map {
             let client = RegisterClient(
@@ -151,10 +155,22 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         reporter.ready(["inner": innerAddress])
     }
 
+    /// Stops accepting clients (graceful stop); the inner port stays open for the workers.
+    public func quiesce() {
+        for channel in clientServerChannels { channel.close(promise: nil) }
+        logger.info("no longer accepting clients")
+    }
+
+    /// Closes every client with 1001 (going away) after what was already sent to it, then stops.
     public func shutdown() -> EventLoopFuture<Void> {
         registerClient?.stop()
         let servers = serverChannels.map { $0.close() }
-        let clients = table.connections.values.map { $0.channel.close() }
+        let goingAway = WebSocketFrameWriter.closeFrame(code: 1001)
+        let clients = table.connections.values.map { client -> EventLoopFuture<Void> in
+            let channel = client.channel
+            guard client.isOpen else { return channel.close() }
+            return channel.writeAndFlush(goingAway).flatMap { channel.close() }
+        }
         return EventLoopFuture.whenAllComplete(servers + clients, on: eventLoop).map { _ in }
     }
 

@@ -145,6 +145,9 @@ public final class Supervisor {
         _ = gwd_sys_route_signals_to_pipe(signalWrite, signals, Int32(signals.count))
         signal(SIGPIPE, SIG_IGN)
 
+        if let resolved = try? JSONEncoder().encode(configuration) {
+            try? resolved.write(to: URL(fileURLWithPath: runDirectory.configurationFile), options: .atomic)
+        }
         do {
             try "\(getpid())\n".write(toFile: runDirectory.pidFile, atomically: true, encoding: .utf8)
         } catch {
@@ -345,7 +348,7 @@ public final class Supervisor {
             if let counters = message.stats { child.counters = counters }
             if let connections = message.connections { pendingQueries[index].connections += connections }
             pendingQueries[index].awaiting.remove(ObjectIdentifier(child))
-        case .statsRequest, .connectionsRequest, .stop, .drain:
+        case .statsRequest, .connectionsRequest, .stop, .drain, .quiesce:
             break
         }
     }
@@ -365,7 +368,7 @@ public final class Supervisor {
         exit(1)
     }
 
-    private func beginStop(requester: Int32?) {
+    private func beginStop(requester: Int32?, graceful: Bool = false) {
         if case .stopping(let deadline, let requesters) = phase {
             if let requester { phase = .stopping(deadline: deadline, requesters: requesters + [requester]) }
             return
@@ -376,10 +379,22 @@ public final class Supervisor {
                 respond(to: requester, ControlResponse(ok: false, error: "gatewayd is stopping; the reload was abandoned"))
             }
         }
-        logger.info("stopping all processes")
-        let deadline = Date().addingTimeInterval(Double(configuration.stopTimeoutMilliseconds) / 1000)
-        phase = .stopping(deadline: deadline, requesters: requester.map { [$0] } ?? [])
+        logger.info(graceful ? "stopping gracefully: workers finish what they were sent" : "stopping all processes")
+        var seconds = Double(configuration.stopTimeoutMilliseconds) / 1000
+        if graceful { seconds += Double(configuration.drainTimeoutMilliseconds) / 1000 }
+        phase = .stopping(deadline: Date().addingTimeInterval(seconds), requesters: requester.map { [$0] } ?? [])
         for child in children where child.pid == 0 { child.state = .stopped }
+        if graceful {
+            // Gateways stop accepting, then workers drain: every event already accepted from a
+            // client is handled, and what it sends back reaches the client before the 1001.
+            for gateway in children where gateway.role == .gateway && gateway.pid > 0 {
+                send(ControlMessage(kind: .quiesce), to: gateway)
+            }
+            for worker in children where worker.role == .worker && worker.pid > 0 {
+                worker.state = .stopping
+                send(ControlMessage(kind: .drain), to: worker)
+            }
+        }
         advanceStop()
     }
 
@@ -565,7 +580,7 @@ public final class Supervisor {
         }
         switch request.command {
         case .stop:
-            beginStop(requester: client.descriptor)
+            beginStop(requester: client.descriptor, graceful: request.graceful ?? false)
         case .reload:
             beginReload(requester: client.descriptor)
         case .status, .connections:

@@ -12,7 +12,7 @@ struct Gatewayd: ParsableCommand {
         version: version,
         subcommands: [
             StartCommand.self, StopCommand.self, StatusCommand.self, ConnectionsCommand.self, PluginCommand.self,
-            ReloadCommand.self, ClientCommand.self,
+            ReloadCommand.self, RestartCommand.self, ClientCommand.self,
         ]
     )
 }

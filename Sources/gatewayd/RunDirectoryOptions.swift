@@ -15,10 +15,11 @@ struct RunDirectoryOptions: ParsableArguments {
 extension RunDirectoryOptions {
     /// Sends one control request to the master of this run directory; any failure, or a
     /// refusal from the master, becomes the command's one-line error.
-    func request(_ command: ControlRequest.Command, timeoutSeconds: Double = 30) throws -> ControlResponse {
+    func request(_ command: ControlRequest.Command, graceful: Bool? = nil, timeoutSeconds: Double = 30) throws -> ControlResponse {
         let response: ControlResponse
         do {
-            response = try ControlClient.send(ControlRequest(command: command), runDirectory: resolved, timeoutSeconds: timeoutSeconds)
+            response = try ControlClient.send(
+                ControlRequest(command: command, graceful: graceful), runDirectory: resolved, timeoutSeconds: timeoutSeconds)
         } catch {
             throw failCommand(error.description)
         }

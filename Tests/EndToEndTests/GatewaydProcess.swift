@@ -326,7 +326,7 @@ final class GatewaydProcess {
     /// foreground master) before `timeout`, or when any pid the fixture has seen or any
     /// process naming the run directory is alive afterwards; those are then SIGKILLed.
     /// On success the temporary directory is removed; on failure it is kept for debugging.
-    func stop(timeout: Duration = .seconds(30)) throws {
+    func stop(graceful: Bool = false, timeout: Duration = .seconds(30)) throws {
         guard !finished else { return }
         var problems: [String] = []
         // Learn every child's pid first, so "every pid seen in status is gone" covers all.
@@ -334,7 +334,7 @@ final class GatewaydProcess {
 
         let result: CommandResult?
         do {
-            result = try Self.run(["stop", "--run-dir", runDirectory], timeout: timeout)
+            result = try Self.run(["stop"] + (graceful ? ["-g"] : []) + ["--run-dir", runDirectory], timeout: timeout)
         } catch {
             result = nil
             problems.append("gatewayd stop: \(error)")

@@ -7,8 +7,11 @@ struct StopCommand: ParsableCommand {
 
     @OptionGroup var runDirectory: RunDirectoryOptions
 
+    @Flag(name: [.customShort("g"), .customLong("graceful")], help: "Stop accepting, let workers finish every event they were sent, then close clients with 1001.")
+    var graceful = false
+
     func run() throws {
-        _ = try runDirectory.request(.stop, timeoutSeconds: 60)
+        _ = try runDirectory.request(.stop, graceful: graceful, timeoutSeconds: 600)
         print("gatewayd stopped (run-dir \(runDirectory.resolved.path))")
     }
 }
