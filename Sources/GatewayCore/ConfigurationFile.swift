@@ -13,13 +13,15 @@ import Yams
 /// - `secret_key` (string): shared secret for the register and inner ports
 /// - `run_dir` (string): pid file, control socket, log and plugin store
 /// - `worker_name` (string), `log_level` (debug|info|warning|error)
-/// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms`, `drain_timeout_ms` (int, milliseconds)
+/// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms`, `drain_timeout_ms`,
+///   `process_timeout_ms` (int, milliseconds)
 /// - `max_message_bytes` (int): largest client message
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
         "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
         "stop_timeout_ms", "drain_timeout_ms",
+        "process_timeout_ms",
     ]
 
     /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
@@ -83,6 +85,7 @@ public enum ConfigurationFile {
         if let value = try int("max_message_bytes") { configuration.maxMessageBytes = value }
         if let value = try int("stop_timeout_ms") { configuration.stopTimeoutMilliseconds = value }
         if let value = try int("drain_timeout_ms") { configuration.drainTimeoutMilliseconds = value }
+        if let value = try int("process_timeout_ms") { configuration.processTimeoutMilliseconds = value }
     }
 
     private static func reason(for path: String) -> String {

@@ -36,6 +36,9 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var stopTimeoutMilliseconds: Int
     /// How long a reload lets an old worker finish what it was sent before killing it.
     public var drainTimeoutMilliseconds: Int
+    /// A plugin callback running longer than this is logged with its event and client id, as
+    /// GatewayWorker's processTimeout did, so a stuck plugin can be found.
+    public var processTimeoutMilliseconds: Int
 
     public init(
         plugin: String? = nil,
@@ -53,7 +56,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         handshakeTimeoutMilliseconds: Int = 5000,
         maxMessageBytes: Int = 1 << 20,
         stopTimeoutMilliseconds: Int = 5000,
-        drainTimeoutMilliseconds: Int = 30000
+        drainTimeoutMilliseconds: Int = 30000,
+        processTimeoutMilliseconds: Int = 30000
     ) {
         self.plugin = plugin
         self.listen = listen
@@ -71,6 +75,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         self.maxMessageBytes = maxMessageBytes
         self.stopTimeoutMilliseconds = stopTimeoutMilliseconds
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
+        self.processTimeoutMilliseconds = processTimeoutMilliseconds
     }
 
     /// `$GATEWAYD_RUN_DIR`, else `/tmp/gatewayd-<uid>`: stable across shells, so `stop` and
@@ -110,6 +115,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         for (key, value) in [
             ("query_timeout_ms", queryTimeoutMilliseconds), ("handshake_timeout_ms", handshakeTimeoutMilliseconds),
             ("stop_timeout_ms", stopTimeoutMilliseconds), ("drain_timeout_ms", drainTimeoutMilliseconds),
+            ("process_timeout_ms", processTimeoutMilliseconds),
         ] where value <= 0 || value > 3_600_000 {
             throw .invalid(key: key, value: "\(value)", expected: "1...3600000 milliseconds")
         }

@@ -50,3 +50,16 @@ struct PluginEvent: Sendable {
         clientPort = frame.clientPort
     }
 }
+
+extension PluginEvent.Kind {
+    /// The plugin callback this event runs, for logs.
+    var callbackName: String {
+        switch self {
+        case .connect: return "on_connect"
+        case .handshake: return "on_websocket_handshake"
+        case .message: return "on_message"
+        case .close: return "on_close"
+        case .drainMark: return "drain"
+        }
+    }
+}

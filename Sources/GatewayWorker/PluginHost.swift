@@ -35,6 +35,15 @@ public final class PluginHost: @unchecked Sendable {
     private let stopped: EventLoopPromise<Void>
     private let counters = NIOLockedValueBox<(events: UInt64, commands: UInt64)>((0, 0))
 
+    /// The callback running now, for the slow-handler watchdog on the event loop.
+    struct RunningEvent: Sendable {
+        var callback: String
+        var clientID: String?
+        var started: NIODeadline
+        var reported = false
+    }
+    let running = NIOLockedValueBox<RunningEvent?>(nil)
+
     // Plugin-thread state.
     private var plugin: LoadedPlugin?
     private lazy var invocation = PluginInvocation(host: self)
@@ -145,7 +154,13 @@ public final class PluginHost: @unchecked Sendable {
         }
         guard let descriptor = plugin?.descriptor else { return }
         invocation.begin(event)
-        defer { invocation.end() }
+        running.withLockedValue {
+            $0 = RunningEvent(callback: event.kind.callbackName, clientID: event.clientID.description, started: .now())
+        }
+        defer {
+            running.withLockedValue { $0 = nil }
+            invocation.end()
+        }
         let context = invocation.context
         let clientID = UnsafePointer(invocation.clientIDCString)
         switch event.kind {

@@ -20,6 +20,8 @@ public struct WorkerConfiguration: Sendable {
     /// The plugin generation (0 at start, +1 per reload); keeps worker keys of two
     /// generations apart on the gateways.
     public var generation: Int = 0
+    /// A callback running longer than this is logged (GatewayWorker's processTimeout).
+    public var processTimeout: TimeAmount = .seconds(30)
     /// A reload's canary: load the plugin, run on_worker_start, report, run on_worker_stop, exit.
     public var canary = false
 
@@ -28,8 +30,10 @@ public struct WorkerConfiguration: Sendable {
 
     public init(
         index: Int, workerName: String, secretKey: String, register: HostPort, queryTimeout: TimeAmount,
-        pluginPath: String?, storeDirectory: String, generation: Int = 0, canary: Bool = false
+        pluginPath: String?, storeDirectory: String, generation: Int = 0, canary: Bool = false,
+        processTimeout: TimeAmount = .seconds(30)
     ) {
+        self.processTimeout = processTimeout
         self.generation = generation
         self.canary = canary
         self.index = index
@@ -56,6 +60,28 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     /// WORKER_CONNECT — so a reload retires the old generation only once this one is attached.
     private var reporter: ChildReporter?
     private var receivedGatewayList = false
+    private var watchdog: RepeatedTask?
+    private var slowEvents: UInt64 = 0
+
+    /// Logs a callback that overruns the process timeout while it is still running, so a stuck
+    /// plugin shows up in the log with the event and client it is stuck on.
+    private func startWatchdog() {
+        let timeout = configuration.processTimeout
+        let period = TimeAmount.nanoseconds(max(min(timeout.nanoseconds / 4, 1_000_000_000), 10_000_000))
+        watchdog = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let overrun = self.host.running.withLockedValue { running -> PluginHost.RunningEvent? in
+                guard var event = running, !event.reported, NIODeadline.now() - event.started > timeout else { return nil }
+                event.reported = true
+                running = event
+                return event
+            }
+            guard let overrun else { return }
+            self.slowEvents += 1
+            self.logger.warning(
+                "plugin \(overrun.callback) has been running for more than the process timeout of \(timeout.nanoseconds / 1_000_000) ms",
+                metadata: ["gw.callback": "\(overrun.callback)", "gw.client_id": "\(overrun.clientID ?? "-")"])
+        }
+    }
 
     fileprivate func reportReadyIfAttached() {
         guard let reporter, receivedGatewayList, links.allAttached else { return }
@@ -145,6 +171,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
                             })
                         self.registerClient = client
                         self.reporter = reporter
+                        self.startWatchdog()
                         client.start()
                     }
                 }
@@ -156,6 +183,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         var details = pluginInfo
         details["gateways"] = "\(links.connectedCount)"
         if links.droppedCommands > 0 { details["dropped_commands"] = "\(links.droppedCommands)" }
+        if slowEvents > 0 { details["slow_events"] = "\(slowEvents)" }
         return ProcessCounters(
             connections: links.connectedCount, messagesIn: counts.events, messagesOut: counts.commands, details: details)
     }
@@ -186,6 +214,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
+        watchdog?.cancel()
         registerClient?.stop()
         return host.stop().flatMap { self.links.closeAll() }
     }

@@ -44,7 +44,8 @@ enum RoleLauncher {
                         queryTimeout: .milliseconds(Int64(configuration.queryTimeoutMilliseconds)),
                         pluginPath: configuration.plugin,
                         storeDirectory: RunDirectory(path: configuration.runDirectory).pluginStore,
-                        generation: context.generation, canary: context.canary),
+                        generation: context.generation, canary: context.canary,
+                        processTimeout: .milliseconds(Int64(configuration.processTimeoutMilliseconds))),
                     eventLoop: eventLoop, logger: logger)
                 worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
                 return worker

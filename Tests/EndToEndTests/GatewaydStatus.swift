@@ -11,6 +11,7 @@ struct GatewaydStatus: Decodable {
         let pid: Int32
         let index: Int?
         let connections: Int?
+        let details: [String: String]?
     }
 
     let master: Master
