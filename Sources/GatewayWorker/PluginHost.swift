@@ -37,8 +37,9 @@ public final class PluginHost: @unchecked Sendable {
 
     /// The callback running now, for the slow-handler watchdog on the event loop.
     struct RunningEvent: Sendable {
-        var callback: String
-        var clientID: String?
+        // Plain values: recorded for every event, formatted only when one overruns.
+        var kind: PluginEvent.Kind
+        var clientID: ClientID
         var started: NIODeadline
         var reported = false
     }
@@ -155,7 +156,7 @@ public final class PluginHost: @unchecked Sendable {
         guard let descriptor = plugin?.descriptor else { return }
         invocation.begin(event)
         running.withLockedValue {
-            $0 = RunningEvent(callback: event.kind.callbackName, clientID: event.clientID.description, started: .now())
+            $0 = RunningEvent(kind: event.kind, clientID: event.clientID, started: .now())
         }
         defer {
             running.withLockedValue { $0 = nil }

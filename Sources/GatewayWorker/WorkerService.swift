@@ -78,8 +78,8 @@ public final class WorkerService: RoleService, @unchecked Sendable {
             guard let overrun else { return }
             self.slowEvents += 1
             self.logger.warning(
-                "plugin \(overrun.callback) has been running for more than the process timeout of \(timeout.nanoseconds / 1_000_000) ms",
-                metadata: ["gw.callback": "\(overrun.callback)", "gw.client_id": "\(overrun.clientID ?? "-")"])
+                "plugin \(overrun.kind.callbackName) has been running for more than the process timeout of \(timeout.nanoseconds / 1_000_000) ms",
+                metadata: ["gw.callback": "\(overrun.kind.callbackName)", "gw.client_id": "\(overrun.clientID)"])
         }
     }
 
