@@ -15,13 +15,15 @@ import Yams
 /// - `worker_name` (string), `log_level` (debug|info|warning|error)
 /// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms`, `drain_timeout_ms`,
 ///   `process_timeout_ms` (int, milliseconds)
+/// - `ping_interval` (seconds, may be fractional; 0 = off), `ping_not_response_limit` (intervals),
+///   `ping_data` (string; empty sends WebSocket pings): GatewayWorker's heartbeat
 /// - `max_message_bytes` (int): largest client message
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
         "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
         "stop_timeout_ms", "drain_timeout_ms",
-        "process_timeout_ms",
+        "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
     ]
 
     /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
@@ -86,6 +88,17 @@ public enum ConfigurationFile {
         if let value = try int("stop_timeout_ms") { configuration.stopTimeoutMilliseconds = value }
         if let value = try int("drain_timeout_ms") { configuration.drainTimeoutMilliseconds = value }
         if let value = try int("process_timeout_ms") { configuration.processTimeoutMilliseconds = value }
+        if let value = map["ping_interval"] {
+            if let seconds = value as? Double {
+                configuration.pingInterval = seconds
+            } else if let seconds = value as? Int {
+                configuration.pingInterval = Double(seconds)
+            } else {
+                throw .invalid(key: "ping_interval", value: "\(value)", expected: "a number of seconds")
+            }
+        }
+        if let value = try int("ping_not_response_limit") { configuration.pingNotResponseLimit = value }
+        if let value = try string("ping_data") { configuration.pingData = value }
     }
 
     private static func reason(for path: String) -> String {

@@ -39,6 +39,13 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     /// A plugin callback running longer than this is logged with its event and client id, as
     /// GatewayWorker's processTimeout did, so a stuck plugin can be found.
     public var processTimeoutMilliseconds: Int
+    /// Heartbeat, as GatewayWorker's pingInterval / pingNotResponseLimit / pingData: every
+    /// `pingInterval` seconds quiet clients get `pingData` (or a WebSocket ping when it is
+    /// empty); a client silent for `pingNotResponseLimit` intervals is closed (0: never).
+    /// On by default (25 s, 2), so dead connections do not linger; `ping_interval: 0` turns it off.
+    public var pingInterval: Double
+    public var pingNotResponseLimit: Int
+    public var pingData: String
 
     public init(
         plugin: String? = nil,
@@ -57,7 +64,10 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         maxMessageBytes: Int = 1 << 20,
         stopTimeoutMilliseconds: Int = 5000,
         drainTimeoutMilliseconds: Int = 30000,
-        processTimeoutMilliseconds: Int = 30000
+        processTimeoutMilliseconds: Int = 30000,
+        pingInterval: Double = 25,
+        pingNotResponseLimit: Int = 2,
+        pingData: String = ""
     ) {
         self.plugin = plugin
         self.listen = listen
@@ -76,6 +86,9 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         self.stopTimeoutMilliseconds = stopTimeoutMilliseconds
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
         self.processTimeoutMilliseconds = processTimeoutMilliseconds
+        self.pingInterval = pingInterval
+        self.pingNotResponseLimit = pingNotResponseLimit
+        self.pingData = pingData
     }
 
     /// `$GATEWAYD_RUN_DIR`, else `/tmp/gatewayd-<uid>`: stable across shells, so `stop` and
@@ -118,6 +131,12 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
             ("process_timeout_ms", processTimeoutMilliseconds),
         ] where value <= 0 || value > 3_600_000 {
             throw .invalid(key: key, value: "\(value)", expected: "1...3600000 milliseconds")
+        }
+        guard pingInterval == 0 || (0.05...86400).contains(pingInterval) else {
+            throw .invalid(key: "ping_interval", value: "\(pingInterval)", expected: "0 (off) or 0.05...86400 seconds")
+        }
+        guard (0...1000).contains(pingNotResponseLimit) else {
+            throw .invalid(key: "ping_not_response_limit", value: "\(pingNotResponseLimit)", expected: "0...1000 intervals")
         }
         guard (125...(1 << 30)).contains(maxMessageBytes) else {
             throw .invalid(key: "max_message_bytes", value: "\(maxMessageBytes)", expected: "125...1073741824")

@@ -20,6 +20,8 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
     weak var worker: WorkerLink?
     /// Set once the WebSocket handshake completed; sends before that are dropped.
     var isOpen = false
+    /// Heartbeat ticks since the client was last heard from (HeartbeatPolicy).
+    var heartbeatCount = HeartbeatPolicy.heardFrom
     var isClosed = false
     /// Client events waiting while this client's worker drains (reload), in arrival order;
     /// handed to the next worker once the draining one has finished everything before them.

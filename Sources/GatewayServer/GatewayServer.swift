@@ -23,12 +23,15 @@ public struct GatewayServerConfiguration: Sendable {
     public var register: HostPort
     /// The client listeners, in the order of the inherited sockets.
     public var listeners: [ListenAddress]
+    /// Heartbeats and closing silent clients (one timer for the whole process).
+    public var heartbeat: HeartbeatPolicy = HeartbeatPolicy(interval: 0, notResponseLimit: 0, pingData: [])
 
     public init(
         lanIP: IPv4Address, innerPort: Int, secretKey: String, maxMessageBytes: Int, verdictTimeout: TimeAmount,
         handshakeDeadline: TimeAmount = .seconds(10), expectedWorkers: Int, register: HostPort,
-        listeners: [ListenAddress]
+        listeners: [ListenAddress], heartbeat: HeartbeatPolicy = HeartbeatPolicy(interval: 0, notResponseLimit: 0, pingData: [])
     ) {
+        self.heartbeat = heartbeat
         self.lanIP = lanIP
         self.innerPort = innerPort
         self.secretKey = secretKey
@@ -55,6 +58,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         case refusedHandshake = "refused_handshakes"
         case authenticationFailure = "auth_failures"
         case droppedHeld = "dropped_held_events"
+        case heartbeatTimeout = "heartbeat_timeouts"
     }
 
     private let configuration: GatewayServerConfiguration
@@ -130,6 +134,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                     })
         }
         return EventLoopFuture.andAllSucceed(started, on: eventLoop).map {
+            self.startHeartbeat()
             let client = RegisterClient(
                 address: self.configuration.register,
                 hello: .gatewayConnect(address: self.innerAddress, secretKey: self.configuration.secretKey),
@@ -146,6 +151,33 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                     "gw.inner": "\(self.innerAddress)",
                     "gw.listen": "\(self.configuration.listeners.map(\.description).joined(separator: ","))",
                 ])
+        }
+    }
+
+    /// One timer for every client of this process, not one per connection.
+    private func startHeartbeat() {
+        let policy = configuration.heartbeat
+        guard policy.isEnabled else { return }
+        let period = TimeAmount.nanoseconds(Int64(policy.tickSeconds * 1e9))
+        eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in self.heartbeatTick(policy) }
+    }
+
+    private func heartbeatTick(_ policy: HeartbeatPolicy) {
+        // Encoded once per tick, written to every client that needs it.
+        let heartbeat =
+            policy.pingData.isEmpty
+            ? WebSocketFrameWriter.frame(opcode: 0x9, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+            : policy.pingData.withUnsafeBytes { WebSocketFrameWriter.frame(opcode: 0x1, payload: $0) }
+        for client in table.connections.values where client.isOpen && !client.isClosed {
+            switch policy.tick(&client.heartbeatCount) {
+            case .nothing:
+                break
+            case .sendHeartbeat:
+                flusher.write(heartbeat, to: client.channel)
+            case .close:
+                count(.heartbeatTimeout)
+                client.channel.close(promise: nil)
+            }
         }
     }
 

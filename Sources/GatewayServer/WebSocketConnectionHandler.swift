@@ -28,6 +28,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
+        connection.heartbeatCount = HeartbeatPolicy.heardFrom  // any frame, pongs included
         var frame = unwrapInboundIn(data)
         guard let maskKey = frame.maskKey else { return fail(.protocolError, context: context) }
         guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return fail(.protocolError, context: context) }

@@ -31,7 +31,10 @@ enum RoleLauncher {
                         lanIP: IPv4Address(configuration.lanIP)!, innerPort: context.innerPort,
                         secretKey: configuration.secretKey, maxMessageBytes: configuration.maxMessageBytes,
                         verdictTimeout: .milliseconds(Int64(configuration.handshakeTimeoutMilliseconds)),
-                        expectedWorkers: context.expectedWorkers, register: register, listeners: listeners),
+                        expectedWorkers: context.expectedWorkers, register: register, listeners: listeners,
+                        heartbeat: HeartbeatPolicy(
+                            interval: configuration.pingInterval, notResponseLimit: configuration.pingNotResponseLimit,
+                            pingData: Array(configuration.pingData.utf8))),
                     eventLoop: eventLoop, logger: logger, reporter: reporter)
                 try server.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
                     .wait()
