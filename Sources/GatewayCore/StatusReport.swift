@@ -112,6 +112,11 @@ public struct ReloadReport: Codable, Sendable, Hashable {
     public var killed: Int
     public var seconds: Double
 
+    /// "name version (sha256 abcdef012345)" for one of the plugin fact maps.
+    public static func describe(_ plugin: [String: String]) -> String {
+        "\(plugin["name"] ?? "?") \(plugin["version"] ?? "?") (sha256 \(plugin["sha256"]?.prefix(12) ?? "?"))"
+    }
+
     public init(oldPlugin: [String: String], newPlugin: [String: String], replaced: Int, killed: Int, seconds: Double) {
         self.oldPlugin = oldPlugin
         self.newPlugin = newPlugin

@@ -48,4 +48,7 @@ struct HeldEvent {
     var command: GatewayCommand
     var flags: GatewayFrameFlags
     var body: ByteBuffer?
+
+    /// What holding it costs, for the gateway-wide bound on held bytes.
+    var heldBytes: Int { 64 + (body?.readableBytes ?? 0) }
 }

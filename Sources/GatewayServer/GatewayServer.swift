@@ -342,7 +342,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     static let maximumHeldBytes = 64 << 20
 
     private func hold(_ event: HeldEvent, for client: ClientConnection) {
-        let size = 64 + (event.body?.readableBytes ?? 0)
+        let size = event.heldBytes
         guard client.heldEvents.count < Self.maximumHeldEvents, heldBytes + size <= Self.maximumHeldBytes else {
             if event.command == .onWebSocketConnect { resolveVerdict(of: client, 503) }
             return count(.droppedHeld)
@@ -357,7 +357,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         for (key, client) in heldClients {
             guard let worker = router.worker(for: client), !worker.draining else { continue }
             for event in client.heldEvents {
-                heldBytes -= 64 + (event.body?.readableBytes ?? 0)
+                heldBytes -= event.heldBytes
                 send(event, for: client, to: worker)
             }
             client.heldEvents.removeAll()

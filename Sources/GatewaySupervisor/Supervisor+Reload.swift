@@ -98,7 +98,7 @@ extension Supervisor {
                 return failReload("the new plugin was refused: \(child.fatalReason ?? "the canary \(how)")")
             }
             generation += 1
-            logger.info("reload: canary accepted \(Self.describe(current.newPlugin)); starting generation \(generation)")
+            logger.info("reload: canary accepted \(ReloadReport.describe(current.newPlugin)); starting generation \(generation)")
             for index in 0..<configuration.workerCount {
                 let worker = ChildRecord(role: .worker, index: index, generation: generation)
                 children.append(worker)
@@ -154,7 +154,7 @@ extension Supervisor {
             oldPlugin: current.oldPlugin, newPlugin: current.newPlugin, replaced: current.replaced, killed: current.killed,
             seconds: Date().timeIntervalSince(current.startedAt))
         logger.info(
-            "reload done: \(Self.describe(current.oldPlugin)) -> \(Self.describe(current.newPlugin)); \(report.replaced) workers replaced, \(report.killed) killed, \(formatSeconds(report.seconds))"
+            "reload done: \(ReloadReport.describe(current.oldPlugin)) -> \(ReloadReport.describe(current.newPlugin)); \(report.replaced) workers replaced, \(report.killed) killed, \(formatSeconds(report.seconds))"
         )
         removeUnusedPluginCopies(keeping: current.newPlugin["sha256"])
         if let requester = current.requester { respond(to: requester, ControlResponse(ok: true, reload: report)) }
@@ -202,9 +202,5 @@ extension Supervisor {
         facts["version"] = info["plugin_version"]
         facts["sha256"] = info["plugin_sha256"]
         return facts
-    }
-
-    static func describe(_ plugin: [String: String]) -> String {
-        "\(plugin["name"] ?? "?") \(plugin["version"] ?? "?") (sha256 \(plugin["sha256"]?.prefix(12) ?? "?"))"
     }
 }

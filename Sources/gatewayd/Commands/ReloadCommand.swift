@@ -22,10 +22,7 @@ struct ReloadCommand: ParsableCommand {
         let response = try runDirectory.request(.reload, timeoutSeconds: 600)
         guard let report = response.reload else { throw failCommand("the master sent no reload report") }
         if json { return try printJSON(report) }
-        func plugin(_ facts: [String: String]) -> String {
-            "\(facts["name"] ?? "?") \(facts["version"] ?? "?") (sha256 \(facts["sha256"]?.prefix(12) ?? "?"))"
-        }
-        print("reloaded: \(plugin(report.oldPlugin)) -> \(plugin(report.newPlugin))")
+        print("reloaded: \(ReloadReport.describe(report.oldPlugin)) -> \(ReloadReport.describe(report.newPlugin))")
         print(
             "\(report.replaced) worker\(report.replaced == 1 ? "" : "s") replaced, \(report.killed) killed at the drain timeout, in \(String(format: "%.2f", report.seconds)) s"
         )
