@@ -226,6 +226,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
+    /// The client maps, for tests.
+    var tableForTesting: ConnectionTable {
+        get { table }
+        set { table = newValue }
+    }
+
     /// The router, for tests.
     var routerForTesting: WorkerRouter { router }
 
@@ -539,8 +545,23 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 }
             }
         case .getClientCountByGroup:
-            let group = String(buffer: frame.extData)
-            reply(.int(group.isEmpty ? table.count : table.members(of: group).count), to: channel)
+            reply(table.clientCount(inGroup: String(buffer: frame.extData)), to: channel)
+        case .getAllClientSessions:
+            reply(table.allSessions(), to: channel)
+        case .getClientSessionsByGroup:
+            reply(table.sessions(inGroup: String(buffer: frame.extData)), to: channel)
+        case .getClientIDByUID:
+            reply(table.connectionIDs(ofUID: String(buffer: frame.extData)), to: channel)
+        case .batchGetClientIDByUID:
+            // Unreadable ext_data answers an empty array, as a PHP gateway's json_decode would.
+            reply(table.connectionIDs(ofUIDs: (try? UIDListExt.decode(frame.extData)) ?? []), to: channel)
+        case .batchGetClientCountByGroup:
+            reply(table.clientCounts(inGroups: (try? UIDListExt.decode(frame.extData)) ?? []), to: channel)
+        case .getGroupIDList:
+            reply(table.groupNames(), to: channel)
+        case .select:
+            guard let request = try? SelectExt(extData: frame.extData) else { return reply(.array(PHPArray()), to: channel) }
+            reply(table.select(request), to: channel)
         case .handshakeVerdict:
             guard let pending = pendingVerdicts.removeValue(forKey: frame.connectionID) else { return }
             pending.timeout.cancel()
@@ -549,10 +570,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         case .ping:
             break
         default:
-            if frame.command.expectsReply {
-                // Not implemented yet: answer null rather than leave the asker waiting.
-                reply(.null, to: channel)
-            }
+            // Unknown commands are ignored and the connection stays open, as in GatewayWorker.
+            break
         }
     }
 
