@@ -31,6 +31,9 @@ let package = Package(
 
         // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
         .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // GatewayWorker's API (sends and queries) as inner-protocol requests and merged answers;
+        // shared by the worker's plugin host, GatewayClient and the HTTP API. No I/O.
+        .target(name: "GatewayAPI", dependencies: ["GatewayWire", .product(name: "NIOCore", package: "swift-nio")]),
         // Configuration, the master<->child control messages, logging; no NIO, no threads.
         .target(name: "GatewayCore", dependencies: [
             "CGatewaySystem",
@@ -56,12 +59,12 @@ let package = Package(
         ]),
         // The BusinessWorker role with its plugin host.
         .target(name: "GatewayWorker", dependencies: [
-            "GatewayRuntime", "CGatewayABI", "CGatewaySystem",
+            "GatewayRuntime", "GatewayAPI", "CGatewayABI", "CGatewaySystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // GatewayClient: find the gateways through the register, push and query.
         .target(name: "GatewayClient", dependencies: [
-            "GatewayCore", "GatewayWire", .product(name: "NIOCore", package: "swift-nio"),
+            "GatewayCore", "GatewayWire", "GatewayAPI", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
         .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
@@ -79,6 +82,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ], exclude: ["Fixtures"]),  // bytes captured from PHP GatewayWorker, read via #filePath
+        .testTarget(name: "GatewayAPITests", dependencies: ["GatewayAPI", "GatewayWire"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewaySupervisor"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),
