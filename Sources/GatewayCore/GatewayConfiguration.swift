@@ -47,6 +47,18 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var pingNotResponseLimit: Int
     public var pingData: String
 
+    // Limits a gateway enforces on its clients; each one hit is counted in `status`.
+    /// Clients one gateway process holds at most; more are closed right after accept.
+    public var maxConnections = 100_000
+    /// How long a client may take from TCP accept to a completed WebSocket handshake (slowloris).
+    public var connectTimeoutMilliseconds = 10_000
+    /// Bytes waiting to be written to one client before it counts as a slow consumer
+    /// (GatewayWorker's sendToClientBufferSize).
+    public var sendBufferBytes = 1 << 20
+    /// What happens to a slow consumer: `close` it (the default) or `drop` what does not fit, as
+    /// GatewayWorker does. Either way its buffer never grows past `sendBufferBytes` plus one message.
+    public var slowClientPolicy = SlowClientPolicy.close
+
     public init(
         plugin: String? = nil,
         listen: [String] = ["websocket://0.0.0.0:7272"],
@@ -141,6 +153,15 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         guard (125...(1 << 30)).contains(maxMessageBytes) else {
             throw .invalid(key: "max_message_bytes", value: "\(maxMessageBytes)", expected: "125...1073741824")
         }
+        guard (1...10_000_000).contains(maxConnections) else {
+            throw .invalid(key: "max_connections", value: "\(maxConnections)", expected: "1...10000000")
+        }
+        guard (100...3_600_000).contains(connectTimeoutMilliseconds) else {
+            throw .invalid(key: "connect_timeout_ms", value: "\(connectTimeoutMilliseconds)", expected: "100...3600000 milliseconds")
+        }
+        guard (1024...(1 << 30)).contains(sendBufferBytes) else {
+            throw .invalid(key: "send_buffer_bytes", value: "\(sendBufferBytes)", expected: "1024...1073741824")
+        }
     }
 }
 
@@ -159,6 +180,15 @@ public enum ConfigurationError: Error, Hashable, CustomStringConvertible {
         case .invalid(let key, let value, let expected): return "invalid \(key) '\(value)': expected \(expected)"
         }
     }
+}
+
+/// What a gateway does with a client whose send buffer is full (it stopped reading).
+public enum SlowClientPolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Close the connection; the client reconnects and can catch up. Counted as `slow_client_closes`.
+    case close
+    /// Drop the messages that do not fit and keep the connection (GatewayWorker's behaviour).
+    /// Counted as `slow_client_drops`.
+    case drop
 }
 
 /// Log level names as they appear in the config and on the command line.

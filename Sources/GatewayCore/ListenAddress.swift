@@ -22,11 +22,16 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(host):\(port)" }
 }
 
-/// A client-facing listener URL: `websocket://host:port` (text:// and frame:// come later).
+/// A client-facing listener URL: `websocket://`, `text://` or `frame://` + `host:port`.
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The client protocol spoken on a listener.
     public enum Scheme: String, Sendable, Hashable, CaseIterable {
+        /// RFC 6455 WebSocket.
         case websocket
+        /// Workerman's Text protocol: one message per `"\n"`-terminated line.
+        case text
+        /// Workerman's Frame protocol: a u32 big-endian total length (header included), then the body.
+        case frame
     }
 
     public var scheme: Scheme

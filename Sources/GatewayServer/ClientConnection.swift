@@ -1,3 +1,4 @@
+import GatewayCore
 import GatewayWire
 import NIOCore
 
@@ -10,7 +11,8 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
     let remotePort: UInt16
     /// The public listen port the client connected to (`gateway_port` in frames).
     let listenPort: UInt16
-    let transport: String
+    /// The client protocol, which decides how messages to this client are framed.
+    let transport: ListenAddress.Scheme
     let connectedAt: NIODeadline
     /// The PHP-serialized session exactly as stored; empty when the client has none.
     var session: ByteBuffer = ByteBuffer()
@@ -18,11 +20,14 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
     var groups: Set<String> = []
     /// The worker this client's events go to (sticky), nil until first routed.
     weak var worker: WorkerLink?
-    /// Set once the WebSocket handshake completed; sends before that are dropped.
+    /// Set once the client can be written to: at once for text:// and frame://, after the
+    /// WebSocket handshake otherwise (sends before that wait in `pendingSends`).
     var isOpen = false
     /// Heartbeat ticks since the client was last heard from (HeartbeatPolicy).
     var heartbeatCount = HeartbeatPolicy.heardFrom
     var isClosed = false
+    /// Not read from while its worker is congested (see `GatewayServer.pauseIfWorkerCongested`).
+    var readingPaused = false
     /// Client events waiting while this client's worker drains (reload), in arrival order;
     /// handed to the next worker once the draining one has finished everything before them.
     var heldEvents: [HeldEvent] = []
@@ -31,7 +36,7 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
     var messagesIn: UInt64 = 0
     var messagesOut: UInt64 = 0
 
-    init(id: UInt32, channel: Channel, remoteIP: UInt32, remotePort: UInt16, listenPort: UInt16, transport: String) {
+    init(id: UInt32, channel: Channel, remoteIP: UInt32, remotePort: UInt16, listenPort: UInt16, transport: ListenAddress.Scheme) {
         self.id = id
         self.channel = channel
         self.remoteIP = remoteIP

@@ -25,6 +25,14 @@ public struct GatewayServerConfiguration: Sendable {
     public var listeners: [ListenAddress]
     /// Heartbeats and closing silent clients (one timer for the whole process).
     public var heartbeat: HeartbeatPolicy = HeartbeatPolicy(interval: 0, notResponseLimit: 0, pingData: [])
+    /// Clients this process holds at most; more are closed right after accept.
+    public var maxConnections = 100_000
+    /// Bytes that may wait to be written to one client before it is a slow consumer.
+    public var sendBufferBytes = 1 << 20
+    public var slowClientPolicy = SlowClientPolicy.close
+    /// Bytes that may wait to be written to one worker before its clients stop being read
+    /// (back-pressure: their TCP windows close instead of gateway memory growing).
+    public var workerBufferBytes = 16 << 20
 
     public init(
         lanIP: IPv4Address, innerPort: Int, secretKey: String, maxMessageBytes: Int, verdictTimeout: TimeAmount,
@@ -53,6 +61,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     /// Things worth counting that are not errors of the gateway itself.
     enum Incident: String {
         case malformedHandshake = "malformed_handshakes"
+        case handshakeTimeout = "handshake_timeouts"
+        case malformedFrame = "malformed_frames"
+        case refusedConnection = "refused_connections"
+        case slowClientClosed = "slow_client_closes"
+        case slowClientDrop = "slow_client_drops"
+        case workerBackPressure = "worker_backpressure_pauses"
         case oversizedMessage = "oversized_messages"
         case noWorker = "events_without_worker"
         case refusedHandshake = "refused_handshakes"
@@ -100,6 +114,10 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         started.append(
             ServerBootstrap(group: eventLoop)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelOption(
+                    .writeBufferWaterMark,
+                    value: .init(low: configuration.workerBufferBytes / 2, high: configuration.workerBufferBytes)
+                )
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
@@ -112,19 +130,24 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 .map { self.serverChannels.append($0) })
         for (descriptor, listener) in zip(clientDescriptors, configuration.listeners) {
             let listenPort = UInt16(listener.endpoint.port)
+            let transport = listener.scheme
+            let sendBuffer = configuration.sendBufferBytes
             started.append(
                 ServerBootstrap(group: eventLoop)
                     .serverChannelOption(.backlog, value: 1024)
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    // isWritable turns false once this much waits for a client: a slow consumer.
+                    .childChannelOption(.writeBufferWaterMark, value: .init(low: sendBuffer / 2, high: sendBuffer))
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            let connection = self.clientAccepted(channel, listenPort: listenPort)
-                            try channel.pipeline.syncOperations.addHandlers([
-                                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
-                                WebSocketHandshakeHandler(
-                                    server: self, connection: connection,
-                                    maxMessageBytes: self.configuration.maxMessageBytes),
-                            ])
+                            guard self.table.count < self.configuration.maxConnections else {
+                                self.count(.refusedConnection)
+                                channel.close(promise: nil)
+                                return
+                            }
+                            let connection = self.clientAccepted(channel, listenPort: listenPort, transport: transport)
+                            try channel.pipeline.syncOperations.addHandlers(self.clientHandlers(for: connection))
+                            if transport != .websocket { self.clientUpgraded(connection) }
                         }
                     }
                     .withBoundSocket(descriptor)
@@ -154,6 +177,29 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
+    /// The pipeline of a new client: the WebSocket handshake (which later swaps itself for the
+    /// frame handlers), or the decoder and message handler of text:// and frame://.
+    private func clientHandlers(for connection: ClientConnection) -> [ChannelHandler] {
+        let limit = configuration.maxMessageBytes
+        switch connection.transport {
+        case .websocket:
+            return [
+                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
+                WebSocketHandshakeHandler(server: self, connection: connection, maxMessageBytes: limit),
+            ]
+        case .text:
+            return [
+                ByteToMessageHandler(LineFrameDecoder(maximumLineLength: limit)),
+                StreamClientHandler(server: self, connection: connection, binary: false),
+            ]
+        case .frame:
+            return [
+                ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumBodyLength: limit)),
+                StreamClientHandler(server: self, connection: connection, binary: true),
+            ]
+        }
+    }
+
     /// One timer for every client of this process, not one per connection.
     private func startHeartbeat() {
         let policy = configuration.heartbeat
@@ -163,17 +209,21 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     }
 
     private func heartbeatTick(_ policy: HeartbeatPolicy) {
-        // Encoded once per tick, written to every client that needs it.
-        let heartbeat =
-            policy.pingData.isEmpty
-            ? WebSocketFrameWriter.frame(opcode: 0x9, payload: UnsafeRawBufferPointer(start: nil, count: 0))
-            : policy.pingData.withUnsafeBytes { WebSocketFrameWriter.frame(opcode: 0x1, payload: $0) }
+        // Encoded once per tick and protocol, written to every client that needs it. Without
+        // ping data, WebSocket clients get a ping frame and text/frame clients nothing (they
+        // must still speak within the limit), as in GatewayWorker.
+        var heartbeat = OutgoingMessage(body: ByteBuffer(bytes: policy.pingData), flags: .scalarBody)
+        let webSocketPing = WebSocketFrameWriter.frame(opcode: 0x9, payload: UnsafeRawBufferPointer(start: nil, count: 0))
         for client in table.connections.values where client.isOpen && !client.isClosed {
             switch policy.tick(&client.heartbeatCount) {
             case .nothing:
                 break
             case .sendHeartbeat:
-                flusher.write(heartbeat, to: client.channel)
+                if !policy.pingData.isEmpty {
+                    flusher.write(heartbeat.bytes(for: client.transport), to: client.channel)
+                } else if client.transport == .websocket {
+                    flusher.write(webSocketPing, to: client.channel)
+                }
             case .close:
                 count(.heartbeatTimeout)
                 client.channel.close(promise: nil)
@@ -200,7 +250,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         let goingAway = WebSocketFrameWriter.closeFrame(code: 1001)
         let clients = table.connections.values.map { client -> EventLoopFuture<Void> in
             let channel = client.channel
-            guard client.isOpen else { return channel.close() }
+            guard client.isOpen, client.transport == .websocket else { return channel.close() }
             return channel.writeAndFlush(goingAway).flatMap { channel.close() }
         }
         return EventLoopFuture.whenAllComplete(servers + clients, on: eventLoop).map { _ in }
@@ -220,7 +270,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             ConnectionInfo(
                 clientID: clientID(of: connection).description,
                 remoteAddress: "\(IPv4Address(value: connection.remoteIP)):\(connection.remotePort)",
-                transport: connection.transport, uid: connection.uid, groups: connection.groups.sorted(),
+                transport: connection.transport.rawValue, uid: connection.uid, groups: connection.groups.sorted(),
                 messagesIn: connection.messagesIn, messagesOut: connection.messagesOut,
                 connectedSeconds: Double((now - connection.connectedAt).nanoseconds) / 1e9)
         }
@@ -249,18 +299,20 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     // MARK: - Client side
 
-    func clientAccepted(_ channel: Channel, listenPort: UInt16) -> ClientConnection {
+    func clientAccepted(_ channel: Channel, listenPort: UInt16, transport: ListenAddress.Scheme = .websocket) -> ClientConnection {
         let remote = channel.remoteAddress
         let remoteIP = remote?.ipAddress.flatMap { IPv4Address($0)?.value } ?? 0
         let connection = ClientConnection(
             id: table.nextID(), channel: channel, remoteIP: remoteIP, remotePort: UInt16(remote?.port ?? 0),
-            listenPort: listenPort, transport: "websocket")
+            listenPort: listenPort, transport: transport)
         table.insert(connection)
         channel.closeFuture.whenComplete { _ in self.clientClosed(connection) }
-        eventLoop.scheduleTask(in: configuration.handshakeDeadline) {
-            if !connection.isOpen && !connection.isClosed {
-                self.count(.malformedHandshake)
-                channel.close(promise: nil)
+        if transport == .websocket {
+            eventLoop.scheduleTask(in: configuration.handshakeDeadline) {
+                if !connection.isOpen && !connection.isClosed {
+                    self.count(.handshakeTimeout)
+                    channel.close(promise: nil)
+                }
             }
         }
         dispatch(HeldEvent(command: .onConnect, flags: .scalarBody, body: nil), for: connection)
@@ -297,7 +349,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         connection.isOpen = true
         let queued = connection.pendingSends
         connection.pendingSends.removeAll()
-        for frame in queued { deliver(frame, to: connection) }
+        for bytes in queued { write(bytes, to: connection) }
     }
 
     func clientMessage(_ connection: ClientConnection, _ message: ByteBuffer, binary: Bool) {
@@ -393,6 +445,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             if let body = event.body { body.withUnsafeReadableBytes(write) } else { write(UnsafeRawBufferPointer(start: nil, count: 0)) }
         }
         flusher.write(buffer, to: worker.channel)
+        pauseIfWorkerCongested(client, worker: worker)
     }
 
     // MARK: - Inner side
@@ -454,6 +507,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         guard router.contains(link) else { return }
         router.remove(link)
         logger.info("worker detached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
+        resumeClients(of: link)
         // A worker that died mid-drain: what it was sent is lost, what was held is not.
         releaseHeldEvents()
     }
@@ -489,15 +543,15 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             if let client = table[frame.connectionID] { send(frame.body, flags: frame.flags, to: client) }
         case .sendToAll:
             guard let scope = try? SendToAllScope(extData: frame.extData) else { return }
-            let encoded = encodeForClients(frame.body, flags: frame.flags)
+            var message = OutgoingMessage(body: frame.body, flags: frame.flags)
             switch scope {
             case .everyone:
-                for client in table.connections.values { deliver(encoded, to: client) }
+                for client in table.connections.values { deliver(&message, to: client) }
             case .excluding(let excluded):
                 let skip = Set(excluded)
-                for (id, client) in table.connections where !skip.contains(id) { deliver(encoded, to: client) }
+                for (id, client) in table.connections where !skip.contains(id) { deliver(&message, to: client) }
             case .only(let ids):
-                for id in ids { if let client = table[id] { deliver(encoded, to: client) } }
+                for id in ids { if let client = table[id] { deliver(&message, to: client) } }
             }
         case .kick:
             guard let client = table[frame.connectionID] else { return }
@@ -524,9 +578,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             table.unbind(frame.connectionID, uid: String(buffer: frame.extData))
         case .sendToUID:
             guard let uids = try? UIDListExt.decode(frame.extData) else { return }
-            let encoded = encodeForClients(frame.body, flags: frame.flags)
+            var message = OutgoingMessage(body: frame.body, flags: frame.flags)
             for uid in uids {
-                for id in table.clients(of: uid) { if let client = table[id] { deliver(encoded, to: client) } }
+                for id in table.clients(of: uid) { if let client = table[id] { deliver(&message, to: client) } }
             }
         case .joinGroup:
             table.join(frame.connectionID, group: String(buffer: frame.extData))
@@ -536,12 +590,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             table.ungroup(String(buffer: frame.extData))
         case .sendToGroup:
             guard let target = try? SendToGroupExt(extData: frame.extData) else { return }
-            let encoded = encodeForClients(frame.body, flags: frame.flags)
+            var message = OutgoingMessage(body: frame.body, flags: frame.flags)
             let skip = Set(target.exclude ?? [])
             var sent: Set<UInt32> = []
             for group in target.groups {
                 for id in table.members(of: group) where !skip.contains(id) && sent.insert(id).inserted {
-                    if let client = table[id] { deliver(encoded, to: client) }
+                    if let client = table[id] { deliver(&message, to: client) }
                 }
             }
         case .getClientCountByGroup:
@@ -575,28 +629,68 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
-    /// The client-protocol bytes for a message: a WebSocket frame, or the body as is when raw.
-    private func encodeForClients(_ body: ByteBuffer, flags: GatewayFrameFlags) -> ByteBuffer {
-        if flags.contains(.raw) { return body }
-        return body.withUnsafeReadableBytes {
-            WebSocketFrameWriter.frame(opcode: flags.contains(.binary) ? 0x2 : 0x1, payload: $0)
-        }
-    }
-
     private func send(_ body: ByteBuffer, flags: GatewayFrameFlags, to client: ClientConnection) {
-        deliver(encodeForClients(body, flags: flags), to: client)
+        var message = OutgoingMessage(body: body, flags: flags)
+        deliver(&message, to: client)
     }
 
-    private func deliver(_ encoded: ByteBuffer, to client: ClientConnection) {
+    private func deliver(_ message: inout OutgoingMessage, to client: ClientConnection) {
         guard !client.isClosed else { return }
+        let bytes = message.bytes(for: client.transport)
         guard client.isOpen else {
-            // Sent before the handshake completed (e.g. from on_connect): deliver after the 101.
-            if client.pendingSends.count < 64 { client.pendingSends.append(encoded) }
+            // Sent before the handshake completed (e.g. from on_connect): delivered after the 101.
+            if client.pendingSends.count < 64 { client.pendingSends.append(bytes) } else { count(.slowClientDrop) }
             return
         }
+        write(bytes, to: client)
+    }
+
+    private func write(_ bytes: ByteBuffer, to client: ClientConnection) {
+        // Past the send buffer the client is not reading: its memory stays bounded either way.
+        guard client.channel.isWritable else { return slowConsumer(client) }
         messagesOut += 1
         client.messagesOut += 1
-        flusher.write(encoded, to: client.channel)
+        flusher.write(bytes, to: client.channel)
+    }
+
+    private func slowConsumer(_ client: ClientConnection) {
+        switch configuration.slowClientPolicy {
+        case .drop:
+            count(.slowClientDrop)
+        case .close:
+            guard !client.isClosed else { return }
+            count(.slowClientClosed)
+            logger.info(
+                "closing a client that stopped reading (send buffer full)",
+                metadata: ["gw.client_id": "\(clientID(of: client))"])
+            client.channel.close(promise: nil)  // what was queued for it is released with it
+        }
+    }
+
+    // MARK: - Back-pressure towards workers
+
+    /// Stops reading from a client whose worker has more than `workerBufferBytes` waiting:
+    /// the client's TCP window closes instead of the gateway buffering without bound.
+    private func pauseIfWorkerCongested(_ client: ClientConnection, worker: WorkerLink) {
+        guard !worker.channel.isWritable, !client.readingPaused, !client.isClosed else { return }
+        client.readingPaused = true
+        worker.pausedClients.append(client)
+        client.channel.setOption(.autoRead, value: false).whenFailure { _ in }
+        if worker.pausedClients.count == 1 {
+            count(.workerBackPressure)
+            logger.warning("worker is not keeping up; pausing its clients", metadata: ["gw.worker": "\(worker.key)"])
+        }
+    }
+
+    /// The worker caught up (or left): its paused clients are read again.
+    func resumeClients(of worker: WorkerLink) {
+        guard worker.channel.isWritable || !router.contains(worker) else { return }
+        let paused = worker.pausedClients
+        worker.pausedClients.removeAll()
+        for client in paused where !client.isClosed {
+            client.readingPaused = false
+            client.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+        }
     }
 
     private func reply(_ value: PHPValue, to channel: Channel) {

@@ -16,22 +16,31 @@ final class InnerConnectionHandler: ChannelInboundHandler {
 
     private let server: GatewayServer
     private var peer = Peer.unauthenticated
+    /// Refused: frames already decoded from the same read are ignored, not refused again.
+    private var refused = false
 
     init(server: GatewayServer) {
         self.server = server
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         let frame = unwrapInboundIn(data)
         if let next = server.innerFrame(frame, peer: peer, channel: context.channel) {
             peer = next
         } else {
+            refused = true
             context.close(promise: nil)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         server.flushPending()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .worker(let link) = peer, context.channel.isWritable { server.resumeClients(of: link) }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -10,6 +10,8 @@ final class WorkerLink: @unchecked Sendable {  // confined to the gateway's even
     var assignedClients = 0
     /// Asked for no more events (reload): keeps its clients until it is done, gets no new ones.
     var draining = false
+    /// Clients not read from while this worker's link is congested (back-pressure).
+    var pausedClients: [ClientConnection] = []
 
     init(key: String, channel: Channel, speaksGatewayd: Bool) {
         self.key = key

@@ -26,16 +26,19 @@ enum RoleLauncher {
                 return server
             case .gateway:
                 let listeners = configuration.listen.map { try! ListenAddress(parsing: $0) }
-                let server = GatewayServer(
-                    configuration: GatewayServerConfiguration(
-                        lanIP: IPv4Address(configuration.lanIP)!, innerPort: context.innerPort,
-                        secretKey: configuration.secretKey, maxMessageBytes: configuration.maxMessageBytes,
-                        verdictTimeout: .milliseconds(Int64(configuration.handshakeTimeoutMilliseconds)),
-                        expectedWorkers: context.expectedWorkers, register: register, listeners: listeners,
-                        heartbeat: HeartbeatPolicy(
-                            interval: configuration.pingInterval, notResponseLimit: configuration.pingNotResponseLimit,
-                            pingData: Array(configuration.pingData.utf8))),
-                    eventLoop: eventLoop, logger: logger, reporter: reporter)
+                var settings = GatewayServerConfiguration(
+                    lanIP: IPv4Address(configuration.lanIP)!, innerPort: context.innerPort,
+                    secretKey: configuration.secretKey, maxMessageBytes: configuration.maxMessageBytes,
+                    verdictTimeout: .milliseconds(Int64(configuration.handshakeTimeoutMilliseconds)),
+                    handshakeDeadline: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
+                    expectedWorkers: context.expectedWorkers, register: register, listeners: listeners,
+                    heartbeat: HeartbeatPolicy(
+                        interval: configuration.pingInterval, notResponseLimit: configuration.pingNotResponseLimit,
+                        pingData: Array(configuration.pingData.utf8)))
+                settings.maxConnections = configuration.maxConnections
+                settings.sendBufferBytes = configuration.sendBufferBytes
+                settings.slowClientPolicy = configuration.slowClientPolicy
+                let server = GatewayServer(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)
                 try server.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
                     .wait()
                 return server

@@ -424,7 +424,7 @@ final class WebSocketTestClient {
 
     // MARK: - Socket plumbing
 
-    private static func openSocket(host: String, port: Int, deadline: Deadline) throws -> Int32 {
+    static func openSocket(host: String, port: Int, deadline: Deadline) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -465,7 +465,7 @@ final class WebSocketTestClient {
     }
 
     /// Waits for readability; false when the deadline passed first.
-    private static func waitReadable(socket: Int32, deadline: Deadline) throws -> Bool {
+    static func waitReadable(socket: Int32, deadline: Deadline) throws -> Bool {
         while true {
             let wait = deadline.remainingMilliseconds()
             guard wait > 0 else { return false }
@@ -478,7 +478,7 @@ final class WebSocketTestClient {
         }
     }
 
-    private static func writeAll(socket: Int32, bytes: [UInt8], deadline: Deadline) throws {
+    static func writeAll(socket: Int32, bytes: [UInt8], deadline: Deadline) throws {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes {

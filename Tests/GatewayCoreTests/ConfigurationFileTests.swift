@@ -27,6 +27,8 @@ final class ConfigurationFileTests: XCTestCase {
             listen:
               - websocket://0.0.0.0:8282
               - websocket://127.0.0.1:0
+              - text://0.0.0.0:8283
+              - frame://0.0.0.0:8284
             register: 127.0.0.1:1238
             gateway_count: 2
             worker_count: 4
@@ -40,11 +42,17 @@ final class ConfigurationFileTests: XCTestCase {
             handshake_timeout_ms: 1000
             max_message_bytes: 65536
             stop_timeout_ms: 3000
+            max_connections: 5000
+            connect_timeout_ms: 2500
+            send_buffer_bytes: 65536
+            slow_client_policy: drop
             """)
         var configuration = GatewayConfiguration()
         try ConfigurationFile.apply(path: path, to: &configuration)
         XCTAssertEqual(configuration.plugin, directory + "/build/chat.so", "relative to the file, not the cwd")
-        XCTAssertEqual(configuration.listen, ["websocket://0.0.0.0:8282", "websocket://127.0.0.1:0"])
+        XCTAssertEqual(
+            configuration.listen,
+            ["websocket://0.0.0.0:8282", "websocket://127.0.0.1:0", "text://0.0.0.0:8283", "frame://0.0.0.0:8284"])
         XCTAssertEqual(configuration.register, "127.0.0.1:1238")
         XCTAssertEqual(configuration.gatewayCount, 2)
         XCTAssertEqual(configuration.workerCount, 4)
@@ -58,6 +66,10 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertEqual(configuration.handshakeTimeoutMilliseconds, 1000)
         XCTAssertEqual(configuration.maxMessageBytes, 65536)
         XCTAssertEqual(configuration.stopTimeoutMilliseconds, 3000)
+        XCTAssertEqual(configuration.maxConnections, 5000)
+        XCTAssertEqual(configuration.connectTimeoutMilliseconds, 2500)
+        XCTAssertEqual(configuration.sendBufferBytes, 65536)
+        XCTAssertEqual(configuration.slowClientPolicy, .drop)
         XCTAssertNoThrow(try configuration.validate())
     }
 

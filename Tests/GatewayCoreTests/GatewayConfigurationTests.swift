@@ -26,7 +26,11 @@ final class GatewayConfigurationTests: XCTestCase {
             .invalid(key: "log_level", value: "loud", expected: "debug, info, warning or error"))
         XCTAssertEqual(
             refusal { $0.listen = ["ws://0.0.0.0:1"] },
-            .invalid(key: "listen", value: "ws://0.0.0.0:1", expected: "one of websocket://"))
+            .invalid(key: "listen", value: "ws://0.0.0.0:1", expected: "one of websocket://, text://, frame://"))
+        XCTAssertEqual(
+            refusal { $0.maxConnections = 0 }, .invalid(key: "max_connections", value: "0", expected: "1...10000000"))
+        XCTAssertEqual(
+            refusal { $0.sendBufferBytes = 10 }, .invalid(key: "send_buffer_bytes", value: "10", expected: "1024...1073741824"))
         XCTAssertEqual(
             refusal { $0.register = "127.0.0.1" }, .invalid(key: "register", value: "127.0.0.1", expected: "host:port"))
         XCTAssertEqual(

@@ -8,7 +8,7 @@ final class ConnectionTableTests: XCTestCase {
     private func connection(_ id: UInt32) -> ClientConnection {
         ClientConnection(
             id: id, channel: EmbeddedChannel(), remoteIP: 0x7F00_0001, remotePort: 40000, listenPort: 8282,
-            transport: "websocket")
+            transport: .websocket)
     }
 
     /// Inserts `ids` as connections and returns them by id.

@@ -28,7 +28,7 @@ final class GatewayServerFixture {
     private var parser = GatewayFrameParser()
     private var workerBytes = ByteBuffer()
 
-    init(maxMessageBytes: Int = 64) throws {
+    init(maxMessageBytes: Int = 64, configure: (inout GatewayServerConfiguration) -> Void = { _ in }) throws {
         var descriptors: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &descriptors) == 0 else {
             throw XCTSkip("socketpair failed: \(String(cString: strerror(errno)))")
@@ -38,10 +38,12 @@ final class GatewayServerFixture {
         let link = try ControlLink.attach(
             descriptor: descriptors[0], on: controlGroup.next(), onMessage: { _, _ in }, onClose: {}
         ).wait()
-        configuration = GatewayServerConfiguration(
+        var configuration = GatewayServerConfiguration(
             lanIP: IPv4Address("10.1.2.3")!, innerPort: 2900, secretKey: "", maxMessageBytes: maxMessageBytes,
             verdictTimeout: .seconds(1), expectedWorkers: 0, register: HostPort(host: "127.0.0.1", port: 1238),
             listeners: [])
+        configure(&configuration)
+        self.configuration = configuration
         server = GatewayServer(
             configuration: configuration, eventLoop: loop,
             logger: Logger(label: "gatewayd.gateway.test", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -58,8 +60,8 @@ final class GatewayServerFixture {
     }
 
     /// Accepts a client on `channel` and completes its handshake, as the pipeline would.
-    func acceptClient(on channel: Channel) -> ClientConnection {
-        let connection = server.clientAccepted(channel, listenPort: 8282)
+    func acceptClient(on channel: Channel, transport: ListenAddress.Scheme = .websocket) -> ClientConnection {
+        let connection = server.clientAccepted(channel, listenPort: 8282, transport: transport)
         server.clientUpgraded(connection)
         return connection
     }

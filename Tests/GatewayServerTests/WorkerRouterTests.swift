@@ -13,7 +13,7 @@ final class WorkerRouterTests: XCTestCase {
 
     private func client(_ id: UInt32 = 1) -> ClientConnection {
         ClientConnection(
-            id: id, channel: EmbeddedChannel(), remoteIP: 0, remotePort: 0, listenPort: 8282, transport: "websocket")
+            id: id, channel: EmbeddedChannel(), remoteIP: 0, remotePort: 0, listenPort: 8282, transport: .websocket)
     }
 
     func testNoWorkerGivesNil() {

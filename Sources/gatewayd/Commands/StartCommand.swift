@@ -23,7 +23,7 @@ struct StartCommand: ParsableCommand {
     @Option(name: .long, help: "Plugin .so to load in every worker (default: the built-in demo).")
     var plugin: String?
 
-    @Option(name: .long, help: "Client listener, e.g. websocket://0.0.0.0:7272 (repeatable).")
+    @Option(name: .long, help: "Client listener: websocket://, text:// (lines) or frame:// (u32 length + body) host:port (repeatable).")
     var listen: [String] = []
 
     @Option(name: .long, help: "Register address host:port (default 127.0.0.1:1236).")
