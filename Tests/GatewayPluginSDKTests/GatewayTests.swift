@@ -126,7 +126,7 @@ final class GatewayTests: XCTestCase {
             seen.append(gateway.currentClient?.rawValue ?? "nil")
             seen.append("\(gateway.hostABIVersion.major).\(gateway.hostABIVersion.minor)")
         }
-        XCTAssertEqual(seen, ["4242 3 \(clientA)", "nil", "1.0"])
+        XCTAssertEqual(seen, ["4242 3 \(clientA)", "nil", "1.1"])
     }
 
     func testLogLevels() throws {

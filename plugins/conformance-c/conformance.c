@@ -36,6 +36,9 @@
 #define PLUGIN_NAME "conformance-c"
 #define CLIENT_ID_LEN 20
 
+/* The size of an ABI 1.0 host table: every entry up to and including `free`. */
+#define GWD_ABI_1_0_TABLE_SIZE (offsetof(gwd_host_api, free) + sizeof(((gwd_host_api *)0)->free))
+
 GWD_PLUGIN_API;
 
 /* ======================================================================================
@@ -369,10 +372,10 @@ static const gwd_plugin conformance_plugin = {
 GWD_PLUGIN_ENTRY(api, out, err, err_len) {
     GWD_PLUGIN_INIT(api, err, err_len);
     /* Every 1.x table has all 1.0 entries; a shorter one is broken. */
-    if (api->struct_size < offsetof(gwd_host_api, free) + sizeof(api->free)) {
+    if (api->struct_size < GWD_ABI_1_0_TABLE_SIZE) {
         if (err != NULL && err_len > 0)
             snprintf(err, err_len, PLUGIN_NAME " needs the ABI 1.0 host table (%u bytes), the host's has %u bytes",
-                     (unsigned)sizeof(gwd_host_api), (unsigned)api->struct_size);
+                     (unsigned)GWD_ABI_1_0_TABLE_SIZE, (unsigned)api->struct_size);
         return GWD_ERR_ABI_MISMATCH;
     }
     if (out == NULL) return GWD_ERR_INVALID_ARGUMENT;
