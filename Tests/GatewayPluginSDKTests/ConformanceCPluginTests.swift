@@ -45,6 +45,11 @@ final class ConformanceCPluginTests: XCTestCase {
     func testKickSleepUnknownAndFailures() throws { try driver().checkKickSleepUnknownAndFailures() }
     func testRejectParameter() throws { try driver().checkRejectParameter() }
     func testRawEcho() throws { try driver().checkRawEcho() }
+    func testAPISends() throws { try driver().checkAPISends() }
+    func testAPIQueries() throws { try driver().checkAPIQueries() }
+    func testAPIErrors() throws { try driver().checkAPIErrors() }
+
+    func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.build()) }
 
     /// What the end-to-end reload test does: rewrite the version line, rebuild, see `ver:` answer it.
     func testRewrittenVersionLineAnswersVer() throws {

@@ -43,6 +43,11 @@ final class ConformanceSwiftPluginTests: XCTestCase {
     func testKickSleepUnknownAndFailures() throws { try driver().checkKickSleepUnknownAndFailures() }
     func testRejectParameter() throws { try driver().checkRejectParameter() }
     func testRawEcho() throws { try driver().checkRawEcho() }
+    func testAPISends() throws { try driver().checkAPISends() }
+    func testAPIQueries() throws { try driver().checkAPIQueries() }
+    func testAPIErrors() throws { try driver().checkAPIErrors() }
+
+    func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.library()) }
 
     func testMajorVersionMismatchIsRefusedWithBothVersions() throws {
         let (status, reason, refused) = try ConformanceDriver.refuse(try Self.library(), hostMajor: 3, hostMinor: 0)

@@ -8,7 +8,7 @@ import XCTest
 
 /// The real host table and plugin thread against two fake gateways: queries reach every
 /// gateway and merge, a silent gateway gives a partial result with its status and a warning,
-/// and sends are GatewayAPI's frames.
+/// and sends are GatewayAPI's frames. The plugin is plugins/conformance-c, driven with `api:`.
 final class PluginHostQueryTests: XCTestCase {
     private let a1 = PluginHostHarness.client(port: 2900, 1)
     private let a2 = PluginHostHarness.client(port: 2900, 2)
@@ -56,6 +56,26 @@ final class PluginHostQueryTests: XCTestCase {
         return harness.replies(to: from, count: before + 1).last ?? "<no reply>"
     }
 
+    func testAQueryOfEveryGatewayMergesTheirAnswers() throws {
+        let harness = try harness()
+        XCTAssertEqual(call(harness, "api:get_all_client_count"), "api:get_all_client_count:3")
+        XCTAssertEqual(call(harness, "api:get_all_client_id_list"), #"api:get_all_client_id_list:["\#(a1)","\#(a2)","\#(b7)"]"#)
+        XCTAssertEqual(call(harness, "api:get_all_uid_list"), #"api:get_all_uid_list:["alice","bob"]"#)
+        XCTAssertEqual(call(harness, "api:get_all_uid_count"), "api:get_all_uid_count:2")
+        XCTAssertEqual(call(harness, "api:get_uid_by_client_id \(b7)"), #"api:get_uid_by_client_id:"bob""#)
+        XCTAssertEqual(call(harness, "api:get_uid_by_client_id \(a2)"), "api:get_uid_by_client_id:error:GWD_ERR_NOT_FOUND")
+        XCTAssertTrue(harness.logs.warnings.isEmpty, "\(harness.logs.warnings)")
+    }
+
+    func testASilentGatewayGivesThePartialResultWithTheStatusAndAWarning() throws {
+        let harness = try harness(silent: [PluginHostHarness.gatewayB: .timeout])
+        XCTAssertEqual(call(harness, "api:get_all_client_count"), "api:get_all_client_count:error:GWD_ERR_TIMEOUT")
+        let warning = try XCTUnwrap(harness.logs.warnings.first)
+        XCTAssertTrue(warning.contains("getAllClientIdCount"), warning)
+        XCTAssertTrue(warning.contains("\(PluginHostHarness.gatewayB) (no answer in time)"), warning)
+        XCTAssertFalse(warning.contains(PluginHostHarness.gatewayA), warning)
+    }
+
     /// What a C plugin receives with GWD_ERR_TIMEOUT / UNAVAILABLE: the other gateways' answers,
     /// in memory it must free.
     func testThePartialResultIsHandedOutWithTheStatus() throws {
@@ -86,6 +106,39 @@ final class PluginHostQueryTests: XCTestCase {
         XCTAssertEqual(call(disconnected, "go"), "4:1:\(b7) 4:1")
         let both = try harness(plugin: plugin, silent: [PluginHostHarness.gatewayA: .unavailable, PluginHostHarness.gatewayB: .timeout])
         XCTAssertEqual(call(both, "go"), "5:0:- 5:0", "TIMEOUT wins over UNAVAILABLE")
+    }
+
+    func testAQueryOfOneClientsGatewayHasNoPartialResult() throws {
+        let harness = try harness(silent: [PluginHostHarness.gatewayB: .timeout])
+        XCTAssertEqual(call(harness, "api:is_online \(a2)"), "api:is_online:true")
+        XCTAssertEqual(call(harness, "api:is_online \(b7)"), "api:is_online:error:GWD_ERR_TIMEOUT")
+        XCTAssertEqual(call(harness, "api:get_uid_by_client_id \(b7)"), "api:get_uid_by_client_id:error:GWD_ERR_TIMEOUT")
+        XCTAssertTrue(harness.logs.warnings.contains { $0.contains("isOnline") && $0.contains(PluginHostHarness.gatewayB) })
+    }
+
+    func testSendsAreGatewayAPIsFramesForEachGateway() throws {
+        let harness = try harness()
+        XCTAssertEqual(call(harness, "api:send_to_clients \(a2),\(b7) hi there"), "api:send_to_clients:null")
+        XCTAssertEqual(call(harness, "api:send_to_groups g1,g2 \(a2) to groups"), "api:send_to_groups:null")
+        XCTAssertEqual(call(harness, "api:destroy_client \(b7)"), "api:destroy_client:null")
+        let frames = harness.frames.filter { $0.frame.command != .sendToOne }
+
+        let toClients = frames.filter { $0.frame.command == .sendToAll }
+        XCTAssertEqual(toClients.map(\.gateway), [PluginHostHarness.gatewayA, PluginHostHarness.gatewayB])
+        XCTAssertEqual(try toClients.map { try SendToAllScope(extData: $0.frame.extData) }, [.only([2]), .only([7])])
+        XCTAssertEqual(toClients.map { String(buffer: $0.frame.body) }, ["hi there", "hi there"])
+
+        let toGroups = frames.filter { $0.frame.command == .sendToGroup }
+        XCTAssertEqual(Set(toGroups.map(\.gateway)), [PluginHostHarness.gatewayA, PluginHostHarness.gatewayB])
+        for entry in toGroups {
+            let ext = try SendToGroupExt(extData: entry.frame.extData)
+            XCTAssertEqual(ext.groups, ["g1", "g2"])
+            XCTAssertEqual(ext.exclude, entry.gateway == PluginHostHarness.gatewayA ? [2] : nil, entry.gateway)
+        }
+
+        let destroys = frames.filter { $0.frame.command == .destroy }
+        XCTAssertEqual(destroys.map(\.gateway), [PluginHostHarness.gatewayB])
+        XCTAssertEqual(destroys.map(\.frame.connectionID), [7])
     }
 
     /// A plugin compiled against the header as ABI 1.0 shipped it (shorter table, descriptor
