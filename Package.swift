@@ -87,7 +87,12 @@ let package = Package(
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "GatewayWorkerTests", dependencies: ["GatewayWorker", "GatewayWire", "CGatewayABI"]),
+        .testTarget(name: "GatewayWorkerTests", dependencies: [
+            "GatewayWorker", "GatewayWire", "GatewayAPI", "CGatewayABI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),

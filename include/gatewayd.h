@@ -1,5 +1,5 @@
 /*
- * gatewayd.h — the gatewayd plugin ABI, version 1.
+ * gatewayd.h — the gatewayd plugin ABI, version 1.1.
  *
  * This is the only file a plugin author needs. It is plain C99 with no dependencies and is
  * usable from C and from Swift. A plugin is a shared library (.so) that exports exactly one
@@ -16,8 +16,9 @@
  *    Copy what you keep. Strings are (pointer, length) bytes; where a trailing NUL is present
  *    it is a convenience, never to be relied on for binary data. The one exception is a
  *    client id, which is always 20 lowercase hex characters followed by a NUL.
- *  - One allocator rule: memory the host returns in a gwd_buffer is released with
- *    api->free(). Memory the plugin passes in is copied before the call returns.
+ *  - One allocator rule: memory the host returns (a gwd_buffer's data, a gwd_list, a
+ *    gwd_table) is one allocation, released with one api->free(). Memory the plugin passes
+ *    in is copied before the call returns.
  *  - Threading: callbacks run on the worker's single plugin thread, one at a time. Host
  *    functions may only be called from that thread, while a callback is running; anywhere
  *    else they return GWD_ERR_WRONG_THREAD.
@@ -37,7 +38,7 @@ extern "C" {
 /* The ABI version this header describes. The host reports its own at run time in
  * gwd_host_api.abi_major / abi_minor. */
 #define GWD_ABI_VERSION_MAJOR 1
-#define GWD_ABI_VERSION_MINOR 0
+#define GWD_ABI_VERSION_MINOR 1
 
 /* ======================================================================================
  * 1. Status codes
@@ -89,6 +90,35 @@ typedef struct gwd_buffer {
     char *data;
     size_t len;
 } gwd_buffer;
+
+/* ---- Query results (added in 1.1) ------------------------------------------------------
+ * gwd_list, gwd_table_entry and gwd_table are frozen value types like gwd_bytes. The host
+ * returns each list or table as ONE allocation: the header, its arrays and every byte they
+ * point at. Release it with one api->free(result); never free the parts. Every key and item
+ * is followed by a NUL that `len` does not count, so a client id taken from a result can be
+ * passed straight to any function taking a `client_id`. Lists are sorted bytewise and hold
+ * no duplicates; table entries are sorted by key. */
+
+/* A list of byte strings: client ids, uids or group names. */
+typedef struct gwd_list {
+    size_t count;
+    const gwd_bytes *items;      /* `count` items; never NULL, even when count is 0 */
+} gwd_list;
+
+/* One entry of a table. In a list table the value is a list: `count` items at `items` (never
+ * NULL). In a number table the value is the number in `count`, and `items` is NULL. Each
+ * function says which kind it returns. */
+typedef struct gwd_table_entry {
+    gwd_bytes key;
+    size_t count;
+    const gwd_bytes *items;
+} gwd_table_entry;
+
+/* A map from byte strings (group names, uids) to lists or numbers. */
+typedef struct gwd_table {
+    size_t count;
+    const gwd_table_entry *entries;  /* `count` entries; never NULL, even when count is 0 */
+} gwd_table;
 
 /* Message kinds passed to on_message. */
 #define GWD_MESSAGE_TEXT   1u
@@ -146,6 +176,21 @@ typedef struct gwd_handshake {
  * accepted and dropped by its gateway.
  * Every entry inside the host's struct_size is non-NULL; a host that cannot do something on
  * some role returns GWD_ERR_UNSUPPORTED rather than leaving a hole.
+ *
+ * Queries (is_online, get_all_client_count, get_session_json, and those added in 1.1):
+ *  - They block the plugin thread, never an event loop. A query about one client asks only
+ *    the gateway its client id names; any other query is sent to every gateway in parallel
+ *    and the answers are merged as GatewayWorker 4.x merges them.
+ *  - Results are host memory (section 3): one gwd_buffer, gwd_list or gwd_table per call,
+ *    released with api->free(). A list or table result pointer is set to NULL, and a
+ *    gwd_buffer to {NULL, 0}, whenever the call returns no result.
+ *  - Partial results: when a query of every gateway gets no answer from some gateway — none
+ *    within query_timeout_ms (GWD_ERR_TIMEOUT), or its connection is down
+ *    (GWD_ERR_UNAVAILABLE; TIMEOUT wins when both happen) — the call still returns the
+ *    merged answers of the gateways that did answer, with that status: the result is set
+ *    and must be freed as on GWD_OK. The worker logs a warning naming the silent gateways.
+ *    A query of one client's gateway has no partial result: it fails with the status.
+ *  - Name lists passed in (uids, groups) are arrays of gwd_bytes; counts come out as uint64_t.
  * ====================================================================================== */
 
 typedef struct gwd_host_api {
@@ -198,8 +243,8 @@ typedef struct gwd_host_api {
     int32_t (*send_to_uid)(gwd_ctx *ctx, const char *uid, size_t uid_len,
                            const void *data, size_t len, uint32_t flags);
 
-    /* Queries. They block the plugin thread (never an event loop) until every gateway
-     * involved answered or the query timeout passed (GWD_ERR_TIMEOUT). */
+    /* Queries (see "Queries" above): is_online asks the client's gateway (isOnline),
+     * get_all_client_count every gateway (getAllClientIdCount). */
     int32_t (*is_online)(gwd_ctx *ctx, const char *client_id, int32_t *out_online);
     int32_t (*get_all_client_count)(gwd_ctx *ctx, uint64_t *out_count);
 
@@ -228,11 +273,77 @@ typedef struct gwd_host_api {
 
     /* Reads any client's session from its gateway as a JSON object into host memory
      * (release out->data with api->free). A query: blocks the plugin thread.
-     * GWD_ERR_NOT_FOUND when the client is not online. */
+     * GWD_ERR_NOT_FOUND when the client is not online. An empty session reads {}. */
     int32_t (*get_session_json)(gwd_ctx *ctx, const char *client_id, gwd_buffer *out);
 
     /* Releases memory the host returned (gwd_buffer.data). NULL is ignored. Any thread. */
     void (*free)(void *ptr);
+
+    /* ---- Added in 1.1 ---------------------------------------------------------------- */
+    /* Check with GWD_HAS(api, name) before calling: a 1.0 host's table ends before these. */
+
+    /* Closes a client / the current client at once: nothing more is written to it, no
+     * WebSocket close frame, sends still queued on its gateway are dropped (destroyClient). */
+    int32_t (*destroy_client)(gwd_ctx *ctx, const char *client_id);
+    int32_t (*destroy_current_client)(gwd_ctx *ctx);
+
+    /* Sends a message to exactly the `count` clients listed, each reached through its own
+     * gateway (sendToAll with a client id list). count 0 sends nothing. */
+    int32_t (*send_to_clients)(gwd_ctx *ctx, const char *const *client_ids, size_t count,
+                               const void *data, size_t len, uint32_t flags);
+
+    /* Sends a message to every client bound to any of the `count` uids (sendToUid with a
+     * list). A client bound to one of them gets it once. count 0 sends nothing. */
+    int32_t (*send_to_uids)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count,
+                            const void *data, size_t len, uint32_t flags);
+
+    /* Sends a message to every member of any of the `group_count` groups except the
+     * `exclude_count` client ids in `exclude` (sendToGroup with a list). A client in several of
+     * the groups gets it once. group_count 0 sends nothing. */
+    int32_t (*send_to_groups)(gwd_ctx *ctx, const gwd_bytes *groups, size_t group_count,
+                              const void *data, size_t len, uint32_t flags,
+                              const char *const *exclude, size_t exclude_count);
+
+    /* Queries about uids. is_uid_online: whether some client is bound to the uid.
+     * get_client_id_by_uid: the client ids bound to it (a list). get_uid_by_client_id: the
+     * client's uid in a gwd_buffer; GWD_ERR_NOT_FOUND when the client is offline or has no uid
+     * (asks only the client's gateway). */
+    int32_t (*is_uid_online)(gwd_ctx *ctx, const char *uid, size_t uid_len, int32_t *out_online);
+    int32_t (*get_client_id_by_uid)(gwd_ctx *ctx, const char *uid, size_t uid_len, gwd_list **out);
+    int32_t (*get_uid_by_client_id)(gwd_ctx *ctx, const char *client_id, gwd_buffer *out);
+
+    /* Queries about one group: its number of clients, their ids, their sessions (a JSON object
+     * {client_id: session object} in a gwd_buffer, as get_session_json gives one session), the
+     * distinct uids bound to its members, and their number. */
+    int32_t (*get_client_count_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, uint64_t *out_count);
+    int32_t (*get_client_id_list_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_list **out);
+    int32_t (*get_client_sessions_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_buffer *out);
+    int32_t (*get_uid_list_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_list **out);
+    int32_t (*get_uid_count_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, uint64_t *out_count);
+
+    /* Queries about everyone: every client id, every session (JSON object as above), every
+     * group with at least one member, every bound uid (distinct) and their number. */
+    int32_t (*get_all_client_id_list)(gwd_ctx *ctx, gwd_list **out);
+    int32_t (*get_all_client_sessions)(gwd_ctx *ctx, gwd_buffer *out);
+    int32_t (*get_all_group_id_list)(gwd_ctx *ctx, gwd_list **out);
+    int32_t (*get_all_uid_list)(gwd_ctx *ctx, gwd_list **out);
+    int32_t (*get_all_uid_count)(gwd_ctx *ctx, uint64_t *out_count);
+
+    /* Every group with members: its distinct uids (list table) or their number (number table);
+     * its client ids (list table) or their number (number table). Members without a uid count
+     * only in the client id forms. */
+    int32_t (*get_all_group_uid_list)(gwd_ctx *ctx, gwd_table **out);
+    int32_t (*get_all_group_uid_count)(gwd_ctx *ctx, gwd_table **out);
+    int32_t (*get_all_group_client_id_list)(gwd_ctx *ctx, gwd_table **out);
+    int32_t (*get_all_group_client_id_count)(gwd_ctx *ctx, gwd_table **out);
+
+    /* Batch forms; the result has one entry for every name asked (duplicates once), also for
+     * names with no clients. batch_get_client_id_by_uid: uid -> client ids (list table).
+     * batch_get_client_count_by_group: group -> number of clients (number table).
+     * is_uids_online: uid -> 1 or 0 (number table). */
+    int32_t (*batch_get_client_id_by_uid)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
+    int32_t (*batch_get_client_count_by_group)(gwd_ctx *ctx, const gwd_bytes *groups, size_t count, gwd_table **out);
+    int32_t (*is_uids_online)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
 } gwd_host_api;
 
 /* True when the host's table has `field` (for plugins built against a newer minor). */

@@ -16,7 +16,8 @@ public enum GatewayCommands {
             self.raw = raw
         }
 
-        var flags: GatewayFrameFlags {
+        /// The inner-protocol frame flags for a message sent with these options.
+        public var flags: GatewayFrameFlags {
             var flags: GatewayFrameFlags = .scalarBody
             if binary { flags.insert(.binary) }
             if raw { flags.insert(.raw) }

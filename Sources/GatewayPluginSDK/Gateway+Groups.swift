@@ -39,4 +39,26 @@ extension Gateway {
             }
         })
     }
+
+    public func send(_ text: String, toGroups groups: [String], excluding excluded: [ClientID] = []) throws(GatewayError) {
+        try send(.text(text), toGroups: groups, excluding: excluded)
+    }
+
+    public func send(_ bytes: [UInt8], toGroups groups: [String], excluding excluded: [ClientID] = []) throws(GatewayError) {
+        try send(.binary(bytes), toGroups: groups, excluding: excluded)
+    }
+
+    /// Sends to every member of any of `groups`, once each, except `excluded` (`send_to_groups`,
+    /// ABI 1.1). An empty list sends nothing.
+    public func send(_ message: Message, toGroups groups: [String], excluding excluded: [ClientID] = [],
+                     options: SendOptions = []) throws(GatewayError) {
+        let sendToGroups = try api.require(\.send_to_groups, "send_to_groups")
+        try api.check(withNames(groups) { names, count in
+            withClientIDs(excluded) { exclude, excludeCount in
+                withPayload(of: message, options: options) {
+                    sendToGroups(context, names, count, $0, $1, $2, exclude, excludeCount)
+                }
+            }
+        })
+    }
 }

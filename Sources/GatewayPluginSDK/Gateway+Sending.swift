@@ -68,7 +68,26 @@ extension Gateway {
         })
     }
 
-    // MARK: Closing (`close_client`, `close_current_client`)
+    // MARK: A list of clients (`send_to_clients`, ABI 1.1)
+
+    public func send(_ text: String, toClients clients: [ClientID]) throws(GatewayError) {
+        try send(.text(text), toClients: clients)
+    }
+
+    public func send(_ bytes: [UInt8], toClients clients: [ClientID]) throws(GatewayError) {
+        try send(.binary(bytes), toClients: clients)
+    }
+
+    /// Sends to exactly `clients`, wherever they are (GatewayWorker's sendToAll with a client
+    /// list). An empty list sends nothing.
+    public func send(_ message: Message, toClients clients: [ClientID], options: SendOptions = []) throws(GatewayError) {
+        let sendToClients = try api.require(\.send_to_clients, "send_to_clients")
+        try api.check(withClientIDs(clients) { ids, count in
+            withPayload(of: message, options: options) { sendToClients(context, ids, count, $0, $1, $2) }
+        })
+    }
+
+    // MARK: Closing (`close_client`, `close_current_client`, `destroy_client`, `destroy_current_client`)
 
     /// Closes a client, first sending `lastMessage` if there is one.
     public func close(_ client: ClientID, lastMessage: Message? = nil, options: SendOptions = []) throws(GatewayError) {
@@ -84,5 +103,18 @@ extension Gateway {
         let closeCurrentClient = try api.require(\.close_current_client, "close_current_client")
         guard let lastMessage else { return try api.check(closeCurrentClient(context, nil, 0, 0)) }
         try api.check(withPayload(of: lastMessage, options: options) { closeCurrentClient(context, $0, $1, $2) })
+    }
+
+    /// Closes a client at once, without a close frame; what is still queued for it is dropped
+    /// (GatewayWorker's destroyClient, ABI 1.1).
+    public func destroy(_ client: ClientID) throws(GatewayError) {
+        let destroyClient = try api.require(\.destroy_client, "destroy_client")
+        try api.check(withClientID(client) { destroyClient(context, $0) })
+    }
+
+    /// Closes the client of the current event at once, without a close frame (ABI 1.1).
+    public func destroyCurrentClient() throws(GatewayError) {
+        let destroyCurrentClient = try api.require(\.destroy_current_client, "destroy_current_client")
+        try api.check(destroyCurrentClient(context))
     }
 }

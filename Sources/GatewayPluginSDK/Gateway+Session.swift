@@ -42,12 +42,7 @@ extension Gateway {
     /// not online.
     public func sessionJSON(of client: ClientID) throws(GatewayError) -> String {
         let getSessionJSON = try api.require(\.get_session_json, "get_session_json")
-        var buffer = gwd_buffer()
-        let status = withClientID(client) { getSessionJSON(context, $0, &buffer) }
-        defer { if let data = buffer.data { api.entry(\.free)?(data) } }
-        try api.check(status)
-        guard let data = buffer.data else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: data, count: buffer.len), as: UTF8.self)
+        return try api.buffer { out in withClientID(client) { getSessionJSON(context, $0, out) } }
     }
 
     /// Merges `pairs` into a client's session; nil means the current client (`update_session`).

@@ -28,4 +28,21 @@ extension Gateway {
             withPayload(of: message, options: options) { sendToUID(context, name, nameLength, $0, $1, $2) }
         })
     }
+
+    public func send(_ text: String, toUIDs uids: [String]) throws(GatewayError) {
+        try send(.text(text), toUIDs: uids)
+    }
+
+    public func send(_ bytes: [UInt8], toUIDs uids: [String]) throws(GatewayError) {
+        try send(.binary(bytes), toUIDs: uids)
+    }
+
+    /// Sends to every client bound to any of `uids`, once each (`send_to_uids`, ABI 1.1). An
+    /// empty list sends nothing.
+    public func send(_ message: Message, toUIDs uids: [String], options: SendOptions = []) throws(GatewayError) {
+        let sendToUIDs = try api.require(\.send_to_uids, "send_to_uids")
+        try api.check(withNames(uids) { names, count in
+            withPayload(of: message, options: options) { sendToUIDs(context, names, count, $0, $1, $2) }
+        })
+    }
 }

@@ -102,25 +102,35 @@ func withClientIDs<Result>(_ clients: [ClientID], _ body: (UnsafePointer<UnsafeP
 
 /// Calls `body` with the pairs as a C array of `gwd_pair` over one copy of their bytes.
 func withPairs<Result>(_ pairs: [String: String], _ body: (UnsafePointer<gwd_pair>?, Int) -> Result) -> Result {
-    var storage: [UInt8] = []
-    var ranges: [(key: Range<Int>, value: Range<Int>)] = []
-    for (key, value) in pairs {
-        let keyStart = storage.count
-        storage.append(contentsOf: key.utf8)
-        let valueStart = storage.count
-        storage.append(contentsOf: value.utf8)
-        ranges.append((keyStart..<valueStart, valueStart..<storage.count))
-    }
-    storage.append(0)  // never empty, so every view points at real memory
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-        let cPairs = ranges.map { range in
-            gwd_pair(key: gwd_bytes(data: base + range.key.lowerBound, len: range.key.count),
-                     value: gwd_bytes(data: base + range.value.lowerBound, len: range.value.count))
-        }
+    let flat = pairs.flatMap { [$0.key, $0.value] }
+    return withViews(of: flat) { views in
+        let cPairs = stride(from: 0, to: views.count, by: 2).map { gwd_pair(key: views[$0], value: views[$0 + 1]) }
         if cPairs.isEmpty {  // an empty map: still a real pointer, with count 0
             return withUnsafePointer(to: gwd_pair()) { body($0, 0) }
         }
         return cPairs.withUnsafeBufferPointer { body($0.baseAddress, cPairs.count) }
+    }
+}
+
+/// Calls `body` with the names as a C array of `gwd_bytes` (NULL when empty) and its count.
+func withNames<Result>(_ names: [String], _ body: (UnsafePointer<gwd_bytes>?, Int) -> Result) -> Result {
+    withViews(of: names) { views in
+        views.withUnsafeBufferPointer { body(views.isEmpty ? nil : $0.baseAddress, views.count) }
+    }
+}
+
+/// Calls `body` with a `gwd_bytes` view of each string, all over one copy of their UTF-8.
+private func withViews<Result>(of strings: [String], _ body: ([gwd_bytes]) -> Result) -> Result {
+    var storage: [UInt8] = []
+    var ranges: [Range<Int>] = []
+    for string in strings {
+        let start = storage.count
+        storage.append(contentsOf: string.utf8)
+        ranges.append(start..<storage.count)
+    }
+    storage.append(0)  // never empty, so every view points at real memory
+    return storage.withUnsafeBufferPointer { buffer in
+        let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+        return body(ranges.map { gwd_bytes(data: base + $0.lowerBound, len: $0.count) })
     }
 }

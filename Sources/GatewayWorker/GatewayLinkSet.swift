@@ -1,3 +1,4 @@
+import GatewayAPI
 import GatewayCore
 import GatewayRuntime
 import GatewayWire
@@ -134,7 +135,7 @@ final class GatewayLinkSet: @unchecked Sendable {
             case .all(let buffer):
                 for link in links.values { send(buffer, to: link) }
             case .perGateway(let make):
-                for link in links.values { send(make(link.address), to: link) }
+                for link in links.values { if let frame = make(link.address) { send(frame, to: link) } }
             }
         }
         for channel in touched.values { channel.flush() }
@@ -142,7 +143,7 @@ final class GatewayLinkSet: @unchecked Sendable {
 
     // MARK: - Queries
 
-    func query(_ address: String, _ request: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+    private func query(_ address: String, _ request: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
         guard let link = links[address], let channel = link.queryChannel else {
             return eventLoop.makeFailedFuture(HostError.unavailable)
         }
@@ -157,9 +158,15 @@ final class GatewayLinkSet: @unchecked Sendable {
         return pending.promise.futureResult
     }
 
-    func queryAll(_ request: ByteBuffer) -> EventLoopFuture<[Result<ByteBuffer, Error>]> {
-        let futures = links.keys.map { query($0, request) }
-        return EventLoopFuture.whenAllComplete(futures, on: eventLoop)
+    /// Sends a query's request to every gateway it reaches, all at once, and gathers the
+    /// replies; each fails on its own (timeout, lost link) without holding up the others.
+    func ask(_ dispatch: GatewayDispatch) -> EventLoopFuture<[GatewayReply]> {
+        let futures = dispatch.targets(among: addresses).compactMap { address -> EventLoopFuture<GatewayReply>? in
+            guard let request = dispatch.frame(for: address) else { return nil }
+            return query(address, request).map { GatewayReply(gateway: address, result: .success($0)) }
+                .recover { GatewayReply(gateway: address, result: .failure($0 as? HostError ?? .unavailable)) }
+        }
+        return EventLoopFuture.whenAllSucceed(futures, on: eventLoop)
     }
 
     private func replyReceived(_ payload: ByteBuffer, on link: Link) {

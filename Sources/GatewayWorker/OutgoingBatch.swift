@@ -1,3 +1,4 @@
+import GatewayAPI
 import NIOCore
 
 /// Commands the plugin issued, in order, waiting to be handed to the event loop in one go.
@@ -12,8 +13,9 @@ struct OutgoingBatch {
         case gateway(String, ByteBuffer)
         /// Frames for every connected gateway.
         case all(ByteBuffer)
-        /// A frame built per gateway (e.g. exclude lists hold that gateway's connection ids).
-        case perGateway(@Sendable (String) -> ByteBuffer)
+        /// A frame built per gateway (e.g. exclude lists hold that gateway's connection ids);
+        /// nil skips that gateway.
+        case perGateway(@Sendable (String) -> ByteBuffer?)
     }
 
     private(set) var segments: [Segment] = []
@@ -49,9 +51,18 @@ struct OutgoingBatch {
         }
     }
 
-    mutating func appendPerGateway(_ make: @escaping @Sendable (String) -> ByteBuffer) {
+    mutating func appendPerGateway(_ make: @escaping @Sendable (String) -> ByteBuffer?) {
         frameCount += 1
         segments.append(.perGateway(make))
+    }
+
+    /// Appends the frames of one GatewayAPI command.
+    mutating func append(_ dispatch: GatewayDispatch) {
+        switch dispatch {
+        case .gateway(let address, let frame): append(to: address) { $0.writeImmutableBuffer(frame) }
+        case .everyGateway(let frame): appendToAll { $0.writeImmutableBuffer(frame) }
+        case .perGateway(let make): appendPerGateway(make)
+        }
     }
 
     mutating func take() -> [Segment] {

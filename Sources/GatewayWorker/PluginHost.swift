@@ -1,5 +1,6 @@
 import CGatewayABI
 import Foundation
+import GatewayAPI
 import GatewayWire
 import Logging
 import NIOConcurrencyHelpers
@@ -17,18 +18,17 @@ public final class PluginHost: @unchecked Sendable {
         var eventLoop: EventLoop
         /// Writes a batch of segments to the gateways (called on the loop).
         var write: @Sendable ([OutgoingBatch.Segment]) -> Void
-        /// Sends one request to one gateway and returns its reply payload.
-        var query: @Sendable (String, ByteBuffer) -> EventLoopFuture<ByteBuffer>
-        /// Sends one request to every gateway; one result per gateway.
-        var queryAll: @Sendable (ByteBuffer) -> EventLoopFuture<[Result<ByteBuffer, Error>]>
+        /// Sends a query's requests to the gateways it reaches, in parallel, and gathers each
+        /// one's reply payload or failure (called on the loop; never waits on it).
+        var ask: @Sendable (GatewayDispatch) -> EventLoopFuture<[GatewayReply]>
         /// A gateway's drain mark was reached and DRAIN_DONE written after everything before it
         /// (called on the loop).
         var drainMarkHandled: @Sendable (String) -> Void
     }
 
     let workerIndex: Int
-    private let logger: Logger
-    private let transport: Transport
+    let logger: Logger
+    let transport: Transport
     private let condition = NSCondition()
     private var queue: [PluginEvent] = []
     private var stopRequested = false
@@ -47,8 +47,8 @@ public final class PluginHost: @unchecked Sendable {
 
     // Plugin-thread state.
     private var plugin: LoadedPlugin?
-    private lazy var invocation = PluginInvocation(host: self)
-    private var outgoing = OutgoingBatch()
+    lazy var invocation = PluginInvocation(host: self)
+    var outgoing = OutgoingBatch()
 
     init(workerIndex: Int, logger: Logger, transport: Transport) {
         self.workerIndex = workerIndex
@@ -196,7 +196,8 @@ public final class PluginHost: @unchecked Sendable {
         }
     }
 
-    private func flushOutgoing() {
+    /// Hands the commands made so far to the event loop.
+    func flushOutgoing() {
         guard !outgoing.isEmpty else { return }
         let segments = outgoing.take()
         let write = transport.write
@@ -214,145 +215,6 @@ public final class PluginHost: @unchecked Sendable {
             default: .info
             }
         logger.log(level: level, "\(text)", metadata: ["gw.plugin": "\(plugin?.name ?? "?")"])
-    }
-
-    private func frameFlags(_ flags: UInt32) -> GatewayFrameFlags {
-        var result: GatewayFrameFlags = .scalarBody
-        if flags & UInt32(GWD_SEND_BINARY) != 0 { result.insert(.binary) }
-        if flags & UInt32(GWD_SEND_RAW) != 0 { result.insert(.raw) }
-        return result
-    }
-
-    private func checkSize(_ data: UnsafeRawBufferPointer) throws {
-        if data.count > 64 << 20 { throw HostError.tooLarge }
-    }
-
-    func sendToClient(clientID: ClientID, _ data: UnsafeRawBufferPointer, flags: UInt32) throws {
-        try checkSize(data)
-        let frameFlags = frameFlags(flags)
-        outgoing.append(to: clientID.gatewayAddress) {
-            $0.writeCommand(.sendToOne, connectionID: clientID.connectionID, flags: frameFlags, body: data)
-        }
-    }
-
-    func sendToAll(_ data: UnsafeRawBufferPointer, flags: UInt32, excluding: [ClientID]) throws {
-        try checkSize(data)
-        let frameFlags = frameFlags(flags)
-        guard !excluding.isEmpty else {
-            outgoing.appendToAll { $0.writeCommand(.sendToAll, flags: frameFlags, body: data) }
-            return
-        }
-        // Exclude lists name connection ids, which only mean something to their own gateway.
-        let excluded = Dictionary(grouping: excluding, by: \.gatewayAddress).mapValues { $0.map(\.connectionID) }
-        let body = Array(data)
-        outgoing.appendPerGateway { address in
-            let ext = excluded[address].map { SendToAllScope.excluding($0).encodedExtData() } ?? []
-            return ByteBuffer.command(.sendToAll, flags: frameFlags, ext: ext, body: body)
-        }
-    }
-
-    func closeClient(_ clientID: ClientID, message: UnsafeRawBufferPointer?, flags: UInt32) throws {
-        outgoing.append(to: clientID.gatewayAddress) { buffer in
-            if let message {
-                buffer.writeCommand(.kick, connectionID: clientID.connectionID, flags: frameFlags(flags), body: message)
-            } else {
-                // No last message: KICK carries a serialized null, and the flag says "not scalar".
-                Self.serializedNull.withUnsafeBytes {
-                    buffer.writeCommand(.kick, connectionID: clientID.connectionID, flags: [], body: $0)
-                }
-            }
-        }
-    }
-
-    private static let serializedNull: [UInt8] = Array("N;".utf8)
-
-    /// join/leave group and bind/unbind uid: a name in ext_data, sent to the client's gateway.
-    func group(_ command: GatewayCommand, _ clientID: ClientID, name: String) throws {
-        outgoing.append(to: clientID.gatewayAddress) {
-            $0.writeCommand(command, connectionID: clientID.connectionID, ext: Array(name.utf8))
-        }
-    }
-
-    func ungroup(_ group: String) throws {
-        outgoing.appendToAll { $0.writeCommand(.ungroup, ext: Array(group.utf8)) }
-    }
-
-    func sendToGroup(_ group: String, _ data: UnsafeRawBufferPointer, flags: UInt32, excluding: [ClientID]) throws {
-        try checkSize(data)
-        let frameFlags = frameFlags(flags)
-        guard !excluding.isEmpty else {
-            let ext = SendToGroupExt(groups: [group], exclude: nil).encodedExtData()
-            outgoing.appendToAll { $0.writeCommand(.sendToGroup, flags: frameFlags, ext: ext, body: data) }
-            return
-        }
-        let excluded = Dictionary(grouping: excluding, by: \.gatewayAddress).mapValues { $0.map(\.connectionID) }
-        let body = Array(data)
-        outgoing.appendPerGateway { address in
-            let ext = SendToGroupExt(groups: [group], exclude: excluded[address]).encodedExtData()
-            return ByteBuffer.command(.sendToGroup, flags: frameFlags, ext: ext, body: body)
-        }
-    }
-
-    func sendToUID(_ uid: String, _ data: UnsafeRawBufferPointer, flags: UInt32) throws {
-        try checkSize(data)
-        let frameFlags = frameFlags(flags)
-        let ext = UIDListExt.encode([uid])
-        outgoing.appendToAll { $0.writeCommand(.sendToUID, flags: frameFlags, ext: ext, body: data) }
-    }
-
-    func changeSession(of clientID: ClientID, to value: PHPValue, merge: Bool) throws {
-        let ext = PHPSerializer.serialize(value)
-        outgoing.append(to: clientID.gatewayAddress) {
-            $0.writeCommand(merge ? .updateSession : .setSession, connectionID: clientID.connectionID, ext: ext)
-        }
-        if let current = invocation.event, current.clientID == clientID {
-            invocation.replaceSession(merge ? invocation.session.replacingRecursive(with: value) : value)
-        }
-    }
-
-    func isOnline(_ clientID: ClientID) throws -> Bool {
-        let reply = try query(clientID.gatewayAddress, command: .isOnline, connectionID: clientID.connectionID)
-        switch try? PHPSerializer.unserialize(reply) {
-        case .int(let value)?: return value != 0
-        case .bool(let value)?: return value
-        default: return false
-        }
-    }
-
-    func allClientCount() throws -> Int {
-        flushOutgoing()
-        let message = ByteBuffer.command(.getClientCountByGroup)
-        let results = try transport.eventLoop.flatSubmit { self.transport.queryAll(message) }.wait()
-        var total = 0
-        var timedOut = false
-        for result in results {
-            switch result {
-            case .success(let payload):
-                if case .int(let count)? = try? PHPSerializer.unserialize(payload) { total += count }
-            case .failure:
-                timedOut = true
-            }
-        }
-        if timedOut { throw HostError.timeout }
-        return total
-    }
-
-    func sessionJSON(of clientID: ClientID) throws -> [UInt8] {
-        let reply = try query(clientID.gatewayAddress, command: .getSessionByClientID, connectionID: clientID.connectionID)
-        guard let value = try? PHPSerializer.unserialize(reply), value != .null else { throw HostError.notFound }
-        return value.json.serialized(escaping: .minimal)
-    }
-
-    private func query(_ address: String, command: GatewayCommand, connectionID: UInt32) throws -> ByteBuffer {
-        flushOutgoing()
-        do {
-            let message = ByteBuffer.command(command, connectionID: connectionID)
-            return try transport.eventLoop.flatSubmit { self.transport.query(address, message) }.wait()
-        } catch let error as HostError {
-            throw error
-        } catch {
-            throw HostError.unavailable
-        }
     }
 }
 

@@ -111,8 +111,8 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         host = PluginHost(
             workerIndex: configuration.index, logger: logger,
             transport: .init(
-                eventLoop: eventLoop, write: { links.write($0) }, query: { links.query($0, $1) },
-                queryAll: { links.queryAll($0) }, drainMarkHandled: { serviceBox.service?.markHandled($0) }))
+                eventLoop: eventLoop, write: { links.write($0) }, ask: { links.ask($0) },
+                drainMarkHandled: { serviceBox.service?.markHandled($0) }))
         hostBox.host = host
         serviceBox.service = self
         links.linkLost = { serviceBox.service?.markHandled($0) }

@@ -142,6 +142,18 @@ final class GatewayQueriesTests: XCTestCase {
         XCTAssertEqual(counts, ["123": 3, "none": 0])
     }
 
+    /// PHP's batch functions take any array; a name asked twice must not trap the merge.
+    func testBatchQueriesAskedForANameTwiceListItOnce() throws {
+        let ids = GatewayQueries.clientIDs(uids: ["ada", "ada"]).result(
+            from: [try answer(gatewayA, "a:1:{s:3:\"ada\";a:1:{i:0;i:3;}}")], unanswered: []
+        ).value
+        XCTAssertEqual(ids, ["ada": [id(gatewayA, 3)]])
+        let counts = GatewayQueries.clientIDCounts(groups: ["g", "g"]).result(
+            from: [try answer(gatewayA, "a:1:{s:1:\"g\";i:2;}")], unanswered: []
+        ).value
+        XCTAssertEqual(counts, ["g": 2])
+    }
+
     func testGroupIDListIsTheUnionAsText() throws {
         let answers = [try answer(gatewayA, #"a:2:{i:0;i:123;i:1;s:8:"房间/1";}"#), try answer(gatewayB, #"a:1:{i:0;s:5:"room1";}"#)]
         XCTAssertEqual(GatewayQueries.allGroupIDs().result(from: answers, unanswered: []).value, ["123", "room1", "房间/1"])

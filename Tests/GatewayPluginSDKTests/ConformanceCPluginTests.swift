@@ -45,6 +45,11 @@ final class ConformanceCPluginTests: XCTestCase {
     func testKickSleepUnknownAndFailures() throws { try driver().checkKickSleepUnknownAndFailures() }
     func testRejectParameter() throws { try driver().checkRejectParameter() }
     func testRawEcho() throws { try driver().checkRawEcho() }
+    func testAPISends() throws { try driver().checkAPISends() }
+    func testAPIQueries() throws { try driver().checkAPIQueries() }
+    func testAPIErrors() throws { try driver().checkAPIErrors() }
+
+    func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.build()) }
 
     /// What the end-to-end reload test does: rewrite the version line, rebuild, see `ver:` answer it.
     func testRewrittenVersionLineAnswersVer() throws {
@@ -68,6 +73,6 @@ final class ConformanceCPluginTests: XCTestCase {
         let (status, reason, refused) = try ConformanceDriver.refuse(try Self.build(), hostMajor: 2, hostMinor: 1)
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertTrue(refused)
-        XCTAssertEqual(reason, "plugin built against gatewayd plugin ABI 1.0, host has ABI 2.1")
+        XCTAssertEqual(reason, "plugin built against gatewayd plugin ABI 1.1, host has ABI 2.1")
     }
 }

@@ -43,12 +43,17 @@ final class ConformanceSwiftPluginTests: XCTestCase {
     func testKickSleepUnknownAndFailures() throws { try driver().checkKickSleepUnknownAndFailures() }
     func testRejectParameter() throws { try driver().checkRejectParameter() }
     func testRawEcho() throws { try driver().checkRawEcho() }
+    func testAPISends() throws { try driver().checkAPISends() }
+    func testAPIQueries() throws { try driver().checkAPIQueries() }
+    func testAPIErrors() throws { try driver().checkAPIErrors() }
+
+    func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.library()) }
 
     func testMajorVersionMismatchIsRefusedWithBothVersions() throws {
         let (status, reason, refused) = try ConformanceDriver.refuse(try Self.library(), hostMajor: 3, hostMinor: 0)
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertTrue(refused)
         XCTAssertTrue(reason.hasPrefix("conformance-swift "), reason)
-        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.0, but the host has ABI 3.0"), reason)
+        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.1, but the host has ABI 3.0"), reason)
     }
 }

@@ -20,6 +20,8 @@ struct HostCall: Equatable, CustomStringConvertible {
     var flags: UInt32 = 0
     var exclude: [String] = []
     var pairs: [String: String] = [:]
+    /// A list of names (uids, groups) or client ids passed in.
+    var list: [String] = []
 
     var description: String {
         var parts = [function]
@@ -29,6 +31,7 @@ struct HostCall: Equatable, CustomStringConvertible {
         if flags != 0 { parts.append("flags=\(flags)") }
         if !exclude.isEmpty { parts.append("exclude=\(exclude)") }
         if !pairs.isEmpty { parts.append("pairs=\(pairs)") }
+        if !list.isEmpty { parts.append("list=\(list)") }
         return parts.joined(separator: " ")
     }
 }
@@ -55,8 +58,15 @@ final class FakeHost {
     var sessionJSON = #"{"room":"lobby"}"#
     /// What get_session_json answers per client.
     var otherSessions: [String: String] = [:]
+    /// What the 1.1 queries answer, by function name: lists, tables (key, count, items or nil
+    /// for a number table), buffers, counts and yes/no answers.
+    var lists: [String: [String]] = [:]
+    var tables: [String: [(key: String, count: Int, items: [String]?)]] = [:]
+    var buffers: [String: String] = [:]
+    var counts: [String: UInt64] = [:]
+    var answers: [String: Bool] = [:]
 
-    /// Memory handed out by get_session_json and not yet freed with api->free.
+    /// Memory handed out by queries and not yet freed with api->free.
     var outstandingBuffers: Set<UnsafeMutableRawPointer> = []
     var freedBuffers = 0
     /// Borrowed views handed to the plugin; released at ``reset()``.
@@ -153,7 +163,8 @@ enum FakeHostTable {
         }
     }
 
-    /// A complete ABI 1.0 table whose functions record into ``fakeHost``.
+    /// The ABI 1.0 part of a table whose functions record into ``fakeHost`` (``allocate(_:)``
+    /// adds the 1.1 entries).
     static func make() -> gwd_host_api {
         gwd_host_api(
             struct_size: UInt32(MemoryLayout<gwd_host_api>.size),
@@ -274,12 +285,21 @@ enum FakeHostTable {
                 guard let pointer else { return }
                 if fakeHost.outstandingBuffers.remove(pointer) != nil { fakeHost.freedBuffers += 1 }
                 free(pointer)
-            })
+            },
+            destroy_client: nil, destroy_current_client: nil, send_to_clients: nil, send_to_uids: nil,
+            send_to_groups: nil, is_uid_online: nil, get_client_id_by_uid: nil, get_uid_by_client_id: nil,
+            get_client_count_by_group: nil, get_client_id_list_by_group: nil, get_client_sessions_by_group: nil,
+            get_uid_list_by_group: nil, get_uid_count_by_group: nil, get_all_client_id_list: nil,
+            get_all_client_sessions: nil, get_all_group_id_list: nil, get_all_uid_list: nil, get_all_uid_count: nil,
+            get_all_group_uid_list: nil, get_all_group_uid_count: nil, get_all_group_client_id_list: nil,
+            get_all_group_client_id_count: nil, batch_get_client_id_by_uid: nil, batch_get_client_count_by_group: nil,
+            is_uids_online: nil)
     }
 
     /// A fresh table in memory that lives for the rest of the process, as a host's does.
     static func allocate(_ adjust: (inout gwd_host_api) -> Void = { _ in }) -> UnsafePointer<gwd_host_api> {
         var table = make()
+        installVersion1_1(&table)
         adjust(&table)
         let pointer = UnsafeMutablePointer<gwd_host_api>.allocate(capacity: 1)
         pointer.initialize(to: table)

@@ -2,8 +2,8 @@ import CGatewayABI
 import GatewayPluginSDK
 import XCTest
 
-/// Each ``Gateway`` method, called inside a callback, makes exactly the host call it names.
-final class GatewayTests: XCTestCase {
+/// Tests that call ``Gateway`` methods inside a callback against a fresh fake host.
+class GatewayCallTestCase: XCTestCase {
     let a = ClientID(clientA)!
     let b = ClientID(clientB)!
     let c = ClientID(clientC)!
@@ -15,7 +15,12 @@ final class GatewayTests: XCTestCase {
 
     override func tearDown() {
         XCTAssertEqual(fakeHost.foreignContexts, 0, "every host call passes the callback's ctx")
+        XCTAssertTrue(fakeHost.outstandingBuffers.isEmpty, "host memory left unfreed")
     }
+}
+
+/// Each ``Gateway`` method, called inside a callback, makes exactly the host call it names.
+final class GatewayTests: GatewayCallTestCase {
 
     func testSendToClientByKind() throws {
         try inCallback { [b] gateway in
@@ -126,7 +131,7 @@ final class GatewayTests: XCTestCase {
             seen.append(gateway.currentClient?.rawValue ?? "nil")
             seen.append("\(gateway.hostABIVersion.major).\(gateway.hostABIVersion.minor)")
         }
-        XCTAssertEqual(seen, ["4242 3 \(clientA)", "nil", "1.0"])
+        XCTAssertEqual(seen, ["4242 3 \(clientA)", "nil", "1.1"])
     }
 
     func testLogLevels() throws {

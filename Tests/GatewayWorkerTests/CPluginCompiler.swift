@@ -27,8 +27,9 @@ enum CPluginCompiler {
         return cc
     }
 
-    /// Builds `source` into `<name>.so` and returns its path.
-    static func build(_ name: String, _ source: String) throws -> String {
+    /// Builds `source` into `<name>.so` and returns its path; `headerDirectory` holds the
+    /// gatewayd.h to compile against (default: the repository's include/).
+    static func build(_ name: String, _ source: String, headerDirectory: String? = nil) throws -> String {
         let cc = try compiler()
         let directory = try directory()
         let sourcePath = directory.file("\(name).c")
@@ -38,7 +39,7 @@ enum CPluginCompiler {
         process.executableURL = URL(fileURLWithPath: cc)
         process.arguments = [
             "-std=c99", "-shared", "-fPIC", "-fvisibility=hidden",
-            "-I", repositoryRoot.appendingPathComponent("include").path, sourcePath, "-o", output,
+            "-I", headerDirectory ?? repositoryRoot.appendingPathComponent("include").path, sourcePath, "-o", output,
         ]
         let errors = Pipe()
         process.standardError = errors
@@ -50,5 +51,18 @@ enum CPluginCompiler {
             throw XCTSkip("\(name) did not compile")
         }
         return output
+    }
+
+    /// A directory whose gatewayd.h is the header as ABI 1.0 shipped it (Fixtures/gatewayd-1.0.h).
+    static func version1_0HeaderDirectory() throws -> String {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/gatewayd-1.0.h")
+        let target = try directory().file("abi-1.0")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let header = "\(target)/gatewayd.h"
+        if !FileManager.default.fileExists(atPath: header) {
+            try FileManager.default.copyItem(atPath: fixture.path, toPath: header)
+        }
+        return target
     }
 }

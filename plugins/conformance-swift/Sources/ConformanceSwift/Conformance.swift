@@ -108,6 +108,10 @@ final class ConformancePlugin: GatewayPlugin {
             try gateway.reply("slept:\(argument)")
         case "crash":
             crash()
+        case "api":
+            if let reply = apiReply(argument, gateway) { try gateway.reply(reply) }
+        case "destroy":
+            try gateway.destroyCurrentClient()
         default:
             return
         }

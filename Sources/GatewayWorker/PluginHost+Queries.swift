@@ -1,0 +1,43 @@
+import GatewayAPI
+import GatewayWire
+import NIOCore
+
+/// Queries (plugin thread): GatewayAPI's requests go to every gateway involved in parallel, on
+/// the event loop; only this thread waits, until each gateway answered or timed out.
+extension PluginHost {
+    /// Runs `query` and merges the answers as GatewayWorker does.
+    ///
+    /// A query of one client's gateway that gets no answer throws. A query of every gateway
+    /// returns what the others answered, with the shortfall, and logs the silent gateways.
+    func run<Value>(_ query: GatewayQuery<Value>) throws -> QueryOutcome<Value> {
+        flushOutgoing()  // "bind, then ask" must see the bind
+        let ask = transport.ask
+        let dispatch = query.dispatch
+        let replies: [GatewayReply]
+        do {
+            replies = try transport.eventLoop.flatSubmit { ask(dispatch) }.wait()
+        } catch {
+            throw HostError.unavailable  // the loop is shutting down
+        }
+        var answers: [GatewayAnswer] = []
+        var silent: [(gateway: String, error: HostError)] = []
+        for reply in replies {
+            switch reply.result {
+            case .success(let payload): answers.append(GatewayAnswer(gateway: reply.gateway, payload: payload))
+            case .failure(let error): silent.append((reply.gateway, error))
+            }
+        }
+        guard !silent.isEmpty else { return QueryOutcome(value: query.result(from: answers, unanswered: []).value) }
+        let shortfall: HostError = silent.contains { $0.error == .timeout } ? .timeout : .unavailable
+        let described = silent.map { "\($0.gateway) (\($0.error == .timeout ? "no answer in time" : "not connected"))" }
+        if case .gateway = dispatch {
+            logger.warning("query \(query.name) failed: gateway \(described.joined())", metadata: ["gw.query": "\(query.name)"])
+            throw shortfall
+        }
+        logger.warning(
+            "query \(query.name) is partial: no answer from \(described.joined(separator: ", ")); returning the other gateways' answers",
+            metadata: ["gw.query": "\(query.name)", "gw.gateways": "\(silent.map(\.gateway).joined(separator: ","))"])
+        let result = query.result(from: answers, unanswered: silent.map(\.gateway))
+        return QueryOutcome(value: result.value, shortfall: shortfall)
+    }
+}
