@@ -61,12 +61,9 @@ public final class RegisterServer: RoleService, @unchecked Sendable {
     }
 
     public func counters() -> ProcessCounters {
-        ProcessCounters(
-            connections: connectionCount, messagesIn: linesIn, messagesOut: linesOut,
-            details: [
-                "gateways": "\(addresses().count)", "workers": "\(workers.count)",
-                "heartbeat_timeouts": "\(heartbeatTimeouts)",
-            ])
+        var details = ["gateways": "\(addresses().count)", "workers": "\(workers.count)"]
+        if heartbeatTimeouts > 0 { details["heartbeat_timeouts"] = "\(heartbeatTimeouts)" }
+        return ProcessCounters(connections: connectionCount, messagesIn: linesIn, messagesOut: linesOut, details: details)
     }
 
     public func shutdown() -> EventLoopFuture<Void> {

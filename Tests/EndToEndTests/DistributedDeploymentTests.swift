@@ -16,21 +16,13 @@ final class DistributedDeploymentTests: XCTestCase {
     private static let innerPort = 2900
 
     private var lab: NetworkLab?
-    private var clusters: [GatewaydProcess] = []
+    private let clusters = LabClusters()
     private var configDirectory: String?
 
     override func tearDown() {
-        // Workers first, the register last, as an operator would; each must stop cleanly.
+        // Every host must stop cleanly.
         let passing = (testRun?.failureCount ?? 0) == 0
-        for cluster in clusters.reversed() {
-            do {
-                try cluster.stop(timeout: .seconds(15))
-            } catch {
-                if passing { XCTFail("stopping a host: \(error)") }
-                cluster.killLeftovers()
-            }
-        }
-        clusters = []
+        for problem in clusters.stopAll() where passing { XCTFail(problem) }
         lab?.tearDown()
         lab = nil
         if let configDirectory { try? FileManager.default.removeItem(atPath: configDirectory) }
@@ -140,11 +132,13 @@ final class DistributedDeploymentTests: XCTestCase {
             try registerDetails(register)["gateways"] == "1"
         }
         XCTAssertLessThan(ContinuousClock.now - cutAt, bound, "the register took too long to drop the silent gateway")
+        XCTAssertEqual(try registerDetails(register)["heartbeat_timeouts"], "1")
         // The cut gateway, on its side, found its workers and its register silent too.
         try waitUntil("the cut gateway closed its silent worker links", timeout: .seconds(10)) {
             let details = try gatewayDetails(gateway2).first ?? [:]
             return details["workers"] == "0" && details["registers"] == "0/1"
         }
+        XCTAssertEqual(try gatewayDetails(gateway2).first?["inner_heartbeat_timeouts"], "2", "both workers timed out")
 
         // No longer routed to: a query answers at once from the gateway that is left, and
         // sends still reach the clients there.
@@ -289,11 +283,9 @@ final class DistributedDeploymentTests: XCTestCase {
     ) throws -> GatewaydProcess {
         let config = "\(configDirectory!)/cluster.yaml"
         let registerList = registerList(registers)
-        let cluster = try GatewaydProcess.start(launcher: host.launcher, readyTimeout: .seconds(30)) { runDirectory in
+        return try clusters.start(on: host) { runDirectory in
             ["start", "--run-dir", runDirectory, "--config", config, "--role", role, "--register", registerList] + arguments
         }
-        clusters.append(cluster)
-        return cluster
     }
 
     @discardableResult

@@ -6,7 +6,7 @@ import Glibc
 
 /// Hosts on a private network for the distributed tests: one Linux network namespace per host,
 /// each plugged into one bridge (in a namespace of its own) by a veth pair, with an address in
-/// 10.213.1.0/24. Nothing is added to the machine's own network namespace, so the addresses
+/// 10.213.1.0/24 (or one chosen by the test). Nothing is added to the machine's own network namespace, so the addresses
 /// cannot collide with anything, and two test runs at once each have their own bridge.
 ///
 /// Namespaces are named `gwd<pid>x<n>-<host>` (the test process's pid and a counter), so
@@ -39,9 +39,10 @@ final class NetworkLab {
     private static let counter = LockedValue(0)
     private static let namespaceDirectory = "/var/run/netns"
 
-    /// Creates the bridge and one host per name (addresses 10.213.1.1, .2, … in that order).
-    /// Throws XCTSkip when network namespaces cannot be made here.
-    init(hosts names: [String]) throws {
+    /// Creates the bridge and one host per name: addresses 10.213.1.1, .2, … in that order, or
+    /// the ones given in `addresses` (all in one /24). Throws XCTSkip when network namespaces
+    /// cannot be made here.
+    init(hosts names: [String], addresses: [String: String] = [:]) throws {
         ip = try Self.availableIP.get()
         let number = Self.counter.withLock { value -> Int in
             value += 1
@@ -53,7 +54,9 @@ final class NetworkLab {
             try addNamespace(bridgeNamespace)
             try ipCommand(["-n", bridgeNamespace, "link", "add", "br0", "type", "bridge"])
             try ipCommand(["-n", bridgeNamespace, "link", "set", "br0", "up"])
-            for (offset, name) in names.enumerated() { try addHost(name, number: offset + 1) }
+            for (offset, name) in names.enumerated() {
+                try addHost(name, number: offset + 1, address: addresses[name] ?? "10.213.1.\(offset + 1)")
+            }
         } catch {
             tearDown()
             throw error
@@ -67,10 +70,9 @@ final class NetworkLab {
         return host
     }
 
-    private func addHost(_ name: String, number: Int) throws {
+    private func addHost(_ name: String, number: Int, address: String) throws {
         let namespace = "\(prefix)-\(name)"
         let bridgePort = "vb\(number)"
-        let address = "10.213.1.\(number)"
         try addNamespace(namespace)
         // Both ends are created directly inside their namespaces: the machine's own never sees them.
         try ipCommand(["link", "add", "eth0", "netns", namespace, "type", "veth", "peer", "name", bridgePort, "netns", bridgeNamespace])
