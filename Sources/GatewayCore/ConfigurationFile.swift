@@ -7,7 +7,9 @@ import Yams
 /// Keys (all snake_case):
 /// - `plugin` (string): path of the plugin .so
 /// - `listen` (string or list of strings): `websocket://host:port` listeners
-/// - `register` (string): `host:port` of the register
+/// - `register` (string or list): `host:port` of the register, or several (comma-separated or a list)
+/// - `role` (string or list: register, gateway, worker), `register_listen` (string),
+///   `inner_heartbeat_interval_ms`, `inner_heartbeat_timeout_ms` (int): a distributed deployment
 /// - `gateway_count`, `worker_count` (int): process counts
 /// - `lan_ip` (string), `start_port` (int): the gateways' inner address and first port
 /// - `secret_key` (string): shared secret for the register and inner ports
@@ -27,6 +29,7 @@ public enum ConfigurationFile {
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
         "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy",
+        "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
     ]
 
     /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
@@ -68,15 +71,26 @@ public enum ConfigurationFile {
         }
         if let value = try string("plugin") { configuration.plugin = resolved(value) }
         if let value = map["listen"] {
-            if let one = value as? String {
-                configuration.listen = [one]
-            } else if let many = value as? [Any], let strings = many as? [String] {
-                configuration.listen = strings
-            } else {
+            guard let urls = stringOrList(value) else {
                 throw .invalid(key: "listen", value: "\(value)", expected: "a URL or a list of URLs")
             }
+            configuration.listen = urls
         }
-        if let value = try string("register") { configuration.register = value }
+        if let value = map["register"] {
+            guard let addresses = stringOrList(value) else {
+                throw .invalid(key: "register", value: "\(value)", expected: "host:port or a list of them")
+            }
+            configuration.register = addresses.joined(separator: ",")
+        }
+        if let value = map["role"] {
+            guard let names = stringOrList(value), let roles = Role.parseList(names.joined(separator: ",")) else {
+                throw .invalid(key: "role", value: "\(value)", expected: "one or more of register, gateway, worker")
+            }
+            configuration.roles = roles
+        }
+        if let value = try string("register_listen") { configuration.registerListen = value }
+        if let value = try int("inner_heartbeat_interval_ms") { configuration.innerHeartbeatIntervalMilliseconds = value }
+        if let value = try int("inner_heartbeat_timeout_ms") { configuration.innerHeartbeatTimeoutMilliseconds = value }
         if let value = try int("gateway_count") { configuration.gatewayCount = value }
         if let value = try int("worker_count") { configuration.workerCount = value }
         if let value = try string("lan_ip") { configuration.lanIP = value }
@@ -111,6 +125,13 @@ public enum ConfigurationFile {
             }
             configuration.slowClientPolicy = policy
         }
+    }
+
+    /// A string, or a list of strings (YAML may read a lone scalar either way).
+    private static func stringOrList(_ value: Any) -> [String]? {
+        if let one = value as? String { return [one] }
+        if let many = value as? [Any] { return many as? [String] }
+        return nil
     }
 
     private static func reason(for path: String) -> String {

@@ -8,7 +8,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var plugin: String?
     /// Client-facing listeners, e.g. `websocket://0.0.0.0:7272`. Port 0 picks a free port.
     public var listen: [String]
-    /// The register address `host:port` gateways, workers and clients use. Port 0 picks one.
+    /// The register address `host:port` gateways, workers and clients use, or several separated
+    /// by commas (see `registerAddresses`). Port 0 picks one.
     public var register: String
     /// Gateway processes. Each holds its own SO_REUSEPORT socket of every listener.
     public var gatewayCount: Int
@@ -58,6 +59,16 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     /// What happens to a slow consumer: `close` it (the default) or `drop` what does not fit, as
     /// GatewayWorker does. Either way its buffer never grows past `sendBufferBytes` plus one message.
     public var slowClientPolicy = SlowClientPolicy.close
+
+    // Distributed deployment (GatewayConfiguration+Deployment.swift).
+    /// The roles this host runs; the master binds and forks only these.
+    public var roles: [Role] = Role.deployable
+    /// Where this host's register listens, when the register list alone cannot say it.
+    public var registerListen: String?
+    /// Inner links (gateway↔worker, peers↔register) carry a ping every interval; a gatewayd
+    /// peer silent for the timeout is closed (PHP peers are never timed out).
+    public var innerHeartbeatIntervalMilliseconds = 5000
+    public var innerHeartbeatTimeoutMilliseconds = 15000
 
     public init(
         plugin: String? = nil,
@@ -124,9 +135,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         for url in listen {
             do { _ = try ListenAddress(parsing: url) } catch { throw .invalid(key: "listen", value: url, expected: error.expected) }
         }
-        do { _ = try HostPort(parsing: register) } catch {
-            throw .invalid(key: "register", value: register, expected: error.expected)
-        }
+        try validateDeployment()
         guard IPv4Address(lanIP) != nil else { throw .invalid(key: "lan_ip", value: lanIP, expected: "an IPv4 address") }
         guard (0...65535).contains(startPort), startPort == 0 || startPort + gatewayCount - 1 <= 65535 else {
             throw .invalid(key: "start_port", value: "\(startPort)", expected: "0...65535 (0 picks free ports)")

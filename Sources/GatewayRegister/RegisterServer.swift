@@ -11,12 +11,15 @@ import NIOPosix
 /// Wire-compatible with GatewayWorker 4.x's Register (JSON lines): a wrong secret or an
 /// unknown event closes the connection silently; a line that is not JSON gets one
 /// "Bad request" line first; a connection that sends nothing within 10 s is closed.
+/// A peer that sent gatewayd's marked ping (it pings every heartbeat interval) and then stays
+/// silent past the heartbeat timeout is dropped — a gateway behind a cut cable leaves the list.
 /// Confined to one event loop.
 public final class RegisterServer: RoleService, @unchecked Sendable {
     /// How long a new connection may stay silent, as GatewayWorker's register allows.
     public static let authenticationTimeout: TimeAmount = .seconds(10)
 
     private let secretKey: String
+    private let heartbeat: InnerHeartbeat?
     private let logger: Logger
     private let eventLoop: EventLoop
     private var serverChannel: Channel?
@@ -26,9 +29,11 @@ public final class RegisterServer: RoleService, @unchecked Sendable {
     private var connectionCount = 0
     private var linesIn: UInt64 = 0
     private var linesOut: UInt64 = 0
+    private var heartbeatTimeouts: UInt64 = 0
 
-    public init(secretKey: String, eventLoop: EventLoop, logger: Logger) {
+    public init(secretKey: String, eventLoop: EventLoop, logger: Logger, heartbeat: InnerHeartbeat? = nil) {
         self.secretKey = secretKey
+        self.heartbeat = heartbeat
         self.eventLoop = eventLoop
         self.logger = logger
     }
@@ -39,10 +44,16 @@ public final class RegisterServer: RoleService, @unchecked Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(LineFrameDecoder(maximumLineLength: 64 * 1024)),
-                        RegisterConnectionHandler(server: self),
-                    ])
+                    let heartbeat = self.heartbeat.map { settings in
+                        InnerHeartbeatHandler(heartbeat: settings, ping: nil) { channel in
+                            self.peerTimedOut(channel, after: settings.timeout)
+                        }
+                    }
+                    try channel.pipeline.syncOperations.addHandlers(
+                        (heartbeat.map { [$0] } ?? []) + [
+                            ByteToMessageHandler(LineFrameDecoder(maximumLineLength: 64 * 1024)),
+                            RegisterConnectionHandler(server: self, heartbeat: heartbeat),
+                        ])
                 }
             }
             .withBoundSocket(listeningDescriptor)
@@ -50,9 +61,9 @@ public final class RegisterServer: RoleService, @unchecked Sendable {
     }
 
     public func counters() -> ProcessCounters {
-        ProcessCounters(
-            connections: connectionCount, messagesIn: linesIn, messagesOut: linesOut,
-            details: ["gateways": "\(addresses().count)", "workers": "\(workers.count)"])
+        var details = ["gateways": "\(addresses().count)", "workers": "\(workers.count)"]
+        if heartbeatTimeouts > 0 { details["heartbeat_timeouts"] = "\(heartbeatTimeouts)" }
+        return ProcessCounters(connections: connectionCount, messagesIn: linesIn, messagesOut: linesOut, details: details)
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
@@ -61,6 +72,14 @@ public final class RegisterServer: RoleService, @unchecked Sendable {
     }
 
     // MARK: - Called by connection handlers, on the event loop
+
+    private func peerTimedOut(_ channel: Channel, after timeout: TimeAmount) {
+        heartbeatTimeouts += 1
+        let what = gateways[ObjectIdentifier(channel)].map { "gateway \($0.address)" } ?? "peer"
+        logger.warning(
+            "\(what) silent for more than \(timeout.nanoseconds / 1_000_000) ms; dropping it",
+            metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
+    }
 
     func connectionOpened() { connectionCount += 1 }
 
@@ -144,10 +163,12 @@ private final class RegisterConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     private let server: RegisterServer
+    private let heartbeat: InnerHeartbeatHandler?
     private var silenceTimer: Scheduled<Void>?
 
-    init(server: RegisterServer) {
+    init(server: RegisterServer, heartbeat: InnerHeartbeatHandler?) {
         self.server = server
+        self.heartbeat = heartbeat
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -161,7 +182,10 @@ private final class RegisterConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         silenceTimer?.cancel()
         silenceTimer = nil
-        if !server.received(unwrapInboundIn(data), from: context.channel) {
+        let line = unwrapInboundIn(data)
+        // Only a gatewayd peer says it pings every interval; only it is timed out for silence.
+        if let heartbeat, !heartbeat.isArmed, GatewaydHeartbeat.isMarkedRegisterPing(line.readableBytesView) { heartbeat.arm() }
+        if !server.received(line, from: context.channel) {
             context.close(promise: nil)
         }
     }

@@ -4,54 +4,71 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// Keeps one connection to the register open: says hello (`gateway_connect` or
+/// Keeps one connection to a register open: says hello (`gateway_connect` or
 /// `worker_connect`), hands every `broadcast_addresses` list to `onAddresses`, and reconnects
-/// every second while the register is away — existing gateway↔worker links are unaffected.
+/// with back-off while the register is away — existing gateway↔worker links are unaffected.
 ///
-/// Like GatewayWorker, it sends `{"event":"ping"}` every 25 s unless the register address
-/// starts with "127.0.0.1". Confined to its event loop.
+/// Given several registers it is connected to one at a time, the first that answers, and fails
+/// over to the next when it goes away (what workers do; a gateway registers with every register
+/// through one client each). It pings every heartbeat interval with gatewayd's marked ping, so a
+/// gatewayd register can drop it when the link is cut; and since a register never answers, a
+/// cut is noticed here by TCP_USER_TIMEOUT: pings that stay unacknowledged for the heartbeat
+/// timeout abort the connection. Confined to its event loop.
 public final class RegisterClient: @unchecked Sendable {
-    private let address: HostPort
     private let hello: RegisterMessage
     private let logger: Logger
     private var connection: ReconnectingConnection!
-    private var pingTask: RepeatedTask?
-
-    /// Seconds between reconnection attempts, as GatewayWorker does.
-    public static let reconnectInterval: TimeAmount = .seconds(1)
 
     public init(
-        address: HostPort, hello: RegisterMessage, eventLoop: EventLoop, logger: Logger,
+        addresses: [HostPort], hello: RegisterMessage, eventLoop: EventLoop, logger: Logger,
+        heartbeat: InnerHeartbeat = .standard,
         onConnected: @escaping @Sendable () -> Void = {},
         onAddresses: @escaping @Sendable ([String]) -> Void = { _ in }
     ) {
-        self.address = address
         self.hello = hello
         self.logger = logger
+        let many = addresses.count > 1
         connection = ReconnectingConnection(
-            host: address.host, port: address.port, eventLoop: eventLoop, retryInterval: Self.reconnectInterval,
+            endpoints: addresses, eventLoop: eventLoop, userTimeout: heartbeat.timeout,
             callbacks: .init(
                 initialize: { channel in
                     try channel.pipeline.syncOperations.addHandlers([
+                        InnerHeartbeatHandler(
+                            heartbeat: heartbeat, ping: ByteBuffer(bytes: GatewaydHeartbeat.registerPingLine),
+                            onTimeout: { _ in }),
                         ByteToMessageHandler(LineFrameDecoder(maximumLineLength: 1 << 20)),
                         RegisterClientHandler(onAddresses: onAddresses),
                     ])
                 },
                 connected: { channel, recovered in
-                    if recovered { logger.info("register \(address) reachable again") }
-                    self.sayHello(on: channel)
+                    let address = self.connection.endpoint
+                    if recovered || many { logger.info("connected to register \(address)") }
+                    channel.writeAndFlush(ByteBuffer(bytes: hello.encodedLine()), promise: nil)
+                    try? channel.pipeline.syncOperations.handler(type: InnerHeartbeatHandler.self).startPinging()
                     onConnected()
                 },
                 disconnected: {
-                    self.pingTask?.cancel()
-                    self.pingTask = nil
-                    logger.warning("lost the register \(address); reconnecting")
+                    let address = self.connection.endpoint
+                    logger.warning(many ? "lost register \(address); trying the next one" : "lost register \(address); reconnecting")
                 },
                 failed: { error, failures in
                     if failures == 1 || failures % 30 == 0 {
-                        logger.warning("register \(address) unreachable; retrying every second", metadata: ["gw.error": "\(error)"])
+                        logger.warning(
+                            "register \(self.connection.endpoint) unreachable; retrying with back-off",
+                            metadata: ["gw.error": "\(error)"])
                     }
                 }))
+    }
+
+    public convenience init(
+        address: HostPort, hello: RegisterMessage, eventLoop: EventLoop, logger: Logger,
+        heartbeat: InnerHeartbeat = .standard,
+        onConnected: @escaping @Sendable () -> Void = {},
+        onAddresses: @escaping @Sendable ([String]) -> Void = { _ in }
+    ) {
+        self.init(
+            addresses: [address], hello: hello, eventLoop: eventLoop, logger: logger, heartbeat: heartbeat,
+            onConnected: onConnected, onAddresses: onAddresses)
     }
 
     public func start() {
@@ -59,19 +76,11 @@ public final class RegisterClient: @unchecked Sendable {
     }
 
     public func stop() {
-        pingTask?.cancel()
         connection.stop()
     }
 
-    private func sayHello(on channel: Channel) {
-        channel.writeAndFlush(ByteBuffer(bytes: hello.encodedLine()), promise: nil)
-        // GatewayWorker keeps non-local register connections alive with a ping every 25 s.
-        if !address.host.hasPrefix("127.0.0.1") {
-            pingTask = channel.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(25), delay: .seconds(25)) { _ in
-                channel.writeAndFlush(ByteBuffer(bytes: RegisterMessage.ping.encodedLine()), promise: nil)
-            }
-        }
-    }
+    /// The register this client is connected to right now, if any.
+    public var connectedAddress: HostPort? { connection.channel == nil ? nil : connection.endpoint }
 }
 
 private final class RegisterClientHandler: ChannelInboundHandler {

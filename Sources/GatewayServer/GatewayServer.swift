@@ -20,7 +20,11 @@ public struct GatewayServerConfiguration: Sendable {
     public var handshakeDeadline: TimeAmount
     /// Local workers that must be attached before this gateway reports ready.
     public var expectedWorkers: Int
-    public var register: HostPort
+    /// Every register; the gateway registers with each of them.
+    public var registers: [HostPort]
+    public var register: HostPort { registers[0] }
+    /// Pings to workers and closing gatewayd workers that fall silent; nil: neither.
+    public var innerHeartbeat: InnerHeartbeat?
     /// The client listeners, in the order of the inherited sockets.
     public var listeners: [ListenAddress]
     /// Heartbeats and closing silent clients (one timer for the whole process).
@@ -47,7 +51,7 @@ public struct GatewayServerConfiguration: Sendable {
         self.verdictTimeout = verdictTimeout
         self.handshakeDeadline = handshakeDeadline
         self.expectedWorkers = expectedWorkers
-        self.register = register
+        self.registers = [register]
         self.listeners = listeners
     }
 }
@@ -73,6 +77,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         case authenticationFailure = "auth_failures"
         case droppedHeld = "dropped_held_events"
         case heartbeatTimeout = "heartbeat_timeouts"
+        case innerHeartbeatTimeout = "inner_heartbeat_timeouts"
     }
 
     private let configuration: GatewayServerConfiguration
@@ -88,7 +93,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private var heldBytes = 0
     private var serverChannels: [Channel] = []
     private var clientServerChannels: [Channel] = []
-    private var registerClient: RegisterClient?
+    private var registerClients: [RegisterClient] = []
     private var registered = false
     private var reportedReady = false
     private var messagesIn: UInt64 = 0
@@ -120,10 +125,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 )
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandlers([
-                            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-                            InnerConnectionHandler(server: self),
-                        ])
+                        let heartbeat = self.innerHeartbeatHandler()
+                        try channel.pipeline.syncOperations.addHandlers(
+                            (heartbeat.map { [$0] } ?? []) + [
+                                ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
+                                InnerConnectionHandler(server: self, heartbeat: heartbeat),
+                            ])
                     }
                 }
                 .withBoundSocket(innerDescriptor)
@@ -158,22 +165,42 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
         return EventLoopFuture.andAllSucceed(started, on: eventLoop).map {
             self.startHeartbeat()
-            let client = RegisterClient(
-                address: self.configuration.register,
-                hello: .gatewayConnect(address: self.innerAddress, secretKey: self.configuration.secretKey),
-                eventLoop: self.eventLoop, logger: self.logger,
-                onConnected: {
-                    self.registered = true
-                    self.reportReadyIfServing()
-                })
-            self.registerClient = client
-            client.start()
+            self.registerWithEveryRegister()
             self.logger.info(
                 "gateway serving",
                 metadata: [
                     "gw.inner": "\(self.innerAddress)",
                     "gw.listen": "\(self.configuration.listeners.map(\.description).joined(separator: ","))",
                 ])
+        }
+    }
+
+    /// Registers with every register listed, each through its own client (reconnecting with
+    /// back-off); serving once any of them has us.
+    private func registerWithEveryRegister() {
+        for address in configuration.registers {
+            let client = RegisterClient(
+                address: address, hello: .gatewayConnect(address: innerAddress, secretKey: configuration.secretKey),
+                eventLoop: eventLoop, logger: logger, heartbeat: configuration.innerHeartbeat ?? .standard,
+                onConnected: {
+                    self.registered = true
+                    self.reportReadyIfServing()
+                })
+            registerClients.append(client)
+            client.start()
+        }
+    }
+
+    /// One inner connection's heartbeat: pings once the peer turns out to be a worker, and
+    /// closes a gatewayd worker that falls silent (a cut link sends no FIN).
+    private func innerHeartbeatHandler() -> InnerHeartbeatHandler? {
+        guard let heartbeat = configuration.innerHeartbeat else { return nil }
+        return InnerHeartbeatHandler(heartbeat: heartbeat, ping: GatewaydHeartbeat.pingFrame()) {
+            channel in
+            self.count(.innerHeartbeatTimeout)
+            self.logger.warning(
+                "worker silent for more than \(heartbeat.timeout.nanoseconds / 1_000_000) ms; closing its link",
+                metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
         }
     }
 
@@ -245,7 +272,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     /// Closes every client with 1001 (going away) after what was already sent to it, then stops.
     public func shutdown() -> EventLoopFuture<Void> {
-        registerClient?.stop()
+        for client in registerClients { client.stop() }
         let servers = serverChannels.map { $0.close() }
         let goingAway = WebSocketFrameWriter.closeFrame(code: 1001)
         let clients = table.connections.values.map { client -> EventLoopFuture<Void> in
@@ -258,6 +285,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     public func counters() -> ProcessCounters {
         var details = ["inner": innerAddress, "workers": "\(router.count)"]
+        let connected = registerClients.filter { $0.connectedAddress != nil }.count
+        details["registers"] = "\(connected)/\(registerClients.count)"
         let held = heldClients.values.reduce(0) { $0 + $1.heldEvents.count }
         if held > 0 { details["held_events"] = "\(held)" }
         for (incident, count) in incidents { details[incident.rawValue] = "\(count)" }
@@ -464,6 +493,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             let remote = channel.remoteAddress?.ipAddress ?? "?"
             let speaksGatewayd = body.extra.contains { $0.key == GatewaydCapability.key }
             let link = WorkerLink(key: "\(remote):\(body.workerKey)", channel: channel, speaksGatewayd: speaksGatewayd)
+            link.sendsHeartbeats = GatewaydHeartbeat.workerPings(body)
             if let replaced = router.add(link) {
                 logger.info("worker reconnected; closing its previous connection", metadata: ["gw.worker": "\(link.key)"])
                 replaced.channel.close(promise: nil)

@@ -1,3 +1,4 @@
+import GatewayRuntime
 import GatewayWire
 import NIOCore
 
@@ -15,18 +16,26 @@ final class InnerConnectionHandler: ChannelInboundHandler {
     }
 
     private let server: GatewayServer
+    private let heartbeat: InnerHeartbeatHandler?
     private var peer = Peer.unauthenticated
     /// Refused: frames already decoded from the same read are ignored, not refused again.
     private var refused = false
 
-    init(server: GatewayServer) {
+    init(server: GatewayServer, heartbeat: InnerHeartbeatHandler? = nil) {
         self.server = server
+        self.heartbeat = heartbeat
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
         let frame = unwrapInboundIn(data)
         if let next = server.innerFrame(frame, peer: peer, channel: context.channel) {
+            if case .unauthenticated = peer, case .worker(let link) = next {
+                // Workers get pings (never a GatewayClient: they would corrupt its replies);
+                // only a worker that pings back is ever closed for silence.
+                heartbeat?.startPinging()
+                if link.sendsHeartbeats { heartbeat?.arm() }
+            }
             peer = next
         } else {
             refused = true

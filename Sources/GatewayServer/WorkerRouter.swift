@@ -7,6 +7,8 @@ final class WorkerLink: @unchecked Sendable {  // confined to the gateway's even
     let channel: Channel
     /// A gatewayd worker: understands binary flags and answers handshake verdicts.
     let speaksGatewayd: Bool
+    /// Announced it pings every heartbeat interval: silence means it is gone.
+    var sendsHeartbeats = false
     var assignedClients = 0
     /// Asked for no more events (reload): keeps its clients until it is done, gets no new ones.
     var draining = false

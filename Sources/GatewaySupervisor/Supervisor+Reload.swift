@@ -46,6 +46,7 @@ extension Supervisor {
             )
         }
         guard case .running = phase else { return refuse("gatewayd is starting or stopping; try again when it runs") }
+        guard configuration.runs(.worker) else { return refuse("this host runs no workers (role \(configuration.roles.map(\.rawValue).joined(separator: ",")))") }
         guard let plugin = configuration.plugin else {
             return refuse("nothing to reload: gatewayd runs the built-in demo plugin (start it with --plugin)")
         }

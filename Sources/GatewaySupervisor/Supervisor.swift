@@ -92,7 +92,7 @@ public final class Supervisor {
         } catch {
             throw .startup("cannot create run directory \(runDirectory.path): \(error.localizedDescription)")
         }
-        if let plugin = configuration.plugin {
+        if let plugin = configuration.plugin, configuration.runs(.worker) {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: plugin, isDirectory: &isDirectory) else {
                 throw .startup("plugin not found: \(plugin)")
@@ -103,10 +103,8 @@ public final class Supervisor {
         }
 
         // Bind everything before forking anything: a port in use fails here, with nothing running.
-        let register = try HostPort(parsingOrThrow: configuration.register, key: "register")
-        registerSocket = try ListeningSocket.bind(
-            host: register.host, port: register.port, reusePort: false, what: "register")
-        configuration.register = "\(register.host):\(registerSocket!.port)"
+        // Only what this host's roles need: a gateway-only host binds no register port.
+        if configuration.runs(.register) { try bindRegister() }
 
         var listeners: [ListenAddress] = []
         for url in configuration.listen {
@@ -114,8 +112,9 @@ public final class Supervisor {
                 throw .startup("invalid listen address '\(url)': expected \(error.expected)")
             }
         }
-        clientSockets = Array(repeating: [], count: configuration.gatewayCount)
-        for (listenerIndex, listener) in listeners.enumerated() {
+        let localGateways = configuration.runs(.gateway) ? configuration.gatewayCount : 0
+        clientSockets = Array(repeating: [], count: localGateways)
+        for (listenerIndex, listener) in listeners.enumerated() where localGateways > 0 {
             let host = listener.endpoint.host
             let what = listener.scheme.rawValue
             // Port 0 resolves once; the other gateways join that port with their own sockets.
@@ -128,7 +127,7 @@ public final class Supervisor {
         }
         configuration.listen = listeners.map { $0.description }
 
-        for gateway in 0..<configuration.gatewayCount {
+        for gateway in 0..<localGateways {
             let port = configuration.startPort == 0 ? 0 : configuration.startPort + gateway
             innerSockets.append(
                 try ListeningSocket.bind(
@@ -154,16 +153,34 @@ public final class Supervisor {
             throw .startup("cannot write pid file \(runDirectory.pidFile): \(error.localizedDescription)")
         }
 
-        children.append(ChildRecord(role: .register, index: 0))
-        for index in 0..<configuration.gatewayCount { children.append(ChildRecord(role: .gateway, index: index)) }
-        for index in 0..<configuration.workerCount { children.append(ChildRecord(role: .worker, index: index)) }
+        if configuration.runs(.register) { children.append(ChildRecord(role: .register, index: 0)) }
+        for index in 0..<localGateways { children.append(ChildRecord(role: .gateway, index: index)) }
+        for index in 0..<(configuration.runs(.worker) ? configuration.workerCount : 0) {
+            children.append(ChildRecord(role: .worker, index: index))
+        }
         logger.info(
             "master starting",
             metadata: [
+                "gw.roles": "\(configuration.roles.map(\.rawValue).joined(separator: ","))",
                 "gw.listen": "\(configuration.listen.joined(separator: ","))", "gw.register": "\(configuration.register)",
                 "gw.gateways": "\(configuration.gatewayCount)", "gw.workers": "\(configuration.workerCount)",
                 "gw.plugin": "\(configuration.plugin ?? "built-in demo")",
             ])
+    }
+
+    /// Binds this host's register (see ``RegisterBinding``); a port 0 is replaced by the one bound.
+    private func bindRegister() throws(SupervisorError) {
+        let choice = try RegisterBinding.choose(for: configuration)
+        let bound = try ListeningSocket.bind(
+            host: choice.address.host, port: choice.address.port, reusePort: false, what: "register")
+        registerSocket = bound
+        let resolved = "\(choice.address.host):\(bound.port)"
+        if let index = choice.listIndex {
+            var addresses = configuration.registerAddresses
+            addresses[index] = resolved
+            configuration.register = addresses.joined(separator: ",")
+        }
+        configuration.registerListen = resolved  // what the register reports, and a restart binds
     }
 
     // MARK: - Children
@@ -178,7 +195,8 @@ public final class Supervisor {
             context.clientDescriptors = clientSockets[child.index]
             context.innerDescriptor = innerSockets[child.index].descriptor
             context.innerPort = innerSockets[child.index].port
-            context.expectedWorkers = configuration.workerCount
+            // Only local workers are waited for: a gateway-only host must not wait for remote ones.
+            context.expectedWorkers = configuration.runs(.worker) ? configuration.workerCount : 0
         case .worker:
             context.generation = child.generation
             context.canary = child.purpose == .canary
@@ -335,8 +353,10 @@ public final class Supervisor {
             if reload != nil { reloadChildReady(child) }
             if case .starting = phase, children.allSatisfy({ $0.state == .ready }) {
                 phase = .running
+                let localListen = configuration.runs(.gateway) ? configuration.listen : []
+                let roles = configuration.roles == Role.deployable ? "" : " roles=\(configuration.roles.map(\.rawValue).joined(separator: ","))"
                 let line =
-                    "gatewayd ready: pid=\(getpid()) listen=\(configuration.listen.joined(separator: ",")) register=\(configuration.register) run-dir=\(runDirectory.path)"
+                    "gatewayd ready: pid=\(getpid()) listen=\(localListen.isEmpty ? "none" : localListen.joined(separator: ",")) register=\(configuration.register)\(roles) run-dir=\(runDirectory.path)"
                 logger.info("all processes ready")
                 report(.success(line))
             }
@@ -660,7 +680,8 @@ public final class Supervisor {
             master: .init(
                 pid: getpid(), uptimeSeconds: now.timeIntervalSince(startedAt), runDir: runDirectory.path,
                 version: version, plugin: configuration.plugin ?? "built-in demo"),
-            listen: configuration.listen, register: configuration.register, processes: processes,
+            listen: configuration.runs(.gateway) ? configuration.listen : [], register: configuration.register,
+            processes: processes,
             exits: Dictionary(uniqueKeysWithValues: exits.map { ($0.key.rawValue, $0.value) }))
     }
 }

@@ -35,5 +35,6 @@ extension GatewayFrameFlags {
 public enum GatewaydCapability {
     public static let key = "gatewayd"
     /// Version 1: understands binary flags and answers handshakes with handshakeVerdict.
-    public static let version = 1
+    /// Version 2: also sends CMD_PING every inner heartbeat interval (``GatewaydHeartbeat``).
+    public static let version = 2
 }

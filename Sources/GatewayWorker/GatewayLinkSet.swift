@@ -11,13 +11,19 @@ import NIOPosix
 /// Per gateway there are two TCP connections, as in GatewayWorker: the main one carries
 /// WORKER_CONNECT, then events in and commands out; the query one carries request/reply pairs
 /// (replies are bare length-prefixed payloads that cannot share a stream with frames).
-/// A link that drops is reconnected every second while the register still lists its gateway.
-/// Confined to the worker's event loop.
+/// A link that drops is reconnected with back-off while the register still lists its gateway.
+/// A gateway the register stops listing keeps its open link until that closes (as PHP's
+/// BusinessWorker does): a register that restarts, or a second register still filling up, lists
+/// fewer gateways for a moment, and dropping live links then would lose events in flight.
+/// Gateways that really went away close their links, or fall silent and are timed out by the
+/// inner heartbeat. Confined to the worker's event loop.
 final class GatewayLinkSet: @unchecked Sendable {
     struct Settings: Sendable {
         var workerKey: String
         var secretKey: String
         var queryTimeout: TimeAmount
+        /// Pings to gateways, and timing out gatewayd gateways that fall silent; nil: neither.
+        var heartbeat: InnerHeartbeat? = nil
     }
 
     private final class Link: @unchecked Sendable {  // confined to the event loop
@@ -26,6 +32,8 @@ final class GatewayLinkSet: @unchecked Sendable {
         var main: ReconnectingConnection?
         var query: ReconnectingConnection?
         var pendingQueries = CircularBuffer<PendingQuery>()
+        /// In the register's latest list; an unlisted link is not reconnected once it closes.
+        var listed = true
 
         init?(address: String) {
             guard let endpoint = try? HostPort(parsing: address) else { return nil }
@@ -75,12 +83,16 @@ final class GatewayLinkSet: @unchecked Sendable {
     /// Follows the register's list: connects to new gateways, drops those that left.
     func update(_ addresses: [String]) {
         let wanted = Set(addresses)
-        for (address, link) in links where !wanted.contains(address) {
-            link.stop()
-            links[address] = nil
+        for (address, link) in links where !wanted.contains(address) && link.listed {
             logger.info("gateway left the register's list", metadata: ["gw.gateway": "\(address)"])
+            link.listed = false
+            if link.mainChannel == nil { remove(link) }
         }
-        for address in addresses where links[address] == nil {
+        for address in addresses {
+            if let link = links[address] {
+                link.listed = true
+                continue
+            }
             guard let link = Link(address: address) else {
                 logger.warning("ignoring malformed gateway address from the register: \(address)")
                 continue
@@ -91,6 +103,11 @@ final class GatewayLinkSet: @unchecked Sendable {
             link.main?.start()
             link.query?.start()
         }
+    }
+
+    private func remove(_ link: Link) {
+        link.stop()
+        if links[link.address] === link { links[link.address] = nil }
     }
 
     func closeAll() -> EventLoopFuture<Void> {
@@ -189,28 +206,47 @@ final class GatewayLinkSet: @unchecked Sendable {
                 workerKey: settings.workerKey, secretKey: settings.secretKey,
                 extra: [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
             ).encoded())
+        let heartbeat = settings.heartbeat
+        // The pings go out whatever the gateway is, so TCP_USER_TIMEOUT also finds a cut link to
+        // a PHP gateway (one that never pings back): pings nobody acknowledges abort it.
         return ReconnectingConnection(
-            host: link.endpoint.host, port: link.endpoint.port, eventLoop: eventLoop,
+            endpoints: [link.endpoint], eventLoop: eventLoop, userTimeout: heartbeat?.timeout,
             callbacks: .init(
                 initialize: { channel in
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-                        WorkerEventHandler(gatewayAddress: link.address, deliver: deliver),
-                    ])
+                    let heartbeatHandler = heartbeat.map { settings in
+                        InnerHeartbeatHandler(heartbeat: settings, ping: GatewaydHeartbeat.pingFrame()) { _ in
+                            logger.warning(
+                                "gateway silent for more than \(settings.timeout.nanoseconds / 1_000_000) ms; closing the link",
+                                metadata: ["gw.gateway": "\(link.address)"])
+                        }
+                    }
+                    try channel.pipeline.syncOperations.addHandlers(
+                        (heartbeatHandler.map { [$0] } ?? []) + [
+                            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
+                            WorkerEventHandler(gatewayAddress: link.address, heartbeat: heartbeatHandler, deliver: deliver),
+                        ])
                 },
                 connected: { channel, _ in
                     channel.writeAndFlush(hello, promise: nil)
+                    try? channel.pipeline.syncOperations.handler(type: InnerHeartbeatHandler.self).startPinging()
                     logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.address)"])
                     self.linkAttached()
                 },
                 disconnected: {
-                    logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])
+                    // Its query connection may be just as dead (a cut cable): start it afresh too.
+                    link.queryChannel?.close(promise: nil)
+                    if link.listed {
+                        logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])
+                    } else {
+                        logger.info("link to a gateway no longer listed closed", metadata: ["gw.gateway": "\(link.address)"])
+                        self.remove(link)
+                    }
                     self.linkLost(link.address)
                 },
                 failed: { error, failures in
                     guard failures == 1 else { return }
                     logger.warning(
-                        "cannot reach gateway; retrying every second",
+                        "cannot reach gateway; retrying with back-off",
                         metadata: ["gw.gateway": "\(link.address)", "gw.error": "\(error)"])
                 }))
     }
@@ -251,17 +287,22 @@ private final class WorkerEventHandler: ChannelInboundHandler {
     typealias InboundIn = GatewayFrame
 
     private let gatewayAddress: String
+    private let heartbeat: InnerHeartbeatHandler?
     private let deliver: @Sendable ([PluginEvent]) -> Void
     private var batch: [PluginEvent] = []
 
-    init(gatewayAddress: String, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
+    init(gatewayAddress: String, heartbeat: InnerHeartbeatHandler?, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
         self.gatewayAddress = gatewayAddress
+        self.heartbeat = heartbeat
         self.deliver = deliver
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if frame.command == .drainMark {
+        if frame.command == .ping {
+            // A gatewayd gateway pings every interval: from now on its silence means it is gone.
+            if GatewaydHeartbeat.isMarkedPing(frame) { heartbeat?.arm() }
+        } else if frame.command == .drainMark {
             batch.append(PluginEvent(drainMarkFrom: gatewayAddress))
         } else if let event = PluginEvent(frame: frame) {
             batch.append(event)

@@ -12,6 +12,10 @@ public struct WorkerConfiguration: Sendable {
     public var workerName: String
     public var secretKey: String
     public var register: HostPort
+    /// Every register, in order: the worker uses the first that answers and fails over.
+    public var registers: [HostPort]
+    /// Pings to gateways and timing out gatewayd gateways that fall silent; nil: neither.
+    public var innerHeartbeat: InnerHeartbeat?
     public var queryTimeout: TimeAmount
     /// The user's plugin path; nil runs the demo plugin linked into gatewayd.
     public var pluginPath: String?
@@ -40,6 +44,7 @@ public struct WorkerConfiguration: Sendable {
         self.workerName = workerName
         self.secretKey = secretKey
         self.register = register
+        self.registers = [register]
         self.queryTimeout = queryTimeout
         self.pluginPath = pluginPath
         self.storeDirectory = storeDirectory
@@ -105,7 +110,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
             eventLoop: eventLoop, logger: logger,
             settings: .init(
                 workerKey: configuration.workerKey, secretKey: configuration.secretKey,
-                queryTimeout: configuration.queryTimeout),
+                queryTimeout: configuration.queryTimeout, heartbeat: configuration.innerHeartbeat),
             deliver: { hostBox.host?.enqueue($0) })
         let links = self.links
         host = PluginHost(
@@ -160,8 +165,8 @@ public final class WorkerService: RoleService, @unchecked Sendable {
                             return
                         }
                         let client = RegisterClient(
-                            address: configuration.register, hello: .workerConnect(secretKey: configuration.secretKey),
-                            eventLoop: self.eventLoop, logger: logger,
+                            addresses: configuration.registers, hello: .workerConnect(secretKey: configuration.secretKey),
+                            eventLoop: self.eventLoop, logger: logger, heartbeat: configuration.innerHeartbeat ?? .standard,
                             onAddresses: { addresses in
                                 // A draining worker takes on no new gateway.
                                 guard self.drained == nil else { return }
@@ -182,6 +187,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         let counts = host.eventCounts
         var details = pluginInfo
         details["gateways"] = "\(links.connectedCount)"
+        if let register = registerClient?.connectedAddress { details["register"] = "\(register)" }
         if links.droppedCommands > 0 { details["dropped_commands"] = "\(links.droppedCommands)" }
         if slowEvents > 0 { details["slow_events"] = "\(slowEvents)" }
         return ProcessCounters(

@@ -14,15 +14,19 @@ enum RoleLauncher {
         let configuration = context.configuration
         var logger = Logger(label: "gatewayd.\(context.role.rawValue)")
         if context.role != .register { logger[metadataKey: "gw.index"] = "\(context.index)" }
-        // Both were validated by the master before it forked anything.
-        let register = try! HostPort(parsing: configuration.register)
+        // Validated by the master before it forked anything.
+        let registers = configuration.registerAddresses.map { try! HostPort(parsing: $0) }
+        let heartbeat = InnerHeartbeat(
+            intervalMilliseconds: configuration.innerHeartbeatIntervalMilliseconds,
+            timeoutMilliseconds: configuration.innerHeartbeatTimeoutMilliseconds)
 
         ChildRuntime.run(controlDescriptor: context.controlDescriptor, logger: logger) { eventLoop, reporter in
             switch context.role {
             case .register:
-                let server = RegisterServer(secretKey: configuration.secretKey, eventLoop: eventLoop, logger: logger)
+                let server = RegisterServer(
+                    secretKey: configuration.secretKey, eventLoop: eventLoop, logger: logger, heartbeat: heartbeat)
                 try server.start(listeningDescriptor: context.registerDescriptor!).wait()
-                reporter.ready(["listen": configuration.register])
+                reporter.ready(["listen": configuration.registerListen ?? configuration.register])
                 return server
             case .gateway:
                 let listeners = configuration.listen.map { try! ListenAddress(parsing: $0) }
@@ -31,28 +35,31 @@ enum RoleLauncher {
                     secretKey: configuration.secretKey, maxMessageBytes: configuration.maxMessageBytes,
                     verdictTimeout: .milliseconds(Int64(configuration.handshakeTimeoutMilliseconds)),
                     handshakeDeadline: .milliseconds(Int64(configuration.connectTimeoutMilliseconds)),
-                    expectedWorkers: context.expectedWorkers, register: register, listeners: listeners,
+                    expectedWorkers: context.expectedWorkers, register: registers[0], listeners: listeners,
                     heartbeat: HeartbeatPolicy(
                         interval: configuration.pingInterval, notResponseLimit: configuration.pingNotResponseLimit,
                         pingData: Array(configuration.pingData.utf8)))
                 settings.maxConnections = configuration.maxConnections
                 settings.sendBufferBytes = configuration.sendBufferBytes
                 settings.slowClientPolicy = configuration.slowClientPolicy
+                settings.registers = registers
+                settings.innerHeartbeat = heartbeat
                 let server = GatewayServer(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)
                 try server.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
                     .wait()
                 return server
             case .worker:
-                let worker = WorkerService(
-                    configuration: WorkerConfiguration(
+                var settings = WorkerConfiguration(
                         index: context.index, workerName: configuration.workerName, secretKey: configuration.secretKey,
-                        register: register,
+                        register: registers[0],
                         queryTimeout: .milliseconds(Int64(configuration.queryTimeoutMilliseconds)),
                         pluginPath: configuration.plugin,
                         storeDirectory: RunDirectory(path: configuration.runDirectory).pluginStore,
                         generation: context.generation, canary: context.canary,
-                        processTimeout: .milliseconds(Int64(configuration.processTimeoutMilliseconds))),
-                    eventLoop: eventLoop, logger: logger)
+                        processTimeout: .milliseconds(Int64(configuration.processTimeoutMilliseconds)))
+                settings.registers = registers
+                settings.innerHeartbeat = heartbeat
+                let worker = WorkerService(configuration: settings, eventLoop: eventLoop, logger: logger)
                 worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
                 return worker
             case .master:

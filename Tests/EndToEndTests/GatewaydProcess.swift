@@ -198,6 +198,18 @@ final class GatewaydProcess {
         plugin: String?, gatewayCount: Int = 1, workerCount: Int = 1,
         extraArguments: [String] = [], readyTimeout: Duration = .seconds(60)
     ) throws -> GatewaydProcess {
+        try start(readyTimeout: readyTimeout) { runDirectory in
+            startArguments(runDirectory: runDirectory, plugin: plugin, gatewayCount: gatewayCount, workerCount: workerCount)
+                + extraArguments
+        }
+    }
+
+    /// Starts `gatewayd <arguments(run directory)>` in the foreground, through `launcher` when
+    /// given (e.g. `ip netns exec <namespace>`, which execs gatewayd in place), and returns once
+    /// its ready line arrived.
+    static func start(
+        launcher: [String] = [], readyTimeout: Duration = .seconds(60), arguments makeArguments: (String) -> [String]
+    ) throws -> GatewaydProcess {
         let base = try makeTemporaryDirectory(prefix: "gwd-e2e-")
         let runDirectory = "\(base)/run"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
@@ -211,13 +223,12 @@ final class GatewaydProcess {
         for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
 
-        let arguments = startArguments(
-            runDirectory: runDirectory, plugin: plugin, gatewayCount: gatewayCount, workerCount: workerCount)
-            + extraArguments
+        let arguments = makeArguments(runDirectory)
+        let command = launcher + [try binaryURL().path] + arguments
         let master: ChildProcess
         do {
             master = try ChildProcess(
-                executable: try binaryURL().path, arguments: arguments, stdout: writeEnd, stderr: errorLog)
+                executable: command[0], arguments: Array(command.dropFirst()), stdout: writeEnd, stderr: errorLog)
         } catch {
             _ = Glibc.close(readEnd)
             _ = Glibc.close(writeEnd)
@@ -434,7 +445,8 @@ final class GatewaydProcess {
               let listenText = fields["listen"], let register = fields["register"]
         else { return nil }
         let listen = listenText.split(separator: ",").map(String.init)
-        guard let first = listen.first, let port = port(of: first) else { return nil }
+        // A host without gateways listens for no clients: `listen=none`, port 0.
+        guard let first = listen.first, let port = first == "none" ? 0 : port(of: first) else { return nil }
         return ParsedReadyLine(pid: pid, listen: listen, port: port, register: register, runDirectory: runDirectory)
     }
 

@@ -26,8 +26,14 @@ struct StartCommand: ParsableCommand {
     @Option(name: .long, help: "Client listener: websocket://, text:// (lines) or frame:// (u32 length + body) host:port (repeatable).")
     var listen: [String] = []
 
-    @Option(name: .long, help: "Register address host:port (default 127.0.0.1:1236).")
+    @Option(name: .long, help: "Register address host:port, or several separated by commas (default 127.0.0.1:1236).")
     var register: String?
+
+    @Option(name: .long, help: "Roles this host runs: register, gateway, worker, comma-separated (default all).")
+    var role: String?
+
+    @Option(name: .customLong("register-listen"), help: "host:port this host's register binds (default: the first --register address local to this host).")
+    var registerListen: String?
 
     @Option(name: .customLong("gateway-count"), help: "Gateway processes (default 1).")
     var gatewayCount: Int?
@@ -84,6 +90,13 @@ struct StartCommand: ParsableCommand {
         if let plugin { configuration.plugin = plugin }
         if !listen.isEmpty { configuration.listen = listen }
         if let register { configuration.register = register }
+        if let role {
+            guard let roles = Role.parseList(role) else {
+                throw .invalid(key: "role", value: role, expected: "one or more of register, gateway, worker")
+            }
+            configuration.roles = roles
+        }
+        if let registerListen { configuration.registerListen = registerListen }
         if let gatewayCount { configuration.gatewayCount = gatewayCount }
         if let workerCount { configuration.workerCount = workerCount }
         if let lanIP { configuration.lanIP = lanIP }
