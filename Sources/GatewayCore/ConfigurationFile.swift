@@ -21,14 +21,16 @@ import Yams
 ///   `ping_data` (string; empty sends WebSocket pings): GatewayWorker's heartbeat
 /// - `max_message_bytes` (int): largest client message
 /// - `max_connections`, `connect_timeout_ms`, `send_buffer_bytes` (int), `slow_client_policy`
-///   (close|drop): the gateway's limits on clients
+///   (close|drop): the gateway's limits on clients; `worker_buffer_bytes`, `worker_queue_bytes`
+///   (int): back-pressure between gateways, workers and the plugin
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
         "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
-        "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy",
+        "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
+        "worker_queue_bytes",
         "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
     ]
 
@@ -119,6 +121,8 @@ public enum ConfigurationFile {
         if let value = try int("max_connections") { configuration.maxConnections = value }
         if let value = try int("connect_timeout_ms") { configuration.connectTimeoutMilliseconds = value }
         if let value = try int("send_buffer_bytes") { configuration.sendBufferBytes = value }
+        if let value = try int("worker_buffer_bytes") { configuration.workerBufferBytes = value }
+        if let value = try int("worker_queue_bytes") { configuration.workerQueueBytes = value }
         if let value = try string("slow_client_policy") {
             guard let policy = SlowClientPolicy(rawValue: value) else {
                 throw .invalid(key: "slow_client_policy", value: value, expected: "close or drop")

@@ -59,6 +59,10 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     /// What happens to a slow consumer: `close` it (the default) or `drop` what does not fit, as
     /// GatewayWorker does. Either way its buffer never grows past `sendBufferBytes` plus one message.
     public var slowClientPolicy = SlowClientPolicy.close
+    /// Bytes a gateway lets wait for one worker before it stops reading that worker's clients.
+    public var workerBufferBytes = 16 << 20
+    /// Bytes of events a worker lets wait for its plugin before it stops reading its gateways.
+    public var workerQueueBytes = 16 << 20
 
     // Distributed deployment (GatewayConfiguration+Deployment.swift).
     /// The roles this host runs; the master binds and forks only these.
@@ -168,8 +172,11 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         guard (100...3_600_000).contains(connectTimeoutMilliseconds) else {
             throw .invalid(key: "connect_timeout_ms", value: "\(connectTimeoutMilliseconds)", expected: "100...3600000 milliseconds")
         }
-        guard (1024...(1 << 30)).contains(sendBufferBytes) else {
-            throw .invalid(key: "send_buffer_bytes", value: "\(sendBufferBytes)", expected: "1024...1073741824")
+        for (key, value) in [
+            ("send_buffer_bytes", sendBufferBytes), ("worker_buffer_bytes", workerBufferBytes),
+            ("worker_queue_bytes", workerQueueBytes),
+        ] where !(1024...(1 << 30)).contains(value) {
+            throw .invalid(key: key, value: "\(value)", expected: "1024...1073741824")
         }
     }
 }

@@ -59,9 +59,13 @@ final class GatewayLinkSet: @unchecked Sendable {
     private let eventLoop: EventLoop
     private let logger: Logger
     private let settings: Settings
-    private let deliver: @Sendable ([PluginEvent]) -> Void
+    /// Hands events to the plugin thread; true means its queue is full (stop reading).
+    private let deliver: @Sendable ([PluginEvent]) -> Bool
     private var links: [String: Link] = [:]
     private(set) var droppedCommands: UInt64 = 0
+    /// Reading from the gateways is paused while the plugin thread catches up.
+    private var readingPaused = false
+    private(set) var backPressurePauses: UInt64 = 0
     /// Called when a gateway's main connection is lost (a drain no longer waits for it).
     var linkLost: @Sendable (String) -> Void = { _ in }
     /// Called when a gateway's main connection is up and WORKER_CONNECT is written.
@@ -70,7 +74,7 @@ final class GatewayLinkSet: @unchecked Sendable {
     /// Every gateway the register listed has our WORKER_CONNECT.
     var allAttached: Bool { links.values.allSatisfy { $0.mainChannel != nil } }
 
-    init(eventLoop: EventLoop, logger: Logger, settings: Settings, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
+    init(eventLoop: EventLoop, logger: Logger, settings: Settings, deliver: @escaping @Sendable ([PluginEvent]) -> Bool) {
         self.eventLoop = eventLoop
         self.logger = logger
         self.settings = settings
@@ -78,6 +82,31 @@ final class GatewayLinkSet: @unchecked Sendable {
     }
 
     var connectedCount: Int { links.values.filter { $0.mainChannel != nil }.count }
+
+    // MARK: - Back-pressure
+
+    /// The plugin's queue is full: stop reading events from every gateway until it drains, so
+    /// a slow plugin holds back its gateways (which then pause its clients' reads) instead of
+    /// growing this process.
+    private func pauseReading() {
+        guard !readingPaused else { return }
+        readingPaused = true
+        backPressurePauses += 1
+        logger.warning("the plugin is not keeping up; pausing events from the gateways")
+        for link in links.values { link.mainChannel?.setOption(.autoRead, value: false).whenFailure { _ in } }
+    }
+
+    /// The plugin thread took its queue: read events again.
+    func resumeReading() {
+        guard readingPaused else { return }
+        readingPaused = false
+        for link in links.values { link.mainChannel?.setOption(.autoRead, value: true).whenFailure { _ in } }
+    }
+
+    /// Called on the loop with one read batch of events.
+    private func eventsArrived(_ events: [PluginEvent]) {
+        if deliver(events) { pauseReading() }
+    }
     var addresses: [String] { links.keys.sorted() }
 
     /// Follows the register's list: connects to new gateways, drops those that left.
@@ -198,7 +227,7 @@ final class GatewayLinkSet: @unchecked Sendable {
     /// The main connection: WORKER_CONNECT (announcing gatewayd's capabilities), then events
     /// in and commands out.
     private func mainConnection(for link: Link) -> ReconnectingConnection {
-        let deliver = self.deliver
+        let deliver: @Sendable ([PluginEvent]) -> Void = { self.eventsArrived($0) }
         let logger = self.logger
         let hello = ByteBuffer.command(
             .workerConnect,

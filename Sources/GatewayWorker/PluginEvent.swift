@@ -51,6 +51,11 @@ struct PluginEvent: Sendable {
     }
 }
 
+extension PluginEvent {
+    /// What the event costs while it waits for the plugin thread.
+    var queuedBytes: Int { 128 + body.readableBytes + session.readableBytes }
+}
+
 extension PluginEvent.Kind {
     /// The plugin callback this event runs, for logs.
     var callbackName: String {

@@ -24,13 +24,23 @@ public final class PluginHost: @unchecked Sendable {
         /// A gateway's drain mark was reached and DRAIN_DONE written after everything before it
         /// (called on the loop).
         var drainMarkHandled: @Sendable (String) -> Void
+        /// The plugin thread took the queued events after `enqueue` asked the loop to stop
+        /// reading: events may flow again (called on the loop).
+        var resumeReading: @Sendable () -> Void = {}
     }
+
+    /// Bytes of events that may wait for the plugin thread before the worker stops reading
+    /// from its gateways: a slow plugin then holds back its gateways (which pause its clients)
+    /// instead of growing this process without bound. Set before `start`.
+    var maximumQueuedBytes = 16 << 20
 
     let workerIndex: Int
     let logger: Logger
     let transport: Transport
     private let condition = NSCondition()
     private var queue: [PluginEvent] = []
+    private var queuedBytes = 0
+    private var readingPaused = false
     private var stopRequested = false
     private let stopped: EventLoopPromise<Void>
     private let counters = NIOLockedValueBox<(events: UInt64, commands: UInt64)>((0, 0))
@@ -93,13 +103,20 @@ public final class PluginHost: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues events from the loop (one lock and one wake-up per batch).
-    func enqueue(_ events: [PluginEvent]) {
-        guard !events.isEmpty else { return }
+    /// Queues events from the loop (one lock and one wake-up per batch). Returns true when the
+    /// queue is past `maximumQueuedBytes`: the loop should stop reading until `resumeReading`.
+    @discardableResult
+    func enqueue(_ events: [PluginEvent]) -> Bool {
+        guard !events.isEmpty else { return false }
+        let bytes = events.reduce(0) { $0 + $1.queuedBytes }
         condition.lock()
         queue.append(contentsOf: events)
+        queuedBytes += bytes
+        let full = queuedBytes > maximumQueuedBytes
+        if full { readingPaused = true }
         condition.signal()
         condition.unlock()
+        return full
     }
 
     /// Finishes queued events, runs on_worker_stop, and completes the future.
@@ -120,8 +137,12 @@ public final class PluginHost: @unchecked Sendable {
             condition.lock()
             while queue.isEmpty && !stopRequested { condition.wait() }
             swap(&batch, &queue)
+            queuedBytes = 0
+            let resume = readingPaused
+            readingPaused = false
             let stopping = stopRequested && batch.isEmpty
             condition.unlock()
+            if resume { transport.eventLoop.execute(transport.resumeReading) }
             if stopping { break }
             for event in batch { dispatch(event) }
             let handled = UInt64(batch.count)

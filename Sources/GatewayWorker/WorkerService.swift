@@ -28,6 +28,8 @@ public struct WorkerConfiguration: Sendable {
     public var processTimeout: TimeAmount = .seconds(30)
     /// A reload's canary: load the plugin, run on_worker_start, report, run on_worker_stop, exit.
     public var canary = false
+    /// Bytes of events that may wait for the plugin thread before reading from the gateways pauses.
+    public var queueBytes = 16 << 20
 
     /// "<name>:<index>" as GatewayWorker has it; later generations add "-g<generation>".
     var workerKey: String { generation == 0 ? "\(workerName):\(index)" : "\(workerName):\(index)-g\(generation)" }
@@ -111,13 +113,15 @@ public final class WorkerService: RoleService, @unchecked Sendable {
             settings: .init(
                 workerKey: configuration.workerKey, secretKey: configuration.secretKey,
                 queryTimeout: configuration.queryTimeout, heartbeat: configuration.innerHeartbeat),
-            deliver: { hostBox.host?.enqueue($0) })
+            deliver: { hostBox.host?.enqueue($0) ?? false })
         let links = self.links
         host = PluginHost(
             workerIndex: configuration.index, logger: logger,
             transport: .init(
                 eventLoop: eventLoop, write: { links.write($0) }, ask: { links.ask($0) },
-                drainMarkHandled: { serviceBox.service?.markHandled($0) }))
+                drainMarkHandled: { serviceBox.service?.markHandled($0) },
+                resumeReading: { links.resumeReading() }))
+        host.maximumQueuedBytes = configuration.queueBytes
         hostBox.host = host
         serviceBox.service = self
         links.linkLost = { serviceBox.service?.markHandled($0) }
@@ -189,6 +193,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         details["gateways"] = "\(links.connectedCount)"
         if let register = registerClient?.connectedAddress { details["register"] = "\(register)" }
         if links.droppedCommands > 0 { details["dropped_commands"] = "\(links.droppedCommands)" }
+        if links.backPressurePauses > 0 { details["backpressure_pauses"] = "\(links.backPressurePauses)" }
         if slowEvents > 0 { details["slow_events"] = "\(slowEvents)" }
         return ProcessCounters(
             connections: links.connectedCount, messagesIn: counts.events, messagesOut: counts.commands, details: details)

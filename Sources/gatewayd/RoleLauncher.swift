@@ -42,6 +42,7 @@ enum RoleLauncher {
                 settings.maxConnections = configuration.maxConnections
                 settings.sendBufferBytes = configuration.sendBufferBytes
                 settings.slowClientPolicy = configuration.slowClientPolicy
+                settings.workerBufferBytes = configuration.workerBufferBytes
                 settings.registers = registers
                 settings.innerHeartbeat = heartbeat
                 let server = GatewayServer(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)
@@ -59,6 +60,7 @@ enum RoleLauncher {
                         processTimeout: .milliseconds(Int64(configuration.processTimeoutMilliseconds)))
                 settings.registers = registers
                 settings.innerHeartbeat = heartbeat
+                settings.queueBytes = configuration.workerQueueBytes
                 let worker = WorkerService(configuration: settings, eventLoop: eventLoop, logger: logger)
                 worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
                 return worker

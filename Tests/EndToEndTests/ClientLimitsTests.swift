@@ -43,11 +43,10 @@ final class ClientLimitsTests: XCTestCase {
 
     /// Floods `bytes` of broadcasts from `sender`, reading its own copies back in step so it is
     /// never slow itself; returns how many of its broadcasts came back.
-    private func flood(from sender: WebSocketTestClient, bytes: Int, messageSize: Int) throws -> Int {
+    private func flood(from sender: WebSocketTestClient, bytes: Int, messageSize: Int, batch: Int = 8) throws -> Int {
         let payload = String(repeating: "x", count: messageSize)
         let messages = bytes / messageSize
         var received = 0
-        let batch = 16
         for start in stride(from: 0, to: messages, by: batch) {
             let count = min(batch, messages - start)
             for _ in 0..<count { try sender.sendText("all:" + payload) }
@@ -89,13 +88,46 @@ final class ClientLimitsTests: XCTestCase {
         while try gateway(cluster).details?["slow_client_closes"] != "1" {
             XCTAssertFalse(deadline.hasPassed, "the stalled client was never closed")
             if deadline.hasPassed { break }
-            _ = try flood(from: reader, bytes: 1 << 20, messageSize: 16 << 10)
+            // One message in flight at a time, so the reader never has more than 16 KiB
+            // waiting and is never a slow consumer itself.
+            _ = try flood(from: reader, bytes: 1 << 20, messageSize: 16 << 10, batch: 1)
         }
         XCTAssertEqual(try gateway(cluster).connections, 1)
         try reader.sendText("echo:served")
         XCTAssertEqual(try reader.receive(), .text("echo:served"))
         stalled.close()
         reader.close()
+        try cluster.stop()
+    }
+
+    func testASlowPluginHoldsBackItsClientsInsteadOfGrowingMemory() throws {
+        // Small buffers so the chain plugin → worker → gateway → client fills quickly.
+        let cluster = try start(config: "worker_queue_bytes: 1048576\nworker_buffer_bytes: 1048576\nping_interval: 0\n")
+        let client = try cluster.connect()
+        let status = try cluster.status()
+        let gatewayPID = try XCTUnwrap(status.processes(role: "gateway").first?.pid)
+        let workerPID = try XCTUnwrap(status.processes(role: "worker").first?.pid)
+        let before = (gateway: residentBytes(of: gatewayPID), worker: residentBytes(of: workerPID))
+
+        try client.sendText("sleep:8000")  // the plugin thread is busy for 8 s
+        // Unknown messages are ignored by the plugin; send them until nothing more is taken.
+        let sent = try client.flood("noop:" + String(repeating: "x", count: 64 << 10), stall: .seconds(1), limit: 512 << 20)
+        XCTAssertLessThan(sent, 512 << 20, "back-pressure never reached the client")
+        let held = (gateway: residentBytes(of: gatewayPID) - before.gateway, worker: residentBytes(of: workerPID) - before.worker)
+        let worker = try XCTUnwrap(try cluster.status().processes(role: "worker").first)
+        let gateway = try XCTUnwrap(try cluster.status().processes(role: "gateway").first)
+        XCTAssertEqual(worker.details?["backpressure_pauses"], "1")
+        XCTAssertEqual(gateway.details?["worker_backpressure_pauses"], "1")
+        // The client got past every buffer only as far as the limits allow.
+        XCTAssertLessThan(held.worker, 32 << 20, "worker RSS grew by \(held.worker) bytes")
+        XCTAssertLessThan(held.gateway, 32 << 20, "gateway RSS grew by \(held.gateway) bytes")
+        print("back-pressure test: client stalled after \(sent >> 20) MiB; RSS growth gateway \(held.gateway >> 10) KiB, worker \(held.worker >> 10) KiB")
+
+        // When the plugin wakes, everything flows again, in order, nothing lost.
+        try client.sendText("echo:after the flood", timeout: .seconds(60))
+        XCTAssertEqual(try client.receive(timeout: .seconds(60)), .text("slept:8000"))
+        XCTAssertEqual(try client.receive(timeout: .seconds(60)), .text("echo:after the flood"))
+        client.close()
         try cluster.stop()
     }
 

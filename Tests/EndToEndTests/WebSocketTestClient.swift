@@ -76,6 +76,8 @@ final class WebSocketTestClient {
     var answersPings = true
 
     private var socket: Int32
+    /// The rest of a frame ``flood(_:stall:limit:)`` could not finish.
+    private var unsentOutput: [UInt8] = []
     private var buffer: [UInt8]
     private var readOffset = 0
     private var reachedEnd = false
@@ -192,6 +194,39 @@ final class WebSocketTestClient {
         timeout: Duration = .seconds(10)
     ) throws {
         guard socket >= 0 else { throw WebSocketTestClientError.io("send on a closed client") }
+        let frame = Self.encodeFrame(opcode: opcode, payload: payload, fin: fin, masked: masked)
+        try Self.writeAll(socket: socket, bytes: unsentOutput + frame, deadline: Deadline(timeout))
+        unsentOutput = []
+    }
+
+    /// Sends the same text message over and over without reading, until the server stops
+    /// taking bytes for `stall` (its back-pressure reached this socket) or `limit` bytes went
+    /// out. Returns the bytes sent. What remains of a frame cut short goes out first on the
+    /// next send, so the stream stays well formed.
+    func flood(_ text: String, stall: Duration, limit: Int) throws -> Int {
+        let frame = Self.encodeFrame(opcode: .text, payload: Array(text.utf8), fin: true, masked: true)
+        var sent = 0
+        var pending = unsentOutput
+        unsentOutput = []
+        while sent < limit {
+            if pending.isEmpty { pending = frame }
+            let n = pending.withUnsafeBytes { send(socket, $0.baseAddress!, pending.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if n > 0 {
+                sent += n
+                pending.removeFirst(n)
+                continue
+            }
+            guard n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
+                throw WebSocketTestClientError.io("send: \(String(cString: strerror(errno)))")
+            }
+            var pfd = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
+            if poll(&pfd, 1, Deadline(stall).remainingMilliseconds()) == 0 { break }
+        }
+        unsentOutput = pending
+        return sent
+    }
+
+    private static func encodeFrame(opcode: Opcode, payload: [UInt8], fin: Bool, masked: Bool) -> [UInt8] {
         var frame: [UInt8] = []
         frame.reserveCapacity(payload.count + 14)
         frame.append((fin ? 0x80 : 0) | opcode.rawValue)
@@ -216,7 +251,7 @@ final class WebSocketTestClient {
         } else {
             frame += payload
         }
-        try Self.writeAll(socket: socket, bytes: frame, deadline: Deadline(timeout))
+        return frame
     }
 
     // MARK: - Receiving
