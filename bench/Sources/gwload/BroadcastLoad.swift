@@ -229,6 +229,7 @@ struct BroadcastLoad {
     var threads: Int
     var connectConcurrency: Int
     var servers: ServerProcesses
+    var mallocDirectory: String?
     var label: String?
 
     func run() throws {
@@ -269,7 +270,7 @@ struct BroadcastLoad {
         // Let the server finish with the connect events before timing anything.
         Thread.sleep(forTimeInterval: 0.5)
 
-        var cpu = CPUWindow(servers: servers)
+        var cpu = CPUWindow(servers: servers, mallocDirectory: mallocDirectory)
         cpu.start()
         let windowStart = monotonicNanoseconds()
         phase.set(.measuring)

@@ -169,6 +169,7 @@ struct EchoLoad {
     var threads: Int
     var connectConcurrency: Int
     var servers: ServerProcesses
+    var mallocDirectory: String?
     var label: String?
 
     func run() throws {
@@ -204,7 +205,7 @@ struct EchoLoad {
         handlers.forEach { $0.start() }
         Thread.sleep(forTimeInterval: warmup)
 
-        var cpu = CPUWindow(servers: servers)
+        var cpu = CPUWindow(servers: servers, mallocDirectory: mallocDirectory)
         cpu.start()
         let windowStart = monotonicNanoseconds()
         phase.set(.measuring)

@@ -27,6 +27,9 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Server processes to charge CPU to, as role:pid,role:pid,...")
     var pids: String?
 
+    @Option(help: "bench/malloc-counter's directory: report heap calls per unit of work for the --pids.")
+    var mallocCounters: String?
+
     @Option(help: "A label copied into the report.")
     var label: String?
 }
@@ -49,7 +52,7 @@ extension GWLoad {
                 target: WebSocketTarget(url: common.url), connections: connections, inFlight: inflight, size: size,
                 warmup: warmup, duration: duration, drainTimeout: drain, threads: common.threads,
                 connectConcurrency: common.connectConcurrency, servers: ServerProcesses(spec: common.pids),
-                label: common.label
+                mallocDirectory: common.mallocCounters, label: common.label
             ).run()
         }
     }
@@ -70,7 +73,7 @@ extension GWLoad {
                 target: WebSocketTarget(url: common.url), receivers: receivers, rate: rate, window: window,
                 duration: duration, drainTimeout: drain, threads: common.threads,
                 connectConcurrency: common.connectConcurrency, servers: ServerProcesses(spec: common.pids),
-                label: common.label
+                mallocDirectory: common.mallocCounters, label: common.label
             ).run()
         }
     }

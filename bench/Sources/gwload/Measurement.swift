@@ -63,6 +63,21 @@ struct ServerProcesses {
         return result
     }
 
+    /// Allocation and free calls so far per pid, from bench/malloc-counter's files in `directory`.
+    func sampleAllocations(directory: String) -> [Int32: (allocations: UInt64, frees: UInt64)] {
+        var result: [Int32: (UInt64, UInt64)] = [:]
+        for process in processes {
+            guard let data = FileManager.default.contents(atPath: "\(directory)/\(process.pid)"), data.count >= 64 else { continue }
+            let fields = (0..<8).map { index in
+                data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+            }
+            // magic, pid, malloc, calloc, realloc, aligned, free, bytes
+            guard fields[0] == 0x7274_6e63_6c6c_616d, fields[1] == UInt64(process.pid) else { continue }
+            result[process.pid] = (fields[2] + fields[3] + fields[4] + fields[5], fields[6])
+        }
+        return result
+    }
+
     /// Total and per-role CPU seconds between two samples.
     func difference(from start: [Int32: Double], to end: [Int32: Double]) -> (total: Double, byRole: [String: Double]) {
         var total = 0.0
@@ -162,17 +177,23 @@ enum JSONNumber {
 /// CPU used by the generator and by the servers over the measured window.
 struct CPUWindow {
     let servers: ServerProcesses
+    /// bench/malloc-counter's directory, when the servers run with it preloaded.
+    var mallocDirectory: String?
+    private var allocationStart: [Int32: (allocations: UInt64, frees: UInt64)] = [:]
+    private(set) var allocationsByRole: [String: (allocations: UInt64, frees: UInt64)] = [:]
     private var generatorStart = 0.0
     private var serverStart: [Int32: Double] = [:]
     private(set) var generatorSeconds = 0.0
     private(set) var serverSeconds = 0.0
     private(set) var serverByRole: [String: Double] = [:]
 
-    init(servers: ServerProcesses) {
+    init(servers: ServerProcesses, mallocDirectory: String? = nil) {
         self.servers = servers
+        self.mallocDirectory = mallocDirectory
     }
 
     mutating func start() {
+        if let mallocDirectory { allocationStart = servers.sampleAllocations(directory: mallocDirectory) }
         generatorStart = ownCPUSeconds()
         serverStart = servers.sample()
     }
@@ -182,6 +203,16 @@ struct CPUWindow {
         let (total, byRole) = servers.difference(from: serverStart, to: servers.sample())
         serverSeconds = total
         serverByRole = byRole
+        if let mallocDirectory {
+            let end = servers.sampleAllocations(directory: mallocDirectory)
+            allocationsByRole = [:]
+            for process in servers.processes {
+                guard let before = allocationStart[process.pid], let after = end[process.pid] else { continue }
+                let sum = allocationsByRole[process.role] ?? (0, 0)
+                allocationsByRole[process.role] = (sum.allocations + after.allocations - before.allocations,
+                                                   sum.frees + after.frees - before.frees)
+            }
+        }
     }
 
     /// JSON members; `units` is the work the server CPU is divided by (messages, deliveries).
@@ -196,6 +227,12 @@ struct CPUWindow {
             members.append(("server_cpu_us_per_unit", .double(units > 0 ? serverSeconds / Double(units) * 1e6 : 0)))
             members.append(("server_cpu_by_role_s", .object(serverByRole.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })))
         }
+        if !allocationsByRole.isEmpty {
+            let roles = allocationsByRole.sorted { $0.key < $1.key }
+            let perUnit = { (count: UInt64) in units > 0 ? Double(count) / Double(units) : 0 }
+            members.append(("allocs_per_unit_by_role", .object(roles.map { ($0.key, .double(perUnit($0.value.allocations))) })))
+            members.append(("frees_per_unit_by_role", .object(roles.map { ($0.key, .double(perUnit($0.value.frees))) })))
+        }
         return members
     }
 
@@ -207,6 +244,13 @@ struct CPUWindow {
                            units > 0 ? serverSeconds / Double(units) * 1e6 : 0, unitName)
             let roles = serverByRole.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f s", $0.key, $0.value) }
             line += " [" + roles.joined(separator: ", ") + "]"
+        }
+        if !allocationsByRole.isEmpty, units > 0 {
+            let roles = allocationsByRole.sorted { $0.key < $1.key }.map {
+                String(format: "%@ %.2f allocs / %.2f frees", $0.key, Double($0.value.allocations) / Double(units),
+                       Double($0.value.frees) / Double(units))
+            }
+            line += "\n  heap calls per \(unitName): " + roles.joined(separator: ", ")
         }
         return line
     }
