@@ -2,7 +2,7 @@
 # gatewayd's benchmark campaign (issue 6), in one command:
 #
 #   bench/run.sh [--runs N] [--duration S] [--quick] [--only REGEX] [--shapes "echoserver 1x2 2x2 alloc"]
-#                [--out DIR] [--no-build]
+#                [--out DIR] [--no-build] [--gatewayd PATH]
 #
 # Builds gatewayd, the C conformance plugin, gwload and echoserver in release; measures gwload's
 # ceiling against echoserver; starts gatewayd with 1 gateway + 2 workers and with 2 gateways +
@@ -24,8 +24,9 @@ only=""
 shapes="echoserver 1x2 2x2 alloc"
 build=1
 out=""
+gatewayd_override=""
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo pipefail/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs=$2; shift 2 ;;
@@ -35,13 +36,14 @@ while [ $# -gt 0 ]; do
         --shapes) shapes=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --no-build) build=0; shift ;;
+        --gatewayd) gatewayd_override=$2; shift 2 ;;  # measure another build (A/B comparisons)
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
 if [ "$quick" = 1 ]; then runs=1; duration=2; warmup=0.5; fi
 
-gatewayd=$root/.build-release/release/gatewayd
+gatewayd=${gatewayd_override:-$root/.build-release/release/gatewayd}
 bench_bin=$root/bench/.build/release
 gwload=$bench_bin/gwload
 echoserver=$bench_bin/echoserver
@@ -75,7 +77,9 @@ say() { printf '\n== %s\n' "$*"; }
 # --- build ---------------------------------------------------------------------------------
 if [ "$build" = 1 ]; then
     say "building (release, nice 10)"
-    nice -n 10 swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product gatewayd 2>&1 | tail -1
+    if [ -z "$gatewayd_override" ]; then
+        nice -n 10 swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product gatewayd 2>&1 | tail -1
+    fi
     nice -n 10 swift build -c release --package-path "$root/bench" --product gwload 2>&1 | tail -1
     nice -n 10 swift build -c release --package-path "$root/bench" --product echoserver 2>&1 | tail -1
 fi
