@@ -7,7 +7,7 @@
 # Builds gatewayd, the C conformance plugin, gwload and echoserver in release; measures gwload's
 # ceiling against echoserver; starts gatewayd with 1 gateway + 2 workers and with 2 gateways +
 # 2 workers and runs every workload of issue 6 on each, N times; then, with bench/malloc-counter
-# preloaded, counts heap calls per message. Prints one human block and one JSON line per run
+# preloaded, counts heap calls per message and the live heap per idle connection. Prints one human block and one JSON line per run
 # as it goes, then a table of medians and one JSON line per workload (also in $out/summary.jsonl).
 #
 # The primary figure is server CPU per unit of work (utime+stime of every gatewayd process,
@@ -135,17 +135,25 @@ cluster_pids() {
     "$gatewayd" status --json --run-dir "$cluster_dir" |
         python3 -c "import json,sys; print(','.join('%s:%d' % (p['role'], p['pid']) for p in json.load(sys.stdin)['processes']))"
 }
-# {"role": VmRSS KiB summed over the role's processes, ..., "total": ...} of the whole cluster.
-cluster_rss() {
+# {"rss": {role: VmRSS KiB summed over the role's processes, ..., "total": ...},
+#  "heap": {role: {"live": bytes, "blocks": [live blocks by size bucket]}}} of the whole
+# cluster; "heap" only when it runs with bench/malloc-counter preloaded.
+cluster_memory() {
     "$gatewayd" status --json --run-dir "$cluster_dir" | python3 -c "
-import json, sys
-rss = {}
+import json, os, struct, sys
+rss, heap = {}, {}
 for p in json.load(sys.stdin)['processes']:
-    with open('/proc/%d/status' % p['pid']) as f:
-        kib = next(int(line.split()[1]) for line in f if line.startswith('VmRSS:'))
-    rss[p['role']] = rss.get(p['role'], 0) + kib
+    role, pid = p['role'], p['pid']
+    with open('/proc/%d/status' % pid) as f:
+        rss[role] = rss.get(role, 0) + next(int(line.split()[1]) for line in f if line.startswith('VmRSS:'))
+    path = os.path.join(sys.argv[1], 'malloc', str(pid))
+    if os.path.exists(path):
+        words = struct.unpack('<9q24q', open(path, 'rb').read()[:264])
+        mine = heap.setdefault(role, {'live': 0, 'blocks': [0] * 24})
+        mine['live'] += words[8]
+        mine['blocks'] = [a + b for a, b in zip(mine['blocks'], words[9:])]
 rss['total'] = sum(rss.values())
-print(json.dumps(rss))"
+print(json.dumps({'rss': rss, 'heap': heap}))" "$cluster_dir"
 }
 
 # record SHAPE WORKLOAD RUN: reads gwload's output on stdin; prints it; files its JSON line.
@@ -199,13 +207,13 @@ broadcast_workloads() {  # SHAPE PIDS [extra gwload options...]
 
 # Idle RSS: a fresh cluster per run (a heap that served load before would hide growth), the
 # RSS of every process summed, before and with the connections open.
-idle_workload() {  # SHAPE GATEWAYS WORKERS
-    local shape=$1 gateways=$2 workers=$3 run before after ready
+idle_workload() {  # SHAPE GATEWAYS WORKERS [PRELOAD]
+    local shape=$1 gateways=$2 workers=$3 preload=${4:-} run before after ready
     wanted "idle-$big" || return 0
     for run in $(seq "$runs"); do
-        start_cluster "$gateways" "$workers"
+        start_cluster "$gateways" "$workers" "$preload"
         sleep 1
-        before=$(cluster_rss)
+        before=$(cluster_memory)
         ready=$work/idle-ready
         rm -f "$ready"
         "$gwload" idle --url "ws://127.0.0.1:$port/" -c "$big" --hold 600 --ready-file "$ready" --label "$shape idle" > "$work/idle.out" 2>&1 &
@@ -213,17 +221,27 @@ idle_workload() {  # SHAPE GATEWAYS WORKERS
         pids+=("$idle_pid")
         for _ in $(seq 1200); do [ -f "$ready" ] || ! kill -0 "$idle_pid" 2>/dev/null && break; sleep 0.1; done
         sleep 2  # let the handshakes' after-effects (worker verdicts, buffers) settle
-        after=$(cluster_rss)
+        after=$(cluster_memory)
         kill "$idle_pid" 2>/dev/null; wait "$idle_pid" 2>/dev/null || true
         cat "$work/idle.out"
         python3 -c "
 import json, sys
-before, after, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
-per_role = {role: (after[role] - before.get(role, 0)) * 1024 / n for role in after if role != 'total'} if n else {}
+b, a, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), max(1, int(sys.argv[3]))
+before, after = b['rss'], a['rss']
+per_role = {role: (after[role] - before.get(role, 0)) * 1024 / n for role in after if role != 'total'}
 print('idle %s: %d connections, RSS of all processes %d KiB -> %d KiB; bytes per connection by role: %s' % (
     sys.argv[4], n, before['total'], after['total'], ', '.join('%s %.0f' % kv for kv in sorted(per_role.items()))))
-print(json.dumps(dict(label=sys.argv[4] + ' idle', mode='idle', connections=n, rss_before_kib=before, rss_after_kib=after,
-    rss_per_conn_bytes=(after['total'] - before['total']) * 1024 / n if n else None, rss_per_conn_bytes_by_role=per_role)))
+result = dict(label=sys.argv[4] + ' idle', mode='idle', connections=n, rss_before_kib=before, rss_after_kib=after,
+              rss_per_conn_bytes=(after['total'] - before['total']) * 1024 / n, rss_per_conn_bytes_by_role=per_role)
+if a['heap']:
+    # Live heap per connection, and live blocks per connection by size (bucket i: below 2^(i+4) bytes).
+    result['heap_per_conn_bytes_by_role'] = {r: (h['live'] - b['heap'].get(r, {}).get('live', 0)) / n for r, h in a['heap'].items()}
+    result['live_blocks_per_conn_by_size'] = {r: {'<%d' % (16 << i) if i < 23 else 'larger': round((c - b['heap'][r]['blocks'][i]) / n, 2)
+                                                  for i, c in enumerate(h['blocks']) if c != b['heap'][r]['blocks'][i]}
+                                              for r, h in a['heap'].items() if r in b['heap']}
+    print('  live heap per connection by role: ' + ', '.join('%s %.0f B' % kv for kv in sorted(result['heap_per_conn_bytes_by_role'].items())))
+    print('  gateway live blocks per connection by size: %s' % result['live_blocks_per_conn_by_size'].get('gateway'))
+print(json.dumps(result))
 " "$before" "$after" "$(cat "$ready" 2>/dev/null || echo 0)" "$shape" | record "$shape" "idle-$big" "$run"
         stop_cluster
     done
@@ -293,8 +311,10 @@ for shape in $shapes; do
             echo_workloads alloc "$server_pids" --malloc-counters "$cluster_dir/malloc"
             only_saved=$only; [ -z "$only" ] && only='bcast-2000-max'
             broadcast_workloads alloc "$server_pids" --malloc-counters "$cluster_dir/malloc"
-            only=$only_saved; runs=$saved_runs
             stop_cluster
+            only=$only_saved
+            idle_workload alloc 1 2 "$work/malloc-counter.so"
+            runs=$saved_runs
             ;;
         *) echo "unknown shape: $shape" >&2; exit 2 ;;
     esac

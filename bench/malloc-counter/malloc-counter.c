@@ -8,11 +8,17 @@
  * and reports allocations per message per role.
  *
  * It forwards to glibc's own entry points (__libc_malloc, ...), so it needs no dlsym and adds
- * only a relaxed atomic increment per call. Counts before the constructor ran, and in a child
- * between fork() and its atfork handler, go to a private fallback and are not reported.
+ * only a few relaxed atomic increments and a malloc_usable_size per call. Counts before the
+ * constructor ran, and in a child between fork() and its atfork handler, go to a private
+ * fallback and are not reported.
  *
- * File layout: eight little-endian u64: magic, pid, malloc, calloc, realloc, aligned, free, bytes.
+ * File layout: little-endian 64-bit words: magic, pid, malloc, calloc, realloc, aligned, free,
+ * bytes, live, then LIVE_BUCKETS words of live blocks by size.
  *   bytes: the sizes asked of malloc, calloc, realloc and the aligned allocators.
+ *   live:  heap bytes in use now (malloc_usable_size of every block allocated and not freed
+ *          since the counter was mapped), to split a process's RSS into heap and the rest.
+ *   live blocks by size: bucket i counts blocks whose usable size is below 2^(i+4) bytes
+ *          (16, 32, 64, ...; the last bucket takes everything larger), to see what holds it.
  *
  * Build: cc -O2 -shared -fPIC -o malloc-counter.so malloc-counter.c
  * Use:   MALLOC_COUNTER_DIR=/tmp/mc LD_PRELOAD=$PWD/malloc-counter.so gatewayd start ...
@@ -26,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +43,7 @@ extern void *__libc_realloc(void *pointer, size_t size);
 extern void *__libc_memalign(size_t alignment, size_t size);
 extern void __libc_free(void *pointer);
 
+#define LIVE_BUCKETS 24
 #define COUNTER_MAGIC 0x72746e636c6c616dULL /* "mallcntr" */
 
 typedef struct counters {
@@ -47,12 +55,26 @@ typedef struct counters {
     uint64_t aligned_calls;
     uint64_t free_calls;
     uint64_t bytes;
+    int64_t live;
+    int64_t live_blocks[LIVE_BUCKETS];
 } counters;
 
 static counters fallback;
 static counters *volatile current = &fallback;
 
 #define COUNT(field, amount) __atomic_fetch_add(&current->field, (amount), __ATOMIC_RELAXED)
+
+/* Adds a block to `live` and its size bucket (sign -1: removes it, when it is freed). */
+static void *track(void *pointer, int sign) {
+    size_t size;
+    int bucket = 0;
+    if (pointer == NULL) return pointer;
+    size = malloc_usable_size(pointer);
+    while (bucket < LIVE_BUCKETS - 1 && size >= ((size_t)16 << bucket)) bucket++;
+    __atomic_fetch_add(&current->live, sign * (int64_t)size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&current->live_blocks[bucket], sign, __ATOMIC_RELAXED);
+    return pointer;
+}
 
 /* Maps this process's counter file. Uses only system calls and a stack buffer (no malloc). */
 static void map_counters(void) {
@@ -92,36 +114,40 @@ __attribute__((constructor)) static void malloc_counter_init(void) {
 void *malloc(size_t size) {
     COUNT(malloc_calls, 1);
     COUNT(bytes, size);
-    return __libc_malloc(size);
+    return track(__libc_malloc(size), 1);
 }
 
 void *calloc(size_t count, size_t size) {
     COUNT(calloc_calls, 1);
     COUNT(bytes, count * size);
-    return __libc_calloc(count, size);
+    return track(__libc_calloc(count, size), 1);
 }
 
 void *realloc(void *pointer, size_t size) {
+    void *result;
     COUNT(realloc_calls, 1);
     COUNT(bytes, size);
-    return __libc_realloc(pointer, size);
+    track(pointer, -1);
+    result = __libc_realloc(pointer, size);
+    if (result == NULL && size != 0) track(pointer, 1); /* the old block is still there */
+    return track(result, 1);
 }
 
 void free(void *pointer) {
     if (pointer != NULL) COUNT(free_calls, 1);
-    __libc_free(pointer);
+    __libc_free(track(pointer, -1));
 }
 
 void *memalign(size_t alignment, size_t size) {
     COUNT(aligned_calls, 1);
     COUNT(bytes, size);
-    return __libc_memalign(alignment, size);
+    return track(__libc_memalign(alignment, size), 1);
 }
 
 void *aligned_alloc(size_t alignment, size_t size) {
     COUNT(aligned_calls, 1);
     COUNT(bytes, size);
-    return __libc_memalign(alignment, size);
+    return track(__libc_memalign(alignment, size), 1);
 }
 
 int posix_memalign(void **out, size_t alignment, size_t size) {
@@ -129,7 +155,7 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
     if (alignment < sizeof(void *) || (alignment & (alignment - 1)) != 0) return EINVAL;
     COUNT(aligned_calls, 1);
     COUNT(bytes, size);
-    pointer = __libc_memalign(alignment, size);
+    pointer = track(__libc_memalign(alignment, size), 1);
     if (pointer == NULL && size != 0) return ENOMEM;
     *out = pointer;
     return 0;
