@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "GatewayPluginSDK", targets: ["GatewayPluginSDK"]),
         // Push to clients and query a cluster from outside it (what PHP's GatewayClient does).
         .library(name: "GatewayClient", targets: ["GatewayClient"]),
+        .library(name: "GatewayWire", targets: ["GatewayWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
