@@ -18,12 +18,15 @@ import Yams
 /// - `ping_interval` (seconds, may be fractional; 0 = off), `ping_not_response_limit` (intervals),
 ///   `ping_data` (string; empty sends WebSocket pings): GatewayWorker's heartbeat
 /// - `max_message_bytes` (int): largest client message
+/// - `http_api_listen` (string), `http_api_token` (string), `http_api_max_body_bytes` (int),
+///   `http_api_allow_no_token` (bool): the HTTP push API role (off without `http_api_listen`)
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
         "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
+        "http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token",
     ]
 
     /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
@@ -99,6 +102,38 @@ public enum ConfigurationFile {
         }
         if let value = try int("ping_not_response_limit") { configuration.pingNotResponseLimit = value }
         if let value = try string("ping_data") { configuration.pingData = value }
+        try applyHTTPAPI(map, to: &configuration)
+    }
+
+    /// The `http_api_*` keys; any of them without `http_api_listen` (here or already set) is refused.
+    private static func applyHTTPAPI(_ map: [String: Any], to configuration: inout GatewayConfiguration) throws(ConfigurationError) {
+        let keys = ["http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token"]
+        guard keys.contains(where: { map[$0] != nil }) else { return }
+        var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
+        if let value = map["http_api_listen"] {
+            guard let text = value as? String else { throw .invalid(key: "http_api_listen", value: "\(value)", expected: "host:port") }
+            settings.listen = text
+        }
+        if let value = map["http_api_token"] {
+            guard let text = value as? String else { throw .invalid(key: "http_api_token", value: "\(value)", expected: "a string") }
+            settings.token = text
+        }
+        if let value = map["http_api_max_body_bytes"] {
+            guard let number = value as? Int else {
+                throw .invalid(key: "http_api_max_body_bytes", value: "\(value)", expected: "an integer")
+            }
+            settings.maxBodyBytes = number
+        }
+        if let value = map["http_api_allow_no_token"] {
+            guard let flag = value as? Bool else {
+                throw .invalid(key: "http_api_allow_no_token", value: "\(value)", expected: "true or false")
+            }
+            settings.allowNoToken = flag
+        }
+        guard !settings.listen.isEmpty else {
+            throw .invalid(key: "http_api_listen", value: "", expected: "host:port (the other http_api_* keys need it)")
+        }
+        configuration.httpAPI = settings
     }
 
     private static func reason(for path: String) -> String {

@@ -46,6 +46,9 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var pingInterval: Double
     public var pingNotResponseLimit: Int
     public var pingData: String
+    /// The HTTP push API role; nil (the default) does not run it. Optional so that a resolved
+    /// configuration saved by an older gatewayd still decodes.
+    public var httpAPI: HTTPAPISettings?
 
     public init(
         plugin: String? = nil,
@@ -67,7 +70,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         processTimeoutMilliseconds: Int = 30000,
         pingInterval: Double = 25,
         pingNotResponseLimit: Int = 2,
-        pingData: String = ""
+        pingData: String = "",
+        httpAPI: HTTPAPISettings? = nil
     ) {
         self.plugin = plugin
         self.listen = listen
@@ -89,6 +93,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         self.pingInterval = pingInterval
         self.pingNotResponseLimit = pingNotResponseLimit
         self.pingData = pingData
+        self.httpAPI = httpAPI
     }
 
     /// `$GATEWAYD_RUN_DIR`, else `/tmp/gatewayd-<uid>`: stable across shells, so `stop` and
@@ -141,6 +146,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         guard (125...(1 << 30)).contains(maxMessageBytes) else {
             throw .invalid(key: "max_message_bytes", value: "\(maxMessageBytes)", expected: "125...1073741824")
         }
+        try httpAPI?.validate()
     }
 }
 
