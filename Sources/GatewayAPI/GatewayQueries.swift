@@ -84,7 +84,8 @@ public enum GatewayQueries {
         GatewayQuery(
             name: "batchGetClientIdByUid", dispatch: .everyGateway(.command(.batchGetClientIDByUID, ext: UIDListExt.encode(uids)))
         ) { answers in
-            var result = Dictionary(uniqueKeysWithValues: uids.map { ($0, [String]()) })
+            // A uid asked twice is one key, as in PHP's array (uniqueKeysWithValues would trap).
+            var result = Dictionary(uids.map { ($0, [String]()) }, uniquingKeysWith: { first, _ in first })
             for answer in answers {
                 for (key, value) in answer.value.arrayValue ?? PHPArray() {
                     result[key.stringValue, default: []] += clientIDs(in: value, gateway: answer.gateway)
@@ -144,7 +145,7 @@ public enum GatewayQueries {
             name: "batchGetClientIdCountByGroup",
             dispatch: .everyGateway(.command(.batchGetClientCountByGroup, ext: UIDListExt.encode(groups)))
         ) { answers in
-            var result = Dictionary(uniqueKeysWithValues: groups.map { ($0, 0) })
+            var result = Dictionary(groups.map { ($0, 0) }, uniquingKeysWith: { first, _ in first })
             for answer in answers {
                 for (key, value) in answer.value.arrayValue ?? PHPArray() { result[key.stringValue, default: 0] += integer(value) }
             }

@@ -9,6 +9,7 @@ struct GatewayArguments {
         case clientIDs([ClientID])
         case names([String])
         case text(String)
+        case bytes([UInt8])
         case session(PHPValue)
         case flag(Bool)
     }
@@ -16,15 +17,11 @@ struct GatewayArguments {
     let function: GatewayFunction
     private var values: [String: Value] = [:]
 
-    /// - Parameter arguments: a JSON object (null or absent members count as not given).
+    /// - Parameter arguments: a JSON object. A null member is a wrong type, not "absent":
+    ///   what the OpenAPI document says, and no silent default for a backend's bug.
     init(_ function: GatewayFunction, _ arguments: JSONValue) throws(GatewayClientError) {
         self.function = function
-        let members: [JSONMember]
-        switch arguments {
-        case .object(let object): members = object
-        case .null: members = []
-        default: throw .invalidArgument("the arguments must be a JSON object")
-        }
+        guard case .object(let members) = arguments else { throw .invalidArgument("the arguments must be a JSON object") }
         let parameters = function.parameters
         for member in members where !parameters.contains(where: { $0.name == member.key }) {
             let known = parameters.map(\.name).joined(separator: ", ")
@@ -32,12 +29,23 @@ struct GatewayArguments {
         }
         for parameter in parameters {
             // A repeated member keeps its last value, as PHP's json_decode does.
-            guard let value = members.last(where: { $0.key == parameter.name })?.value, !value.isNull else {
-                if parameter.isRequired { throw .invalidArgument("\(function.rawValue) needs '\(parameter.name)' (\(parameter.summary))") }
+            guard let value = members.last(where: { $0.key == parameter.name })?.value else {
+                if parameter.isRequired && !Self.isStandIn(for: parameter, in: members) {
+                    throw .invalidArgument("\(function.rawValue) needs '\(parameter.name)' (\(parameter.summary))")
+                }
                 continue
             }
             values[parameter.name] = try Self.convert(value, for: parameter)
         }
+        if let bytes = values.removeValue(forKey: "message_base64") {
+            guard values["message"] == nil else { throw .invalidArgument("give either 'message' or 'message_base64', not both") }
+            values["message"] = bytes
+        }
+    }
+
+    /// A required message may come as message_base64 instead.
+    private static func isStandIn(for parameter: GatewayParameter, in members: [JSONMember]) -> Bool {
+        parameter.kind == .message && members.contains { $0.key == "message_base64" }
     }
 
     private static func convert(_ value: JSONValue, for parameter: GatewayParameter) throws(GatewayClientError) -> Value {
@@ -52,6 +60,9 @@ struct GatewayArguments {
         case .name, .message:
             guard let text = value.stringValue else { throw wrongType("a string") }
             return .text(text)
+        case .messageBase64:
+            guard let text = value.stringValue, let bytes = Data(base64Encoded: text) else { throw wrongType("a base64 string") }
+            return .bytes(Array(bytes))
         case .nameOrNames, .names:
             guard let names = strings(value, allowingOne: parameter.kind == .nameOrNames) else {
                 throw wrongType(parameter.kind == .names ? "a list of strings" : "a string or a list of strings")
@@ -104,12 +115,13 @@ struct GatewayArguments {
         return false
     }
 
-    /// The message bytes (nil when an optional message is absent), base64-decoded if asked.
-    func message() throws(GatewayClientError) -> [UInt8]? {
-        guard case .text(let text)? = values["message"] else { return nil }
-        guard flag("base64") else { return Array(text.utf8) }
-        guard let data = Data(base64Encoded: text) else { throw .invalidArgument("'message' is not valid base64") }
-        return Array(data)
+    /// The message bytes, from `message` or `message_base64`; nil when an optional one is absent.
+    func message() -> [UInt8]? {
+        switch values["message"] {
+        case .text(let text)?: return Array(text.utf8)
+        case .bytes(let bytes)?: return bytes
+        default: return nil
+        }
     }
 
     var sendOptions: GatewayCommands.SendOptions {

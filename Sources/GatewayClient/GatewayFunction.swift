@@ -59,7 +59,7 @@ public enum GatewayFunction: String, CaseIterable, Sendable {
     /// The parameters, required ones first in the order the command line takes them.
     public var parameters: [GatewayParameter] {
         typealias P = GatewayParameter
-        let sendFlags = [P.binary, P.raw, P.base64]
+        let sendFlags = [P.messageBase64, P.binary, P.raw]
         switch self {
         case .sendToAll:
             return [P.message, P(name: "client_id", kind: .clientIDs, summary: "only these clients (an empty list sends to nobody)"),
@@ -147,6 +147,8 @@ public struct GatewayParameter: Sendable, Hashable {
         case names
         /// The message text (sent as its UTF-8 bytes).
         case message
+        /// The message as base64; given instead of `message`, which it then satisfies.
+        case messageBase64
         /// A session: a JSON object.
         case session
         /// A boolean, false when absent.
@@ -172,5 +174,7 @@ public struct GatewayParameter: Sendable, Hashable {
     static let group = GatewayParameter(name: "group", kind: .name, isRequired: true, summary: "the group")
     static let binary = GatewayParameter(name: "binary", kind: .flag, summary: "send as a binary WebSocket message")
     static let raw = GatewayParameter(name: "raw", kind: .flag, summary: "write the bytes as they are, without the client protocol's framing")
-    static let base64 = GatewayParameter(name: "base64", kind: .flag, summary: "the message is base64: send the bytes it decodes to")
+    /// Instead of `message`, for bytes that are not text.
+    static let messageBase64 = GatewayParameter(
+        name: "message_base64", kind: .messageBase64, summary: "the message as base64, for bytes that are not text (instead of message)")
 }

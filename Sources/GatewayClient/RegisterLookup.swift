@@ -3,6 +3,10 @@ import GatewayWire
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Asks one register for the gateway list as PHP's GatewayClient does: a `worker_connect`
 /// line, the `broadcast_addresses` line back, then the connection is closed.
 ///
@@ -68,7 +72,8 @@ private final class RegisterAnswerHandler: ChannelInboundHandler {
         if case .broadcastAddresses(let addresses)? = try? RegisterMessage.parse(line.readableBytesView) {
             answer.succeed(addresses)
         } else {
-            answer.fail(GatewayFailure(address: address, reason: .protocolError("unexpected answer from the register")))
+            let start = String(decoding: line.readableBytesView.prefix(60), as: UTF8.self)
+            answer.fail(GatewayFailure(address: address, reason: .protocolError("not a register: it answered \(start.debugDescription)")))
         }
     }
 
@@ -87,7 +92,7 @@ extension RegisterAnswerHandler: Sendable {}
 
 /// A connection error in a few words ("connection refused"), not NIO's full dump.
 func describe(_ error: Error) -> String {
-    if let io = error as? IOError { return io.description }
+    if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
     if case ChannelError.connectTimeout? = error as? ChannelError { return "connect timed out" }
     if let connect = error as? NIOConnectionError, let first = connect.connectionErrors.first { return describe(first.error) }
     return "\(error)"

@@ -26,6 +26,8 @@ final class HTTPAPIHandler: ChannelInboundHandler {
 
     /// How long a client refused with 413 may go on sending before the connection is closed.
     static let discardGrace: TimeAmount = .seconds(2)
+    /// How long a connection may stay silent (no request, no response) before it is closed.
+    static let idleTimeout: TimeAmount = .seconds(60)
 
     private let backend: HTTPAPIBackend
     private let token: BearerToken
@@ -62,6 +64,15 @@ final class HTTPAPIHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Idle while a request is served is the backend's business (it has its own timeout).
+        if event is IdleStateHandler.IdleStateEvent, case .idle = state {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     // MARK: - Request parts
@@ -128,7 +139,7 @@ final class HTTPAPIHandler: ChannelInboundHandler {
         case .function(let function):
             let arguments: JSONValue
             do {
-                arguments = body.readableBytes == 0 ? .null : try JSONValue.parse(body.readableBytesView)
+                arguments = body.readableBytes == 0 ? .object([]) : try JSONValue.parse(body.readableBytesView)  // no body: no arguments
             } catch {
                 return respond(
                     .error(.badRequest, "the body is not JSON: \(error.reason) at byte \(error.offset)"), keepAlive: keepAlive, context: context)

@@ -51,6 +51,8 @@ public final class HTTPAPIServer: RoleService, @unchecked Sendable {
         let id = ObjectIdentifier(channel)
         connections[id] = channel
         channel.closeFuture.whenComplete { _ in self.eventLoop.execute { self.connections[id] = nil } }
+        // A connection with no traffic for a minute is closed, so idle keep-alives cannot pile up.
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: HTTPAPIHandler.idleTimeout))
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(
             HTTPAPIHandler(backend: backend, token: settings.token, maxBodyBytes: settings.maxBodyBytes, statistics: statistics))

@@ -3,7 +3,8 @@ import GatewayClient
 
 /// How `gatewayd client <function>` spells a function's arguments: required parameters are
 /// positional, in table order (a list takes one or more words, the others one each);
-/// optional ones are options (`--client-id`, `--exclude`, `--message`), flags are flags.
+/// optional ones are options (`--client-id`, `--exclude`, `--message`), flags are flags, and
+/// `message_base64` is the flag `--base64` (the message word is then base64).
 extension GatewayFunction {
     var positionalParameters: [GatewayParameter] {
         parameters.filter { $0.isRequired }
@@ -17,8 +18,7 @@ extension GatewayFunction {
     var commandLineUsage: String {
         let positional = positionalParameters.map { "<\($0.optionName)>" + ($0.isList ? "..." : "") }
         let options = optionParameters.map { parameter in
-            parameter.kind == .flag ? "[--\(parameter.optionName)]" : "[--\(parameter.optionName) <\(parameter.optionName)>]"
-                + (parameter.isList ? "..." : "")
+            parameter.isFlag ? "[--\(parameter.optionName)]" : "[--\(parameter.optionName) <\(parameter.optionName)>]" + (parameter.isList ? "..." : "")
         }
         return (["gatewayd client", rawValue] + positional + options + ["[--register <addresses>] [--secret-key <key>] [--timeout <seconds>]"])
             .joined(separator: " ")
@@ -51,8 +51,16 @@ extension GatewayFunction {
 }
 
 extension GatewayParameter {
-    /// `client_id` → `client-id`.
-    var optionName: String { name.replacingOccurrences(of: "_", with: "-") }
+    /// `client_id` → `client-id`; `message_base64` → `base64`.
+    var optionName: String { kind == .messageBase64 ? "base64" : name.replacingOccurrences(of: "_", with: "-") }
+
+    /// What the parameter means on the command line.
+    var commandLineSummary: String {
+        kind == .messageBase64 ? "the message is base64: send the bytes it decodes to" : summary
+    }
+
+    /// Given on the command line as a bare `--name`.
+    var isFlag: Bool { kind == .flag || kind == .messageBase64 }
 
     var isList: Bool { kind == .names || kind == .nameOrNames || kind == .clientIDs }
 

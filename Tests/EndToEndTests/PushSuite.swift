@@ -119,7 +119,7 @@ class PushSuite: ConformanceSuite {
         // raw: the bytes go to the socket as they are, here a hand-made WebSocket text frame.
         let frame = base64([0x81, 0x03] + Array("raw".utf8))
         try surface.send(
-            PushCall("send-to-client", [a.id, frame, "--raw", "--base64"], json: ["client_id": a.id, "message": frame, "raw": true, "base64": true]))
+            PushCall("send-to-client", [a.id, frame, "--raw", "--base64"], json: ["client_id": a.id, "message_base64": frame, "raw": true]))
         try a.client.expectText("raw")
     }
 

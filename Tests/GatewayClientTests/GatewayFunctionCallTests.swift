@@ -41,8 +41,11 @@ final class GatewayFunctionCallTests: XCTestCase {
             (.joinGroup, ["client_id": "7f0000010b5400000001", "grup": "x"],
              .invalidArgument("join-group has no argument 'grup' (it takes client_id, group)")),
             (.setSession, ["client_id": "7f0000010b5400000001", "session": "[1]"], .invalidArgument("'session' must be a JSON object")),
-            (.sendToAll, ["message": "%%%", "base64": true], .invalidArgument("'message' is not valid base64")),
+            (.sendToAll, ["message_base64": "%%%"], .invalidArgument("'message_base64' must be a base64 string")),
+            (.sendToAll, ["message": "x", "message_base64": "eA=="], .invalidArgument("give either 'message' or 'message_base64', not both")),
+            (.sendToAll, .null, .invalidArgument("the arguments must be a JSON object")),
             (.sendToAll, ["message": "x", "binary": "yes"], .invalidArgument("'binary' must be true or false")),
+            (.closeClient, ["client_id": "7f0000010b5400000001", "message": .null], .invalidArgument("'message' must be a string")),
             (.sendToAll, ["x"], .invalidArgument("the arguments must be a JSON object")),
         ]
         for (function, arguments, expected) in cases {
@@ -86,7 +89,7 @@ final class GatewayFunctionCallTests: XCTestCase {
                 case .name, .nameOrNames, .message: arguments.append(JSONMember(parameter.name, "x"))
                 case .names: arguments.append(JSONMember(parameter.name, ["x", "y"]))
                 case .session: arguments.append(JSONMember(parameter.name, ["k": "v"]))
-                case .flag: break
+                case .flag, .messageBase64: break
                 }
             }
             let before = gateway.received.count
@@ -100,6 +103,25 @@ final class GatewayFunctionCallTests: XCTestCase {
             while gateway.received.count == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             XCTAssertEqual(gateway.received.last?.command.rawValue, expectedCommands[function], "\(function)")
         }
+        await client.close()
+        try await gateway.stop()
+        try await register.stop()
+        try await group.shutdownGracefully()
+    }
+
+    func testANameAskedTwiceIsOneKeyAndABase64MessageIsItsBytes() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let gateway = try await FakeGateway(group: group) { _, _ in .value(.array(["a": 2])) }
+        let register = try await FakeRegister(group: group, addresses: [gateway.address])
+        let client = GatewayClient(configuration: try GatewayClientConfiguration(registers: [register.address]), eventLoopGroup: group)
+
+        let counts = try await client.call(.batchGetClientIDCountByGroup, arguments: ["groups": ["a", "a", "b"]])
+        XCTAssertEqual(counts.json, ["result": ["a": 2, "b": 0]])
+        _ = try await client.call(.sendToAll, arguments: ["message_base64": "AP8=", "binary": true])
+        let deadline = ContinuousClock.now + .seconds(5)
+        while gateway.received.last?.command != .sendToAll, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        XCTAssertEqual(gateway.received.last?.body, [0x00, 0xFF])
+
         await client.close()
         try await gateway.stop()
         try await register.stop()

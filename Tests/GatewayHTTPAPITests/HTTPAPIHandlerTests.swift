@@ -35,7 +35,7 @@ final class HTTPAPIHandlerTests: XCTestCase {
         let connection = try await Connection(backend: backend)
         let response = try await connection.exchange(Connection.request("/v1/get-all-client-id-count"))
         XCTAssertEqual(response.status, 200)
-        XCTAssertEqual(backend.calls.first?.1, .null)
+        XCTAssertEqual(backend.calls.first?.1, .object([]))
     }
 
     func testRequestsWithoutTheRightTokenAre401AndTheConnectionStaysUsable() async throws {
@@ -180,5 +180,12 @@ final class HTTPAPIHandlerTests: XCTestCase {
         XCTAssertEqual(last.headers["connection"], "close")
         try await connection.channel.closeFuture.get()
         XCTAssertEqual(backend.calls.count, 4)
+    }
+
+    func testAnIdleConnectionIsClosed() async throws {
+        let connection = try await Connection(backend: FakeBackend())
+        _ = try await connection.exchange(Connection.request("/v1/get-all-uid-count"))
+        try await connection.channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.all)
+        try await connection.channel.closeFuture.get()
     }
 }

@@ -14,7 +14,7 @@ struct ClientFunctionCommand<F: ClientFunction>: ParsableCommand {
     static var configuration: CommandConfiguration {
         let function = F.function
         var discussion = "GatewayWorker: \(function.phpName)."
-        let described = function.parameters.map { "  \($0.isRequired ? "<\($0.optionName)>" : "--\($0.optionName)"): \($0.summary)" }
+        let described = function.parameters.map { "  \($0.isRequired ? "<\($0.optionName)>" : "--\($0.optionName)"): \($0.commandLineSummary)" }
         if !described.isEmpty { discussion += "\n\n" + described.joined(separator: "\n") }
         if function.parameters.contains(where: { $0.kind == .session }) {
             discussion += "\n\nThe session is a JSON object, e.g. '{\"name\":\"alice\",\"level\":3}'."
@@ -42,21 +42,28 @@ struct ClientFunctionCommand<F: ClientFunction>: ParsableCommand {
     var raw = false
 
     @Flag(name: .customLong("base64"), help: Self.optionHelp("base64"))
-    var base64 = false
+    var base64 = false  // message_base64: the message word is base64
 
     @OptionGroup var connection: ClientConnectionOptions
 
     /// Shown only for the functions that take the option.
-    private static func optionHelp(_ name: String) -> ArgumentHelp {
-        let parameter = F.function.optionParameters.first { $0.name == name }
-        return ArgumentHelp(parameter?.summary ?? "", visibility: parameter == nil ? .private : .default)
+    private static func optionHelp(_ option: String) -> ArgumentHelp {
+        let parameter = F.function.optionParameters.first { $0.optionName == option }
+        return ArgumentHelp(parameter?.commandLineSummary ?? "", visibility: parameter == nil ? .private : .default)
     }
 
     func run() throws {
         let function = F.function
         let arguments: JSONValue
-        do {
-            arguments = .object(try function.jsonArguments(positional: self.arguments) + optionArguments())
+        do throws(GatewayClientError) {
+            var members = try function.jsonArguments(positional: self.arguments) + optionArguments()
+            if base64 {
+                guard function.optionParameters.contains(where: { $0.kind == .messageBase64 }) else {
+                    throw GatewayClientError.invalidArgument("\(function.rawValue) has no option --base64")
+                }
+                members = members.map { $0.key == "message" ? JSONMember("message_base64", $0.value) : $0 }
+            }
+            arguments = .object(members)
         } catch {
             throw failCommand(error.description)
         }
@@ -95,7 +102,6 @@ struct ClientFunctionCommand<F: ClientFunction>: ParsableCommand {
             ("message", message.map(JSONValue.string)),
             ("binary", binary ? .bool(true) : nil),
             ("raw", raw ? .bool(true) : nil),
-            ("base64", base64 ? .bool(true) : nil),
         ]
         var members: [JSONMember] = []
         for case let (name, value?) in given {
