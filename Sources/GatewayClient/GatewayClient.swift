@@ -73,17 +73,22 @@ public final class GatewayClient: Sendable {
     }
 
     private func write(_ frames: [ByteBuffer], to address: String, registered: Bool, deadline: NIODeadline) async -> GatewayFailure? {
-        guard registered else { return GatewayFailure(address: address, reason: .notRegistered) }
         do {
-            let channel = try await pool.channel(to: address).failing(at: deadline, with: GatewayLinkError.timedOut).get()
+            let channel = try await connection(to: address, registered: registered, deadline: deadline)
             let written = frames.map { channel.write(GatewayRequest(frame: $0)) }
             channel.flush()
             try await EventLoopFuture.andAllSucceed(written, on: channel.eventLoop)
                 .failing(at: deadline, with: GatewayLinkError.timedOut).get()
             return nil
         } catch {
-            return GatewayFailure(address: address, reason: Self.reason(for: error))
+            return Self.failure(error, at: address)
         }
+    }
+
+    /// The kept connection to a gateway the register lists (never any other), within the deadline.
+    private func connection(to address: String, registered: Bool, deadline: NIODeadline) async throws -> Channel {
+        guard registered else { throw GatewayFailure(address: address, reason: .notRegistered) }
+        return try await pool.channel(to: address).failing(at: deadline, with: GatewayLinkError.timedOut).get()
     }
 
     // MARK: - Querying
@@ -130,24 +135,25 @@ public final class GatewayClient: Sendable {
     }
 
     private func ask(_ frame: ByteBuffer, at address: String, registered: Bool, deadline: NIODeadline) async -> Result<GatewayAnswer, GatewayFailure> {
-        guard registered else { return .failure(GatewayFailure(address: address, reason: .notRegistered)) }
         do {
-            let channel = try await pool.channel(to: address).failing(at: deadline, with: GatewayLinkError.timedOut).get()
+            let channel = try await connection(to: address, registered: registered, deadline: deadline)
             let reply = channel.eventLoop.makePromise(of: ByteBuffer.self)
             // A channel that closed meanwhile fails the write without reaching the link handler.
             channel.writeAndFlush(GatewayRequest(frame: frame, reply: reply)).whenFailure { _ in reply.fail(GatewayLinkError.closed) }
             let payload = try await reply.futureResult.failing(at: deadline, with: GatewayLinkError.timedOut).get()
             return .success(GatewayAnswer(gateway: address, payload: payload))
         } catch {
-            return .failure(GatewayFailure(address: address, reason: Self.reason(for: error)))
+            return .failure(Self.failure(error, at: address))
         }
     }
 
-    private static func reason(for error: Error) -> GatewayFailure.Reason {
+    private static func failure(_ error: Error, at address: String) -> GatewayFailure {
         switch error {
-        case GatewayLinkError.timedOut: return .timedOut
-        case GatewayLinkError.closed, ChannelError.ioOnClosedChannel, ChannelError.eof: return .closedByPeer
-        default: return .unreachable(describe(error))
+        case let failure as GatewayFailure: return failure
+        case GatewayLinkError.timedOut: return GatewayFailure(address: address, reason: .timedOut)
+        case GatewayLinkError.closed, ChannelError.ioOnClosedChannel, ChannelError.eof:
+            return GatewayFailure(address: address, reason: .closedByPeer)
+        default: return GatewayFailure(address: address, reason: .unreachable(describe(error)))
         }
     }
 }

@@ -18,6 +18,8 @@ public enum GatewayClientError: Error, Hashable, Sendable, CustomStringConvertib
         case .invalidAddress(let address): return "invalid address '\(address)' (expected IPv4 host:port)"
         case .invalidClientID(let id): return "invalid client id '\(id)' (expected 20 hex characters)"
         case .invalidArgument(let reason): return reason
+        case .noRegister(let failures) where failures.isEmpty:
+            return "no register address to ask"
         case .noRegister(let failures):
             let what = failures.map(\.description).joined(separator: "; ")
             return "no register answered (wrong address or secret key?): \(what)"
