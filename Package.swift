@@ -65,7 +65,17 @@ let package = Package(
         ]),
         // GatewayClient: find the gateways through the register, push and query.
         .target(name: "GatewayClient", dependencies: [
-            "GatewayCore", "GatewayWire", "GatewayAPI", .product(name: "NIOCore", package: "swift-nio"),
+            "GatewayCore", "GatewayWire", "GatewayAPI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // The HTTP push API role: JSON over HTTP/1.1 onto GatewayClient.
+        .target(name: "GatewayHTTPAPI", dependencies: [
+            "GatewayClient", "GatewayRuntime",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
         .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
@@ -74,7 +84,7 @@ let package = Package(
         // The command line: commands only.
         .executableTarget(name: "gatewayd", dependencies: [
             "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
-            "CGatewaySystem", "GatewayClient",
+            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -84,6 +94,18 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ], exclude: ["Fixtures"]),  // bytes captured from PHP GatewayWorker, read via #filePath
         .testTarget(name: "GatewayAPITests", dependencies: ["GatewayAPI", "GatewayWire"]),
+        .testTarget(name: "GatewayClientTests", dependencies: [
+            "GatewayClient", "GatewayWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "GatewayHTTPAPITests", dependencies: [
+            "GatewayHTTPAPI", "GatewayClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),  // reads docs/openapi.yaml
+        ]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewaySupervisor"]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -23,6 +23,8 @@ import Yams
 /// - `max_connections`, `connect_timeout_ms`, `send_buffer_bytes` (int), `slow_client_policy`
 ///   (close|drop): the gateway's limits on clients; `worker_buffer_bytes`, `worker_queue_bytes`
 ///   (int): back-pressure between gateways, workers and the plugin
+/// - `http_api_listen` (string), `http_api_token` (string), `http_api_max_body_bytes` (int),
+///   `http_api_allow_no_token` (bool): the HTTP push API role (off without `http_api_listen`)
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
@@ -32,6 +34,7 @@ public enum ConfigurationFile {
         "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
         "worker_queue_bytes",
         "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
+        "http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token",
     ]
 
     /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
@@ -129,6 +132,7 @@ public enum ConfigurationFile {
             }
             configuration.slowClientPolicy = policy
         }
+        try applyHTTPAPI(map, to: &configuration)
     }
 
     /// A string, or a list of strings (YAML may read a lone scalar either way).
@@ -136,6 +140,37 @@ public enum ConfigurationFile {
         if let one = value as? String { return [one] }
         if let many = value as? [Any] { return many as? [String] }
         return nil
+    }
+
+    /// The `http_api_*` keys; any of them without `http_api_listen` (here or already set) is refused.
+    private static func applyHTTPAPI(_ map: [String: Any], to configuration: inout GatewayConfiguration) throws(ConfigurationError) {
+        let keys = ["http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token"]
+        guard keys.contains(where: { map[$0] != nil }) else { return }
+        var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
+        if let value = map["http_api_listen"] {
+            guard let text = value as? String else { throw .invalid(key: "http_api_listen", value: "\(value)", expected: "host:port") }
+            settings.listen = text
+        }
+        if let value = map["http_api_token"] {
+            guard let text = value as? String else { throw .invalid(key: "http_api_token", value: "\(value)", expected: "a string") }
+            settings.token = text
+        }
+        if let value = map["http_api_max_body_bytes"] {
+            guard let number = value as? Int else {
+                throw .invalid(key: "http_api_max_body_bytes", value: "\(value)", expected: "an integer")
+            }
+            settings.maxBodyBytes = number
+        }
+        if let value = map["http_api_allow_no_token"] {
+            guard let flag = value as? Bool else {
+                throw .invalid(key: "http_api_allow_no_token", value: "\(value)", expected: "true or false")
+            }
+            settings.allowNoToken = flag
+        }
+        guard !settings.listen.isEmpty else {
+            throw .invalid(key: "http_api_listen", value: "", expected: "host:port (the other http_api_* keys need it)")
+        }
+        configuration.httpAPI = settings
     }
 
     private static func reason(for path: String) -> String {

@@ -47,6 +47,9 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var pingInterval: Double
     public var pingNotResponseLimit: Int
     public var pingData: String
+    /// The HTTP push API role; nil (the default) does not run it. Optional so that a resolved
+    /// configuration saved by an older gatewayd still decodes.
+    public var httpAPI: HTTPAPISettings?
 
     // Limits a gateway enforces on its clients; each one hit is counted in `status`.
     /// Clients one gateway process holds at most; more are closed right after accept.
@@ -94,7 +97,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         processTimeoutMilliseconds: Int = 30000,
         pingInterval: Double = 25,
         pingNotResponseLimit: Int = 2,
-        pingData: String = ""
+        pingData: String = "",
+        httpAPI: HTTPAPISettings? = nil
     ) {
         self.plugin = plugin
         self.listen = listen
@@ -116,6 +120,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         self.pingInterval = pingInterval
         self.pingNotResponseLimit = pingNotResponseLimit
         self.pingData = pingData
+        self.httpAPI = httpAPI
     }
 
     /// `$GATEWAYD_RUN_DIR`, else `/tmp/gatewayd-<uid>`: stable across shells, so `stop` and
@@ -178,6 +183,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         ] where !(1024...(1 << 30)).contains(value) {
             throw .invalid(key: key, value: "\(value)", expected: "1024...1073741824")
         }
+        try httpAPI?.validate()
     }
 }
 

@@ -4,6 +4,8 @@ public enum Role: String, Codable, Sendable, Hashable, CaseIterable, Comparable 
     case register
     case gateway
     case worker
+    /// The HTTP push API (runs only when configured).
+    case httpAPI = "http-api"
 
     private var order: Int {
         switch self {
@@ -11,6 +13,7 @@ public enum Role: String, Codable, Sendable, Hashable, CaseIterable, Comparable 
         case .register: return 1
         case .gateway: return 2
         case .worker: return 3
+        case .httpAPI: return 4
         }
     }
 

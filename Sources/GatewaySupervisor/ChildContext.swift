@@ -24,6 +24,8 @@ public struct ChildContext: Sendable {
     public var generation: Int = 0
     /// Worker role: a reload's canary — load the plugin, run on_worker_start, report, exit.
     public var canary = false
+    /// HTTP API role: its listening socket.
+    public var httpAPIDescriptor: Int32?
 
     public init(
         role: Role, index: Int, configuration: GatewayConfiguration, controlDescriptor: Int32,

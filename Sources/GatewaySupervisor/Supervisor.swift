@@ -34,6 +34,7 @@ public final class Supervisor {
     private var registerSocket: ListeningSocket.Bound?
     private var clientSockets: [[Int32]] = []  // [gateway][listener]
     private var innerSockets: [ListeningSocket.Bound] = []
+    private var httpAPISocket: ListeningSocket.Bound?
     private var controlServer: Int32 = -1
     private var signalRead: Int32 = -1
     private var signalWrite: Int32 = -1
@@ -134,6 +135,13 @@ public final class Supervisor {
                     host: configuration.lanIP, port: port, reusePort: false, what: "gateway \(gateway) inner port"))
         }
 
+        if let httpAPI = configuration.httpAPI {
+            let endpoint = try HostPort(parsingOrThrow: httpAPI.listen, key: "http_api_listen")
+            let bound = try ListeningSocket.bind(host: endpoint.host, port: endpoint.port, reusePort: false, what: "http api")
+            httpAPISocket = bound
+            configuration.httpAPI?.listen = "\(endpoint.host):\(bound.port)"
+        }
+
         controlServer = try ListeningSocket.bindUnix(path: runDirectory.controlSocket)
         var pipeDescriptors: [Int32] = [0, 0]
         guard pipe(&pipeDescriptors) == 0 else { throw .startup("pipe(): \(String(cString: strerror(errno)))") }
@@ -158,6 +166,7 @@ public final class Supervisor {
         for index in 0..<(configuration.runs(.worker) ? configuration.workerCount : 0) {
             children.append(ChildRecord(role: .worker, index: index))
         }
+        if httpAPISocket != nil { children.append(ChildRecord(role: .httpAPI, index: 0)) }
         logger.info(
             "master starting",
             metadata: [
@@ -200,6 +209,8 @@ public final class Supervisor {
         case .worker:
             context.generation = child.generation
             context.canary = child.purpose == .canary
+        case .httpAPI:
+            context.httpAPIDescriptor = httpAPISocket?.descriptor
         case .master:
             break
         }
@@ -212,6 +223,7 @@ public final class Supervisor {
         if let registerSocket { all.append(registerSocket.descriptor) }
         all += clientSockets.flatMap { $0 }
         all += innerSockets.map(\.descriptor)
+        if let httpAPISocket { all.append(httpAPISocket.descriptor) }
         all += children.map(\.controlDescriptor).filter { $0 >= 0 }
         all += controlClients.map(\.descriptor)
         return all
@@ -232,6 +244,7 @@ public final class Supervisor {
             var keep: Set<Int32> = [pair[1]]
             if let fd = context.registerDescriptor { keep.insert(fd) }
             if let fd = context.innerDescriptor { keep.insert(fd) }
+            if let fd = context.httpAPIDescriptor { keep.insert(fd) }
             keep.formUnion(context.clientDescriptors)
             for fd in masterDescriptors() + [pair[0]] where !keep.contains(fd) { close(fd) }
             gwd_sys_reset_signals()
@@ -355,8 +368,9 @@ public final class Supervisor {
                 phase = .running
                 let localListen = configuration.runs(.gateway) ? configuration.listen : []
                 let roles = configuration.roles == Role.deployable ? "" : " roles=\(configuration.roles.map(\.rawValue).joined(separator: ","))"
+                let httpAPI = configuration.httpAPI.map { " http-api=\($0.listen)" } ?? ""
                 let line =
-                    "gatewayd ready: pid=\(getpid()) listen=\(localListen.isEmpty ? "none" : localListen.joined(separator: ",")) register=\(configuration.register)\(roles) run-dir=\(runDirectory.path)"
+                    "gatewayd ready: pid=\(getpid()) listen=\(localListen.isEmpty ? "none" : localListen.joined(separator: ",")) register=\(configuration.register)\(roles)\(httpAPI) run-dir=\(runDirectory.path)"
                 logger.info("all processes ready")
                 report(.success(line))
             }
@@ -418,10 +432,11 @@ public final class Supervisor {
         advanceStop()
     }
 
-    /// Stops roles in order — workers (which run on_worker_stop), then gateways, then the
-    /// register — so no process sees its peers vanish while it is still serving.
+    /// Stops roles in order — the HTTP API (a client of the gateways), workers (which run
+    /// on_worker_stop), then gateways, then the register — so no process sees its peers vanish
+    /// while it is still serving.
     private func advanceStop() {
-        for role in [Role.worker, .gateway, .register] {
+        for role in [Role.httpAPI, .worker, .gateway, .register] {
             let running = children.filter { $0.role == role && $0.pid > 0 }
             if running.isEmpty { continue }
             for child in running where child.state != .stopping {
@@ -456,6 +471,8 @@ public final class Supervisor {
         clientSockets = []
         for socket in innerSockets { close(socket.descriptor) }
         innerSockets = []
+        if let httpAPISocket { close(httpAPISocket.descriptor) }
+        httpAPISocket = nil
     }
 
     private func report(_ result: Result<String, SupervisorError>) {

@@ -1,5 +1,7 @@
 import CDemoPlugin
+import GatewayClient
 import GatewayCore
+import GatewayHTTPAPI
 import GatewayRegister
 import GatewayRuntime
 import GatewayServer
@@ -64,6 +66,18 @@ enum RoleLauncher {
                 let worker = WorkerService(configuration: settings, eventLoop: eventLoop, logger: logger)
                 worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
                 return worker
+            case .httpAPI:
+                let settings = configuration.httpAPI!
+                // The API pushes and queries exactly as an outside GatewayClient would.
+                let client = GatewayClient(
+                    configuration: GatewayClientConfiguration(
+                        registers: [register], secretKey: configuration.secretKey,
+                        timeout: .milliseconds(configuration.queryTimeoutMilliseconds)),
+                    eventLoopGroup: eventLoop)
+                let server = HTTPAPIServer(settings: settings, backend: client, eventLoop: eventLoop, logger: logger)
+                try server.start(listeningDescriptor: context.httpAPIDescriptor!).wait()
+                reporter.ready(["listen": settings.listen])
+                return server
             case .master:
                 fatalError("the master is not a child role")
             }

@@ -20,6 +20,9 @@ class ConformanceSuite: XCTestCase {
     /// The plugin this class runs against; nil for the abstract suite.
     class var pluginKind: ConformancePlugin? { nil }
 
+    /// Added to the cluster's `gatewayd start` arguments (e.g. a secret key, the HTTP API).
+    class var extraArguments: [String] { [] }
+
     static let gatewayCount = 2
     static let workerCount = 2
 
@@ -56,7 +59,7 @@ class ConformanceSuite: XCTestCase {
         do {
             let plugin = try kind.path()
             let cluster = try GatewaydProcess.start(
-                plugin: plugin, gatewayCount: gatewayCount, workerCount: workerCount)
+                plugin: plugin, gatewayCount: gatewayCount, workerCount: workerCount, extraArguments: extraArguments)
             slots.withLock { $0[key, default: ClusterSlot()].cluster = cluster }
         } catch {
             slots.withLock { $0[key, default: ClusterSlot()].startupError = "\(error)" }

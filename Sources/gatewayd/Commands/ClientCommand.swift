@@ -1,113 +1,63 @@
 import ArgumentParser
+import Foundation
 import GatewayClient
 import GatewayCore
 
-/// Options every `gatewayd client` function shares.
-struct ClientOptions: ParsableArguments {
-    @Option(name: .long, help: "Register address(es), comma-separated; the first that answers is used.")
-    var register: String = "127.0.0.1:1236"
-
-    @Option(name: .customLong("secret-key"), help: "The cluster's secret key, if it has one.")
-    var secretKey: String = ""
-
-    @Option(name: .long, help: "Seconds to wait for the register and the gateways.")
-    var timeout: Double = 5
-
-    func client() throws -> BlockingGatewayClient {
-        var registers: [HostPort] = []
-        for address in register.split(separator: ",").map(String.init) {
-            do { registers.append(try HostPort(parsing: address)) } catch {
-                throw failCommand("invalid --register '\(address)': expected \(error.expected)")
-            }
-        }
-        return BlockingGatewayClient(registers: registers, secretKey: secretKey, timeoutSeconds: timeout)
-    }
-}
-
+/// `gatewayd client <function>`: one subcommand per GatewayWorker function (the table in
+/// `GatewayFunction`), pushing to and querying a running cluster from outside it.
 struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
         abstract: "Push to clients and query a running cluster from outside it (like PHP's GatewayClient).",
-        subcommands: [
-            SendToClient.self, SendToAll.self, SendToUID.self, SendToGroup.self, CloseClient.self, IsOnline.self,
-            AllClientCount.self,
-        ])
+        discussion: """
+            Finds the gateways through the register. Without --register, a cluster running in --run-dir \
+            (default $GATEWAYD_RUN_DIR or /tmp/gatewayd-<uid>) gives its register address and secret key; \
+            otherwise 127.0.0.1:1236 without a secret is used. Queries print JSON: {"result": ...}, plus \
+            "unanswered" when some gateway gave no answer. Errors print one line and exit non-zero.
+            """,
+        subcommands: clientFunctionCommands)
 }
 
-/// Runs a client call and turns its error into the one-line failure.
-private func perform<T>(_ call: () throws(GatewayClientError) -> T) throws -> T {
-    do { return try call() } catch { throw failCommand(error.description) }
-}
+/// Options every `gatewayd client` function shares.
+struct ClientConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Register address(es) host:port, comma-separated, tried in order until one answers.")
+    var register: String?
 
-struct SendToClient: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send-to-client", abstract: "Send a message to one client.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The client id (20 hex characters).") var clientID: String
-    @Argument(help: "The message (sent as a text frame).") var message: String
-    func run() throws {
-        let client = try options.client()
-        try perform { () throws(GatewayClientError) in try client.sendToClient(clientID, Array(message.utf8)) }
+    @Option(name: .customLong("secret-key"), help: "The cluster's secret key.")
+    var secretKey: String?
+
+    @Option(name: .long, help: "Seconds to wait for the register and for the gateways.")
+    var timeout: Double = 5
+
+    @OptionGroup var runDirectory: RunDirectoryOptions
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
     }
-}
 
-struct SendToAll: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send-to-all", abstract: "Send a message to every client.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The message.") var message: String
-    func run() throws {
-        let client = try options.client()
-        try perform { () throws(GatewayClientError) in try client.sendToAll(Array(message.utf8)) }
+    /// The client's settings: the flags, else the running cluster's, else GatewayWorker's defaults.
+    func clientConfiguration() throws -> GatewayClientConfiguration {
+        var registers = register.map { $0.split(separator: ",").map { String($0) } }
+        var secret = secretKey
+        if registers == nil {
+            let running = runningClusterConfiguration()
+            registers = [running?.register ?? "127.0.0.1:1236"]
+            if secret == nil { secret = running?.secretKey }
+        }
+        do {
+            return try GatewayClientConfiguration(
+                registers: registers ?? [], secretKey: secret ?? "", timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            throw failCommand("invalid --register: \(error)")
+        }
     }
-}
 
-struct SendToUID: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send-to-uid", abstract: "Send a message to every client bound to a uid.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The uid.") var uid: String
-    @Argument(help: "The message.") var message: String
-    func run() throws {
-        let client = try options.client()
-        try perform { () throws(GatewayClientError) in try client.sendToUID(uid, Array(message.utf8)) }
-    }
-}
-
-struct SendToGroup: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "send-to-group", abstract: "Send a message to every member of a group.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The group.") var group: String
-    @Argument(help: "The message.") var message: String
-    func run() throws {
-        let client = try options.client()
-        try perform { () throws(GatewayClientError) in try client.sendToGroup(group, Array(message.utf8)) }
-    }
-}
-
-struct CloseClient: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "close-client", abstract: "Disconnect a client.")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The client id.") var clientID: String
-    func run() throws {
-        let client = try options.client()
-        try perform { () throws(GatewayClientError) in try client.closeClient(clientID) }
-    }
-}
-
-struct IsOnline: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "is-online", abstract: "Print true or false (JSON).")
-    @OptionGroup var options: ClientOptions
-    @Argument(help: "The client id.") var clientID: String
-    func run() throws {
-        let client = try options.client()
-        print(try perform { () throws(GatewayClientError) in try client.isOnline(clientID) })
-    }
-}
-
-struct AllClientCount: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "get-all-client-id-count", abstract: "Print how many clients all gateways hold (JSON).")
-    @OptionGroup var options: ClientOptions
-    func run() throws {
-        let client = try options.client()
-        print(try perform { () throws(GatewayClientError) in try client.allClientCount() })
+    /// The resolved configuration of a master alive in the run directory, if any.
+    private func runningClusterConfiguration() -> GatewayConfiguration? {
+        let directory = runDirectory.resolved
+        guard directory.runningMasterPID() != nil, let data = FileManager.default.contents(atPath: directory.configurationFile) else {
+            return nil
+        }
+        return try? JSONDecoder().decode(GatewayConfiguration.self, from: data)
     }
 }

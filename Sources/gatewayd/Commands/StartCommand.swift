@@ -56,6 +56,15 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("http-api"), help: "Serve the HTTP push API on host:port (off by default; needs a token).")
+    var httpAPI: String?
+
+    @Option(name: .customLong("http-api-token"), help: "Bearer token of the HTTP API (visible in ps: prefer http_api_token in --config).")
+    var httpAPIToken: String?
+
+    @Flag(name: .customLong("http-api-allow-no-token"), help: "Serve the HTTP API without a token (loopback addresses only).")
+    var httpAPIAllowNoToken = false
+
     func run() throws {
         let configuration: GatewayConfiguration
         do {
@@ -104,6 +113,16 @@ struct StartCommand: ParsableCommand {
         if let secretKey { configuration.secretKey = secretKey }
         if let runDirectory { configuration.runDirectory = runDirectory }
         if let logLevel { configuration.logLevel = logLevel }
+        if httpAPI != nil || httpAPIToken != nil || httpAPIAllowNoToken {
+            var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
+            if let httpAPI { settings.listen = httpAPI }
+            if let httpAPIToken { settings.token = httpAPIToken }
+            if httpAPIAllowNoToken { settings.allowNoToken = true }
+            guard !settings.listen.isEmpty else {
+                throw .invalid(key: "http_api_listen", value: "", expected: "host:port (--http-api), which the other --http-api-* options need")
+            }
+            configuration.httpAPI = settings
+        }
         // Children and a daemon must not depend on the caller's working directory.
         let cwd = FileManager.default.currentDirectoryPath
         if let plugin = configuration.plugin, !plugin.hasPrefix("/") { configuration.plugin = cwd + "/" + plugin }

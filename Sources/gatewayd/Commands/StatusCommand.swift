@@ -29,7 +29,8 @@ struct StatusCommand: ParsableCommand {
             ])
         }
         print(table.render(), terminator: "")
-        let exits = ["register", "gateway", "worker"].map { "\($0) \(status.exits[$0] ?? 0)" }.joined(separator: ", ")
+        let roles = ["register", "gateway", "worker"] + (status.processes.contains { $0.role == .httpAPI } ? ["http-api"] : [])
+        let exits = roles.map { "\($0) \(status.exits[$0] ?? 0)" }.joined(separator: ", ")
         print("unexpected exits: \(exits)")
     }
 }
