@@ -42,4 +42,9 @@ public struct ChildContext: Sendable {
         self.innerPort = innerPort
         self.expectedWorkers = expectedWorkers
     }
+
+    /// Every descriptor the child inherited from the master.
+    public var inheritedDescriptors: [Int32] {
+        [controlDescriptor] + clientDescriptors + [registerDescriptor, innerDescriptor, httpAPIDescriptor].compactMap { $0 }
+    }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CDemoPlugin
 import GatewayClient
 import GatewayCore
@@ -14,6 +17,9 @@ import NIOCore
 enum RoleLauncher {
     static func run(_ context: ChildContext) -> Never {
         let configuration = context.configuration
+        // A child never execs, except the Swift runtime's crash reporter after a crash: it must
+        // not inherit the listening sockets (a hung reporter would keep the ports bound).
+        for descriptor in context.inheritedDescriptors { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var logger = Logger(label: "gatewayd.\(context.role.rawValue)")
         if context.role != .register { logger[metadataKey: "gw.index"] = "\(context.index)" }
         // Validated by the master before it forked anything.
@@ -71,7 +77,7 @@ enum RoleLauncher {
                 // The API pushes and queries exactly as an outside GatewayClient would.
                 let client = GatewayClient(
                     configuration: GatewayClientConfiguration(
-                        registers: [register], secretKey: configuration.secretKey,
+                        registers: registers, secretKey: configuration.secretKey,
                         timeout: .milliseconds(configuration.queryTimeoutMilliseconds)),
                     eventLoopGroup: eventLoop)
                 let server = HTTPAPIServer(settings: settings, backend: client, eventLoop: eventLoop, logger: logger)

@@ -94,7 +94,7 @@ final class DeploymentGuideTests: XCTestCase {
             XCTAssertEqual(result.exitCode, 0, "\(result)")
             outputs.append(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        XCTAssertEqual(outputs.first, "2", "get-all-client-id-count")
+        XCTAssertEqual(outputs.first, #"{"result":2}"#, "get-all-client-id-count")
         try onA.expectText("maintenance at noon")
         try onB.expectText("maintenance at noon")
     }
