@@ -12,6 +12,8 @@ let package = Package(
         // Push to clients and query a cluster from outside it (what PHP's GatewayClient does).
         .library(name: "GatewayClient", targets: ["GatewayClient"]),
         .library(name: "GatewayWire", targets: ["GatewayWire"]),
+        // For the fuzz package (fuzz/), which drives the gateway's own pipelines.
+        .library(name: "GatewayServer", targets: ["GatewayServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GatewayCore
+import GatewayWire
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOPosix
+
+@testable import GatewayRuntime
+@testable import GatewayServer
+
+/// A fresh `GatewayServer` on an `EmbeddedEventLoop` per fuzz input, with one worker attached
+/// over an `EmbeddedChannel`, and the gateway's real client and inner pipelines (the handlers
+/// `GatewayServer.start` installs on accepted sockets). Like the unit tests' fixture.
+///
+/// Everything the gateway sends its worker must be well-formed frames; `workerFrames()`
+/// traps otherwise.
+public final class GatewayHarness {
+    public let loop = EmbeddedEventLoop()
+    public let maxMessageBytes: Int
+    let server: GatewayServer
+    public let worker: EmbeddedChannel
+    private var parser = GatewayFrameParser(maximumFrameLength: Int(UInt32.max))
+    private var workerBytes = ByteBuffer()
+    private var channels: [EmbeddedChannel] = []
+    private var workerPeer: InnerConnectionHandler.Peer = .unauthenticated
+
+    /// - Parameter gatewaydWorker: a gatewayd worker gives handshake verdicts (the gateway
+    ///   waits for one); a PHP worker does not (the gateway accepts at once).
+    public init(maxMessageBytes: Int, secretKey: String = "", gatewaydWorker: Bool) {
+        self.maxMessageBytes = maxMessageBytes
+        let configuration = GatewayServerConfiguration(
+            lanIP: IPv4Address("10.1.2.3")!, innerPort: 2900, secretKey: secretKey, maxMessageBytes: maxMessageBytes,
+            verdictTimeout: .seconds(1), handshakeDeadline: .seconds(10), expectedWorkers: 0,
+            register: HostPort(host: "127.0.0.1", port: 1238), listeners: [])
+        server = GatewayServer(
+            configuration: configuration, eventLoop: loop,
+            logger: Logger(label: "gatewayd.fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
+            reporter: sharedReporter)
+        worker = EmbeddedChannel(loop: loop)
+        let capabilities = gatewaydWorker ? [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))] : []
+        let hello = WorkerConnectBody(workerKey: "BusinessWorker:0", secretKey: secretKey, extra: capabilities)
+        let peer = server.innerFrame(
+            GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), peer: .unauthenticated,
+            channel: worker)
+        guard let peer, case .worker = peer else { fatalError("the harness's worker was not accepted") }
+        workerPeer = peer
+    }
+
+    /// The worker sends the gateway `frame` (e.g. a handshake verdict).
+    public func workerSends(_ frame: GatewayFrame) {
+        if let next = server.innerFrame(frame, peer: workerPeer, channel: worker) { workerPeer = next }
+        loop.run()
+    }
+
+    /// A client socket with the pipeline `GatewayServer.start` gives accepted client sockets:
+    /// HTTP request decoding, then the WebSocket handshake (which swaps in the frame handlers).
+    public func connectWebSocketClient() -> EmbeddedChannel {
+        let channel = connectedChannel()
+        let connection = server.clientAccepted(channel, listenPort: 8282)
+        try! channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
+            WebSocketHandshakeHandler(server: server, connection: connection, maxMessageBytes: maxMessageBytes),
+        ])
+        return channel
+    }
+
+    /// A client whose handshake is already done, with no handlers: it only collects what the
+    /// gateway sends it.
+    public func connectUpgradedClient() -> (channel: EmbeddedChannel, connectionID: UInt32) {
+        let channel = connectedChannel()
+        let connection = server.clientAccepted(channel, listenPort: 8282)
+        server.clientUpgraded(connection)
+        return (channel, connection.id)
+    }
+
+    /// An inner-port connection with the pipeline `GatewayServer.start` gives it.
+    public func connectInnerPeer() -> EmbeddedChannel {
+        let channel = connectedChannel()
+        try! channel.pipeline.syncOperations.addHandlers([
+            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
+            InnerConnectionHandler(server: server),
+        ])
+        return channel
+    }
+
+    private func connectedChannel() -> EmbeddedChannel {
+        let channel = EmbeddedChannel(loop: loop)
+        try! channel.connect(to: SocketAddress(ipAddress: "192.0.2.7", port: 50000 + channels.count)).wait()
+        channels.append(channel)
+        return channel
+    }
+
+    /// Delivers one read to `channel` as a socket would, then runs the loop. Errors the
+    /// pipeline passes on are the connection's business (it is closed), not findings.
+    public func deliver(_ read: ByteBuffer, to channel: EmbeddedChannel) {
+        guard channel.isActive else { return }
+        do {
+            try channel.writeInbound(read)
+        } catch {}
+        loop.run()
+    }
+
+    /// Frames the gateway sent the worker since the last call; traps on a malformed one.
+    public func workerFrames() -> [GatewayFrame] {
+        loop.run()
+        while var buffer = try? worker.readOutbound(as: ByteBuffer.self) { workerBytes.writeBuffer(&buffer) }
+        var frames: [GatewayFrame] = []
+        do {
+            while let frame = try parser.parse(&workerBytes) { frames.append(frame) }
+        } catch {
+            fatalError("the gateway sent its worker a malformed frame: \(error)")
+        }
+        return frames
+    }
+
+    /// Everything written to `channel` since the last call.
+    public func outbound(of channel: EmbeddedChannel) -> ByteBuffer {
+        var all = ByteBuffer()
+        while var buffer = try? channel.readOutbound(as: ByteBuffer.self) { all.writeBuffer(&buffer) }
+        return all
+    }
+
+    /// Lets every timer fire (handshake deadline, verdict timeout), closes every connection
+    /// and the worker, and shuts the loop down.
+    public func finish() {
+        loop.advanceTime(by: .seconds(60))
+        for channel in channels where channel.isActive { channel.close(promise: nil) }
+        loop.run()
+        for channel in channels { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        _ = try? worker.finish(acceptAlreadyClosed: true)
+        try? loop.syncShutdownGracefully()
+    }
+}
+
+/// The server's `ChildReporter` needs a control link, which attaches only to a connected
+/// socket: one socketpair for the whole process. The gateway reports to it only after
+/// registering with a register, which never happens here.
+private let sharedReporter: ChildReporter = {
+    var descriptors: [Int32] = [0, 0]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &descriptors) == 0 else {
+        fatalError("socketpair failed")
+    }
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let link = try! ControlLink.attach(
+        descriptor: descriptors[0], on: group.next(), onMessage: { _, _ in }, onClose: {}
+    ).wait()
+    return ChildReporter(link: link)
+}()

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus, fuzz/corpus/<Target>/, from the captured PHP GatewayWorker bytes
+(shared/compat/vectors.json and php-serialize.json) plus hand-made WebSocket traffic.
+
+Each seed is the target's control bytes (see the comment at the top of each target) followed
+by the payload. Usage: fuzz/make_seeds.py [path/to/compat]   (default: ../shared/compat
+beside the repository). Rewrites the corpus directories from scratch; deterministic.
+"""
+import hashlib
+import json
+import os
+import shutil
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPAT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "compat")
+CORPUS = os.path.join(HERE, "corpus")
+
+seeds = {name: [] for name in ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner")}
+
+
+def add(target, data):
+    seeds[target].append(bytes(data))
+
+
+def frame(cmd, conn=0, flag=0, ext=b"", body=b""):
+    header = struct.pack(">IBIHIHIBHI", 28 + len(ext) + len(body), cmd, 0x0A010203, 2900, 0xC0000207, 50000, conn, flag,
+                         8282, len(ext))
+    return header + ext + body
+
+
+vectors = json.load(open(os.path.join(COMPAT, "vectors.json")))["vectors"]
+php = json.load(open(os.path.join(COMPAT, "php-serialize.json")))
+
+# --- FuzzInner: [0 frames | 1 replies | 2 ext, option, reads, split] + bytes -----------------
+frames = [v for v in vectors if "frame" in v["channel"]]
+replies = [v for v in vectors if "reply" in v["channel"]]
+for v in frames:
+    add("FuzzInner", bytes([0, 1, 0, 0]) + bytes.fromhex(v["hex"]))
+for v in replies:
+    add("FuzzInner", bytes([1, 1, 0, 0]) + bytes.fromhex(v["hex"]))
+# Whole captured streams, split across reads.
+worker_stream = b"".join(bytes.fromhex(v["hex"]) for v in frames if v["group"] == "G3")
+client_stream = b"".join(bytes.fromhex(v["hex"]) for v in frames if v["group"] == "G4")
+add("FuzzInner", bytes([0, 1, 2, 0x73]) + worker_stream)
+add("FuzzInner", bytes([0, 1, 1, 0x08]) + client_stream)
+add("FuzzInner", bytes([1, 1, 2, 0x4A]) + b"".join(bytes.fromhex(v["hex"]) for v in replies))
+add("FuzzInner", bytes([0, 0, 0, 0]) + frame(7, body=b"x" * 100))  # over the small limit
+# ext_data / bodies straight into their decoder: 0 sendToAll, 1 group, 2 uid list, 3 select,
+# 4 worker hello, 5 client hello, 6 websocket-connect body, 7 query string.
+ext_decoder = {"CMD_SEND_TO_ALL": 0, "CMD_SEND_TO_GROUP": 1, "CMD_SEND_TO_UID": 2, "CMD_BATCH_GET_CLIENT_ID_BY_UID": 2,
+               "CMD_BATCH_GET_CLIENT_COUNT_BY_GROUP": 2, "CMD_SELECT": 3}
+body_decoder = {"CMD_WORKER_CONNECT": 4, "CMD_GATEWAY_CLIENT_CONNECT": 5, "CMD_ON_WEBSOCKET_CONNECT": 6}
+for v in frames:
+    raw = bytes.fromhex(v["hex"])
+    ext_len = struct.unpack(">I", raw[24:28])[0]
+    ext, body = raw[28:28 + ext_len], raw[28 + ext_len:]
+    name = v["decoded"]["cmd_name"]
+    if name in ext_decoder:
+        add("FuzzInner", bytes([2, ext_decoder[name]]) + ext)
+    if name in body_decoder:
+        add("FuzzInner", bytes([2, body_decoder[name]]) + body)
+for q in [b"a=1&b[]=2&b[]=3&c[x][y]=%E4%BD%A0+z", b"token=abc&uid=7", b"a[=1&&=2&b]]=3&%zz=%41"]:
+    add("FuzzInner", bytes([2, 7]) + q)
+
+# --- FuzzRegister: [limit, reads, split] + lines ------------------------------------------
+lines = [bytes.fromhex(v["hex"]) for v in vectors if v["group"].startswith("R") and v["hex"]]
+for line in lines:
+    add("FuzzRegister", bytes([0, 0, 0]) + line)
+add("FuzzRegister", bytes([0, 2, 0x93]) + b"".join(lines))
+add("FuzzRegister", bytes([0, 1, 0x05]) + b'{"event":"ping"}\r\n{"event":"worker_connect"}\r\r\npartial')
+add("FuzzRegister", bytes([1, 0, 0]) + b'{"event":"gateway_connect","address":"127.0.0.1:2900"}\n')
+add("FuzzRegister", bytes([0, 0, 0]) + b'{"event":"gateway_connect","address":"a\\"b","secret_key":"\\u00e9"}\n')
+
+# --- FuzzPHPSerialize: [0 PHP | 1 JSON] + text ---------------------------------------------
+for v in php:
+    if v["codec"] == "serialize":
+        add("FuzzPHPSerialize", b"\x00" + bytes.fromhex(v["serialized_hex"]))
+    else:
+        add("FuzzPHPSerialize", b"\x01" + bytes.fromhex(v["encoded_hex"]))
+for v in vectors:
+    if v["group"].startswith("R") and v.get("line"):
+        add("FuzzPHPSerialize", b"\x01" + v["line"].encode())
+add("FuzzPHPSerialize", b"\x01" + '[1.5,-0.0,1e300,12345678901234567890,"\\ud83d\\ude00",{"a":{"a":null}},true]'.encode())
+
+
+# --- FuzzWebSocket: [options, refusal status, reads, split] + request + frames ---------------
+def ws_frame(opcode, payload=b"", fin=True, mask=b"\x12\x34\x56\x78", rsv=0):
+    first = (0x80 if fin else 0) | rsv << 4 | opcode
+    n = len(payload)
+    m = 0x80 if mask is not None else 0
+    if n < 126:
+        head = bytes([first, m | n])
+    elif n < 65536:
+        head = bytes([first, m | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([first, m | 127]) + struct.pack(">Q", n)
+    if mask is None:
+        return head + payload
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def close(code, reason=b""):
+    return ws_frame(8, struct.pack(">H", code) + reason)
+
+
+handshake = (b"GET /chat?token=abc&room[]=1 HTTP/1.1\r\nHost: 127.0.0.1:8282\r\nUpgrade: websocket\r\n"
+             b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+             b"Origin: http://example.com\r\nCookie: a=1; b=2\r\n\r\n")
+frame_sets = {
+    "text": ws_frame(1, "héllo".encode()),
+    "binary": ws_frame(2, bytes(range(256))),
+    "fragmented": ws_frame(1, b"Hel", fin=False) + ws_frame(9, b"ping") + ws_frame(0, b"lo", fin=False) + ws_frame(0, b"!"),
+    "ping_pong": ws_frame(9, b"are you there") + ws_frame(10, b"yes") + ws_frame(9),
+    "close_1000": close(1000, b"bye"),
+    "close_empty": ws_frame(8),
+    "close_bad_code": close(1005),
+    "close_one_byte": ws_frame(8, b"\x03"),
+    "close_bad_utf8": close(1000, b"\xc0\x80"),
+    "unmasked": ws_frame(1, b"hi", mask=None),
+    "rsv1": ws_frame(1, b"hi", rsv=4),
+    "reserved_opcode": ws_frame(3, b"x"),
+    "bad_utf8": ws_frame(1, b"a\xc0\x80"),
+    "long_126": ws_frame(2, b"x" * 300),
+    "continuation_first": ws_frame(0, b"x"),
+    "fragmented_ping_too_long": ws_frame(9, b"p" * 126),
+    "text_then_close": ws_frame(1, b"a") + ws_frame(1, b"b", fin=False) + ws_frame(0, b"c") + close(1001),
+}
+for i, (name, frames_bytes) in enumerate(sorted(frame_sets.items())):
+    options = [0, 4, 1, 2][i % 4]  # PHP / gatewayd worker, limits 1024 / 125 / 16
+    add("FuzzWebSocket", bytes([options, 0, 2, 0x60]) + handshake + frames_bytes)
+add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake)
+add("FuzzWebSocket", bytes([12, 3, 0, 0]) + handshake + ws_frame(1, b"refused"))  # gatewayd worker refuses (403)
+add("FuzzWebSocket", bytes([0, 0, 2, 0x21]) + handshake.replace(b"13", b"8"))  # wrong version
+add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake.replace(b"Upgrade: websocket\r\n", b""))
+add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake.replace(b"dGhlIHNhbXBsZSBub25jZQ==", b"short"))
+add("FuzzWebSocket", bytes([0, 0, 0, 0]) + b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+add("FuzzWebSocket", bytes([0, 0, 1, 0x08]) + b"GET / HTTP/1.0\r\n\r\n")
+add("FuzzWebSocket", bytes([0, 0, 0, 0]) + b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # TLS hello
+add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake + handshake)  # a second request before the 101
+
+# --- FuzzGatewayInner: [secret bit, reads, split] + frames from a worker / GatewayClient ------
+for v in frames:
+    if v["direction"].split(" ")[0] in ("businessworker", "gatewayclient", "probe"):
+        add("FuzzGatewayInner", bytes([0, 0, 0]) + bytes.fromhex(v["hex"]))
+add("FuzzGatewayInner", bytes([0, 2, 0x73]) + worker_stream)
+add("FuzzGatewayInner", bytes([0, 1, 0x08]) + client_stream)
+auth = frame(202, body=b'{"secret_key":"k9"}')  # CMD_GATEWAY_CLIENT_CONNECT
+worker_auth = frame(200, body=b'{"worker_key":"Fuzz:0","secret_key":"k9","gatewayd":1}')
+add("FuzzGatewayInner", bytes([1, 1, 0x0C]) + auth + client_stream)
+add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + worker_stream)
+add("FuzzGatewayInner", bytes([1, 0, 0]) + frame(202, body=b'{"secret_key":"no"}') + client_stream)
+add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(231) + frame(5, conn=1, body=b"x") + frame(233))
+add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(230, conn=1, body=b"403"))
+
+for target, items in seeds.items():
+    directory = os.path.join(CORPUS, target)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    for data in items:
+        with open(os.path.join(directory, hashlib.sha1(data).hexdigest()), "wb") as f:
+            f.write(data)
+    print(f"{target}: {len(set(items))} seeds")
