@@ -31,7 +31,6 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -51,6 +50,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: fuzzTarget),
         .executableTarget(name: "FuzzGatewayInner", dependencies: [
+            "FuzzSupport", "GatewayHarness", .product(name: "GatewayWire", package: "gatewayd"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzTextFrame", dependencies: [
             "FuzzSupport", "GatewayHarness", .product(name: "GatewayWire", package: "gatewayd"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: fuzzTarget),

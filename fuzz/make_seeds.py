@@ -17,7 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "compat")
 CORPUS = os.path.join(HERE, "corpus")
 
-seeds = {name: [] for name in ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner")}
+seeds = {name: [] for name in
+         ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner", "FuzzTextFrame")}
 
 
 def add(target, data):
@@ -153,6 +154,23 @@ add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + worker_stream)
 add("FuzzGatewayInner", bytes([1, 0, 0]) + frame(202, body=b'{"secret_key":"no"}') + client_stream)
 add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(231) + frame(5, conn=1, body=b"x") + frame(233))
 add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(230, conn=1, body=b"403"))
+
+# --- FuzzTextFrame: [bit 0 frame://, bits 1-2 limit (1024, 16, 0, 1 MiB), reads, split] + stream
+
+
+def length_prefixed(body):
+    return struct.pack(">I", 4 + len(body)) + body
+
+
+add("FuzzTextFrame", bytes([0, 0, 0]) + b"hello\n")
+add("FuzzTextFrame", bytes([0, 2, 0x5A]) + "line one\r\nline two\r\r\n\n\u00e9t\u00e9\ntail".encode())
+add("FuzzTextFrame", bytes([2, 0, 0]) + b"short\n" + b"this line is longer than sixteen\n")
+add("FuzzTextFrame", bytes([0, 1, 0x03]) + b"".join(bytes.fromhex(v["hex"]) for v in vectors if v["group"] == "R2"))
+add("FuzzTextFrame", bytes([1, 0, 0]) + length_prefixed(b"hello"))
+add("FuzzTextFrame", bytes([1, 2, 0x7C]) + length_prefixed(b"") + length_prefixed(bytes(range(256))) + length_prefixed(b"x"))
+add("FuzzTextFrame", bytes([3, 0, 0]) + length_prefixed(b"fits") + length_prefixed(b"y" * 40))  # over 16
+add("FuzzTextFrame", bytes([1, 0, 0]) + b"\x00\x00\x00\x02ab")  # length below the header
+add("FuzzTextFrame", bytes([1, 1, 0x08]) + length_prefixed(b"complete") + b"\x00\x00\x01\x00partial")
 
 for target, items in seeds.items():
     directory = os.path.join(CORPUS, target)

@@ -8,6 +8,7 @@
 #   --check       CI mode: every target briefly, 30 s in all (overrides --seconds)
 #   --no-build    use the binaries already in fuzz/.build
 #   target...     some of: FuzzInner FuzzRegister FuzzPHPSerialize FuzzWebSocket FuzzGatewayInner
+#                 FuzzTextFrame
 #                 (default: all)
 #
 # Exits non-zero when a target crashes (or trips a check); its reproducer is written to
@@ -17,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(FuzzInner FuzzRegister FuzzPHPSerialize FuzzWebSocket FuzzGatewayInner)
+all_targets=(FuzzInner FuzzRegister FuzzPHPSerialize FuzzWebSocket FuzzGatewayInner FuzzTextFrame)
 seconds=600
 check=false
 build=true
@@ -28,7 +29,7 @@ while [[ $# -gt 0 ]]; do
         --seconds=*) seconds="${1#*=}"; shift ;;
         --check) check=true; shift ;;
         --no-build) build=false; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) targets+=("$1"); shift ;;
     esac

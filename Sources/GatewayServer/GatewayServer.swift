@@ -206,7 +206,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     /// The pipeline of a new client: the WebSocket handshake (which later swaps itself for the
     /// frame handlers), or the decoder and message handler of text:// and frame://.
-    private func clientHandlers(for connection: ClientConnection) -> [ChannelHandler] {
+    func clientHandlers(for connection: ClientConnection) -> [ChannelHandler] {
         let limit = configuration.maxMessageBytes
         switch connection.transport {
         case .websocket:

@@ -10,6 +10,7 @@
 // well-formed frames, ON_CONNECT first, ON_CLOSE at most once and last, no message unless the
 // handshake was accepted, no message over the limit, and text messages valid UTF-8.
 import FuzzSupport
+import GatewayCore
 import GatewayHarness
 import GatewayWire
 import NIOCore
@@ -27,7 +28,7 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let gatewaydWorker = options & 4 != 0
     let refuses = options & 8 != 0
     let harness = GatewayHarness(maxMessageBytes: limits[Int(options & 3)], gatewaydWorker: gatewaydWorker)
-    let client = harness.connectWebSocketClient()
+    let client = harness.connectClient(.websocket)
     var events = EventLog(maxMessageBytes: harness.maxMessageBytes)
     var response = ByteBuffer()
 

@@ -6,7 +6,6 @@ import GatewayWire
 import Logging
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import NIOPosix
 
 @testable import GatewayRuntime
@@ -56,15 +55,15 @@ public final class GatewayHarness {
         loop.run()
     }
 
-    /// A client socket with the pipeline `GatewayServer.start` gives accepted client sockets:
-    /// HTTP request decoding, then the WebSocket handshake (which swaps in the frame handlers).
-    public func connectWebSocketClient() -> EmbeddedChannel {
+    /// A client socket of `transport` with the pipeline `GatewayServer.start` gives accepted
+    /// client sockets (`clientHandlers(for:)`): for WebSocket, HTTP request decoding and the
+    /// handshake, which swaps in the frame handlers after the 101; for text:// and frame://,
+    /// their decoder and message handler, the connection open at once.
+    public func connectClient(_ transport: ListenAddress.Scheme) -> EmbeddedChannel {
         let channel = connectedChannel()
-        let connection = server.clientAccepted(channel, listenPort: 8282)
-        try! channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)),
-            WebSocketHandshakeHandler(server: server, connection: connection, maxMessageBytes: maxMessageBytes),
-        ])
+        let connection = server.clientAccepted(channel, listenPort: 8282, transport: transport)
+        try! channel.pipeline.syncOperations.addHandlers(server.clientHandlers(for: connection))
+        if transport != .websocket { server.clientUpgraded(connection) }
         return channel
     }
 
