@@ -14,7 +14,8 @@
 # Exits non-zero when a target crashes (or trips a check); its reproducer is written to
 # fuzz/artifacts/<target>-crash-<sha1>, its log to fuzz/.build/logs/<target>.log. Rerun one
 # input with: fuzz/.build/release/<target> fuzz/artifacts/<file>  (see docs/fuzzing.md).
-# Everything runs under `nice -n 19`: the fuzzers take a core each while they run.
+# Everything runs under `nice -n 19`, one target at a time. FUZZ_ARGS adds libFuzzer flags
+# (e.g. FUZZ_ARGS="-dict=my.dict").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,7 +49,8 @@ build_flags=(-c release --package-path fuzz --scratch-path "$scratch"
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing)
 if $build; then
     echo "building the fuzz targets (release, -sanitize=fuzzer,address)..."
-    nice -n 19 swift build "${build_flags[@]}" >"$scratch.log" 2>&1 || { cat "$scratch.log" >&2; exit 1; }
+    mkdir -p "$scratch"
+    nice -n 19 swift build "${build_flags[@]}" >"$scratch/build.log" 2>&1 || { cat "$scratch/build.log" >&2; exit 1; }
 fi
 bin=$(swift build "${build_flags[@]}" --show-bin-path)
 mkdir -p fuzz/artifacts "$scratch/logs" "$scratch/work"
@@ -68,7 +70,7 @@ for target in "${targets[@]}"; do
     # -rss_limit_mb: far above what a target needs; a leak per input would hit it.
     nice -n 19 "$bin/$target" "$work" -max_total_time="$seconds" -print_final_stats=1 \
         -artifact_prefix="fuzz/artifacts/$target-" -rss_limit_mb=4096 -timeout=25 \
-        -detect_leaks=0 >"$log" 2>&1 || status=$?
+        -detect_leaks=0 ${FUZZ_ARGS:-} >"$log" 2>&1 || status=$?
     elapsed=$(( $(date +%s) - start ))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     # The last status line: "#1234  REDUCE cov: 812 ft: 2034 corp: 301/12Kb ..."
