@@ -141,7 +141,7 @@ add("FuzzWebSocket", bytes([0, 0, 1, 0x08]) + b"GET / HTTP/1.0\r\n\r\n")
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # TLS hello
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake + handshake)  # a second request before the 101
 
-# --- FuzzGatewayInner: [secret bit, reads, split] + frames from a worker / GatewayClient ------
+# --- FuzzGatewayInner: [bit 0 secret, bit 1 inner heartbeat, reads, split] + frames from a worker / GatewayClient ------
 for v in frames:
     if v["direction"].split(" ")[0] in ("businessworker", "gatewayclient", "probe"):
         add("FuzzGatewayInner", bytes([0, 0, 0]) + bytes.fromhex(v["hex"]))
@@ -154,6 +154,10 @@ add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + worker_stream)
 add("FuzzGatewayInner", bytes([1, 0, 0]) + frame(202, body=b'{"secret_key":"no"}') + client_stream)
 add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(231) + frame(5, conn=1, body=b"x") + frame(233))
 add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(230, conn=1, body=b"403"))
+# With the inner heartbeat (bit 1): a gatewayd worker that pings (capability 2), one that does not.
+open_worker = frame(200, body=b'{"worker_key":"Fuzz:1","secret_key":"","gatewayd":2}')
+add("FuzzGatewayInner", bytes([2, 0, 0]) + open_worker + frame(201, body=b"gatewayd") + frame(5, conn=2, body=b"hi"))
+add("FuzzGatewayInner", bytes([3, 1, 0x09]) + worker_auth + worker_stream)
 
 # --- FuzzTextFrame: [bit 0 frame://, bits 1-2 limit (1024, 16, 0, 1 MiB), reads, split] + stream
 

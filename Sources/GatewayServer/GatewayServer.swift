@@ -125,12 +125,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 )
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let heartbeat = self.innerHeartbeatHandler()
-                        try channel.pipeline.syncOperations.addHandlers(
-                            (heartbeat.map { [$0] } ?? []) + [
-                                ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-                                InnerConnectionHandler(server: self, heartbeat: heartbeat),
-                            ])
+                        try channel.pipeline.syncOperations.addHandlers(self.innerHandlers())
                     }
                 }
                 .withBoundSocket(innerDescriptor)
@@ -189,6 +184,15 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             registerClients.append(client)
             client.start()
         }
+    }
+
+    /// The pipeline of a new inner-port connection: heartbeats (when configured), frames, commands.
+    func innerHandlers() -> [ChannelHandler] {
+        let heartbeat = innerHeartbeatHandler()
+        return (heartbeat.map { [$0] } ?? []) + [
+            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
+            InnerConnectionHandler(server: self, heartbeat: heartbeat),
+        ]
     }
 
     /// One inner connection's heartbeat: pings once the peer turns out to be a worker, and

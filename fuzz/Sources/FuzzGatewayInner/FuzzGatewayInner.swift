@@ -1,10 +1,12 @@
 // The gateway's inner port as a hostile peer sees it: bytes into the real inner pipeline
-// (GatewayFrameDecoder + InnerConnectionHandler) of a GatewayServer that has a worker and two
-// WebSocket clients (connection ids 1 and 2), so every command runs: sends, kicks, sessions
-// (PHP serialize merges), uid and group maps, queries and their replies, drains, verdicts.
+// (InnerHeartbeatHandler when configured, GatewayFrameDecoder, InnerConnectionHandler) of a
+// GatewayServer that has a worker and two WebSocket clients (connection ids 1 and 2), so
+// every command runs: sends, kicks, sessions (PHP serialize merges), uid and group maps,
+// queries and their replies, drains, verdicts.
 // The input arrives in 1-3 reads.
 //
-// Control byte 0: bit 0 sets the secret key "k9".
+// Control byte 0: bit 0 sets the secret key "k9", bit 1 the inner heartbeat (pings to a peer
+// that becomes a worker, closing it when silent; the loop's clock jumps 60 s at the end).
 //
 // Checks, beyond no crash: the gateway's frames to its worker stay well-formed; and with a
 // secret set, an input that does not contain it can make nothing happen to the clients (no
@@ -21,8 +23,10 @@ import NIOCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzGatewayInner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
-    let secretKey = input.byte() & 1 == 1 ? "k9" : ""
-    let harness = GatewayHarness(maxMessageBytes: 1024, secretKey: secretKey, gatewaydWorker: true)
+    let options = input.byte()
+    let secretKey = options & 1 == 1 ? "k9" : ""
+    let harness = GatewayHarness(
+        maxMessageBytes: 1024, secretKey: secretKey, gatewaydWorker: true, innerHeartbeat: options & 2 != 0)
     let clients = [harness.connectUpgradedClient().channel, harness.connectUpgradedClient().channel]
     _ = harness.workerFrames()
     let peer = harness.connectInnerPeer()

@@ -29,12 +29,14 @@ public final class GatewayHarness {
 
     /// - Parameter gatewaydWorker: a gatewayd worker gives handshake verdicts (the gateway
     ///   waits for one); a PHP worker does not (the gateway accepts at once).
-    public init(maxMessageBytes: Int, secretKey: String = "", gatewaydWorker: Bool) {
+    ///   `innerHeartbeat` pings inner peers that turn out to be workers and closes silent ones.
+    public init(maxMessageBytes: Int, secretKey: String = "", gatewaydWorker: Bool, innerHeartbeat: Bool = false) {
         self.maxMessageBytes = maxMessageBytes
-        let configuration = GatewayServerConfiguration(
+        var configuration = GatewayServerConfiguration(
             lanIP: IPv4Address("10.1.2.3")!, innerPort: 2900, secretKey: secretKey, maxMessageBytes: maxMessageBytes,
             verdictTimeout: .seconds(1), handshakeDeadline: .seconds(10), expectedWorkers: 0,
             register: HostPort(host: "127.0.0.1", port: 1238), listeners: [])
+        if innerHeartbeat { configuration.innerHeartbeat = InnerHeartbeat(interval: .seconds(5), timeout: .seconds(15)) }
         server = GatewayServer(
             configuration: configuration, eventLoop: loop,
             logger: Logger(label: "gatewayd.fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -76,13 +78,10 @@ public final class GatewayHarness {
         return (channel, connection.id)
     }
 
-    /// An inner-port connection with the pipeline `GatewayServer.start` gives it.
+    /// An inner-port connection with the pipeline `GatewayServer.start` gives it (`innerHandlers()`).
     public func connectInnerPeer() -> EmbeddedChannel {
         let channel = connectedChannel()
-        try! channel.pipeline.syncOperations.addHandlers([
-            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-            InnerConnectionHandler(server: server),
-        ])
+        try! channel.pipeline.syncOperations.addHandlers(server.innerHandlers())
         return channel
     }
 
