@@ -141,7 +141,7 @@ add("FuzzWebSocket", bytes([0, 0, 1, 0x08]) + b"GET / HTTP/1.0\r\n\r\n")
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # TLS hello
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake + handshake)  # a second request before the 101
 
-# --- FuzzGatewayInner: [bit 0 secret, bit 1 inner heartbeat, reads, split] + frames from a worker / GatewayClient ------
+# --- FuzzGatewayInner: [bit 0 secret, bit 1 inner heartbeat, reads, split] + worker / GatewayClient frames
 for v in frames:
     if v["direction"].split(" ")[0] in ("businessworker", "gatewayclient", "probe"):
         add("FuzzGatewayInner", bytes([0, 0, 0]) + bytes.fromhex(v["hex"]))
