@@ -4,7 +4,7 @@ import NIOCore
 
 /// One client connection held by a gateway: its socket, session, uid, groups and the worker
 /// its events go to. Confined to the gateway's event loop.
-final class ClientConnection: @unchecked Sendable {  // confined to the gateway's event loop
+final class ClientConnection: OutboundTarget, @unchecked Sendable {  // confined to the gateway's event loop
     let id: UInt32
     let channel: Channel
     let remoteIP: UInt32
@@ -35,6 +35,8 @@ final class ClientConnection: @unchecked Sendable {  // confined to the gateway'
     var pendingSends: [ByteBuffer] = []
     var messagesIn: UInt64 = 0
     var messagesOut: UInt64 = 0
+    /// Writes to this client waiting in the gateway's outbound queue.
+    var queuedWrites = 0
 
     init(id: UInt32, channel: Channel, remoteIP: UInt32, remotePort: UInt16, listenPort: UInt16, transport: ListenAddress.Scheme) {
         self.id = id

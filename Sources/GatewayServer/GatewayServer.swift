@@ -84,7 +84,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private let eventLoop: EventLoop
     private let logger: Logger
     private let reporter: ChildReporter
-    private let flusher: FlushScheduler
+    private let outbound: OutboundQueue
     private var table = ConnectionTable()
     private var router = WorkerRouter()
     private var pendingVerdicts: [UInt32: (promise: EventLoopPromise<Int>, timeout: Scheduled<Void>)] = [:]
@@ -106,7 +106,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         self.eventLoop = eventLoop
         self.logger = logger
         self.reporter = reporter
-        self.flusher = FlushScheduler(eventLoop: eventLoop)
+        self.outbound = OutboundQueue(eventLoop: eventLoop)
     }
 
     private var innerAddress: String { "\(configuration.lanIP):\(configuration.innerPort)" }
@@ -251,9 +251,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 break
             case .sendHeartbeat:
                 if !policy.pingData.isEmpty {
-                    flusher.write(heartbeat.bytes(for: client.transport), to: client.channel)
+                    outbound.enqueue(heartbeat.bytes(for: client.transport, in: outbound), to: client)
                 } else if client.transport == .websocket {
-                    flusher.write(webSocketPing, to: client.channel)
+                    outbound.enqueue(webSocketPing, to: client)
                 }
             case .close:
                 count(.heartbeatTimeout)
@@ -277,6 +277,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     /// Closes every client with 1001 (going away) after what was already sent to it, then stops.
     public func shutdown() -> EventLoopFuture<Void> {
         for client in registerClients { client.stop() }
+        outbound.flush()
         let servers = serverChannels.map { $0.close() }
         let goingAway = WebSocketFrameWriter.closeFrame(code: 1001)
         let clients = table.connections.values.map { client -> EventLoopFuture<Void> in
@@ -322,8 +323,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         incidents[incident, default: 0] += 1
     }
 
+    /// Writes out everything queued so far (before a close frame, say, so it does not overtake).
     func flushPending() {
-        flusher.flushAll()
+        outbound.flush()
     }
 
     private func clientID(of connection: ClientConnection) -> ClientID {
@@ -382,13 +384,57 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         connection.isOpen = true
         let queued = connection.pendingSends
         connection.pendingSends.removeAll()
-        for bytes in queued { write(bytes, to: connection) }
+        for bytes in queued { write(.buffer(bytes), to: connection) }
     }
 
     func clientMessage(_ connection: ClientConnection, _ message: ByteBuffer, binary: Bool) {
         messagesIn += 1
         connection.messagesIn += 1
         dispatch(HeldEvent(command: .onMessage, flags: binary ? [.scalarBody, .binary] : .scalarBody, body: message), for: connection)
+    }
+
+    /// A whole WebSocket message still masked, straight from the client's read buffer: it is
+    /// unmasked while being copied into the worker's frame, its only copy. Returns false for
+    /// text that is not UTF-8 (nothing is sent; the caller fails the connection with 1007).
+    func clientMessage(
+        _ connection: ClientConnection, masked: ByteBuffer, maskingKey: (UInt8, UInt8, UInt8, UInt8), binary: Bool
+    ) -> Bool {
+        guard connection.heldEvents.isEmpty, let worker = router.worker(for: connection), !worker.draining else {
+            // Held, or no worker: the event waits with a copy of its own (the slow path).
+            var body = ByteBufferAllocator().buffer(capacity: masked.readableBytes)
+            masked.withUnsafeReadableBytes { body.writeUnmaskedWebSocketPayload($0, maskingKey: maskingKey) }
+            guard binary || Self.isValidUTF8(body, from: body.readerIndex) else { return false }
+            clientMessage(connection, body, binary: binary)
+            return true
+        }
+        let flags: GatewayFrameFlags = binary ? [.scalarBody, .binary] : .scalarBody
+        let session = connection.session
+        let length = masked.readableBytes
+        let frame = masked.withUnsafeReadableBytes { maskedBytes in
+            outbound.encodeIf(size: GatewayFrame.headerLength + session.readableBytes + length) { buffer in
+                writeEventHeader(
+                    .onMessage, flags: flags, for: connection, extLength: session.readableBytes, bodyLength: length, into: &buffer)
+                buffer.writeImmutableBuffer(session)
+                let bodyStart = buffer.writerIndex
+                buffer.writeUnmaskedWebSocketPayload(maskedBytes, maskingKey: maskingKey)
+                return binary || Self.isValidUTF8(buffer, from: bodyStart)
+            }
+        }
+        guard let frame else { return false }
+        messagesIn += 1
+        connection.messagesIn += 1
+        outbound.enqueue(frame, to: worker)
+        pauseIfWorkerCongested(connection, worker: worker)
+        return true
+    }
+
+    /// Whether `buffer`'s bytes from index `start` to its end are UTF-8.
+    private static func isValidUTF8(_ buffer: ByteBuffer, from start: Int) -> Bool {
+        buffer.withUnsafeReadableBytes { raw in
+            UnsafeRawBufferPointer(rebasing: raw[(start - buffer.readerIndex)...]).withMemoryRebound(to: UInt8.self) {
+                WebSocketConnectionHandler.isValidUTF8($0)
+            }
+        }
     }
 
     private func clientClosed(_ connection: ClientConnection) {
@@ -466,19 +512,26 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 resolveVerdict(of: client, 0)  // a PHP worker gives no verdict: accept, as PHP does
             }
         }
-        let bodyBytes = event.body?.readableBytes ?? 0
-        var buffer = worker.channel.allocator.buffer(capacity: 28 + client.session.readableBytes + bodyBytes)
-        client.session.withUnsafeReadableBytes { ext in
-            func write(_ bodyPointer: UnsafeRawBufferPointer) {
-                buffer.writeGatewayFrame(
-                    command: event.command, connectionID: client.id, flags: flags, extData: ext, body: bodyPointer,
-                    localIP: configuration.lanIP.value, localPort: UInt16(configuration.innerPort),
-                    clientIP: client.remoteIP, clientPort: client.remotePort, gatewayPort: client.listenPort)
-            }
-            if let body = event.body { body.withUnsafeReadableBytes(write) } else { write(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let body = event.body ?? ByteBuffer()
+        let session = client.session
+        let frame = outbound.encode(size: GatewayFrame.headerLength + session.readableBytes + body.readableBytes) { buffer in
+            writeEventHeader(event.command, flags: flags, for: client, extLength: session.readableBytes, bodyLength: body.readableBytes, into: &buffer)
+            buffer.writeImmutableBuffer(session)
+            buffer.writeImmutableBuffer(body)
         }
-        flusher.write(buffer, to: worker.channel)
+        outbound.enqueue(frame, to: worker)
         pauseIfWorkerCongested(client, worker: worker)
+    }
+
+    /// The header of a client event's frame (its session and body follow).
+    private func writeEventHeader(
+        _ command: GatewayCommand, flags: GatewayFrameFlags, for client: ClientConnection, extLength: Int, bodyLength: Int,
+        into buffer: inout ByteBuffer
+    ) {
+        buffer.writeGatewayFrameHeader(
+            command: command, connectionID: client.id, flags: flags, extLength: extLength, bodyLength: bodyLength,
+            localIP: configuration.lanIP.value, localPort: UInt16(configuration.innerPort),
+            clientIP: client.remoteIP, clientPort: client.remotePort, gatewayPort: client.listenPort)
     }
 
     // MARK: - Inner side
@@ -550,7 +603,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private func startDrain(of link: WorkerLink) {
         guard !link.draining else { return }
         link.draining = true
-        flusher.write(ByteBuffer.command(.drainMark), to: link.channel)
+        outbound.enqueue(ByteBuffer.command(.drainMark), to: link)
         logger.info("worker draining", metadata: ["gw.worker": "\(link.key)", "gw.clients": "\(link.assignedClients)"])
     }
 
@@ -592,7 +645,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             if frame.flags.contains(.scalarBody), frame.body.readableBytes > 0 {
                 send(frame.body, flags: frame.flags, to: client)
             }
-            flusher.flushAll()
+            outbound.flush()
             client.channel.close(promise: nil)
         case .destroy:
             table[frame.connectionID]?.channel.close(promise: nil)
@@ -600,7 +653,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             guard let client = table[frame.connectionID] else { return }
             client.session = mergedSession(client.session, update: frame.extData)
         case .setSession:
-            table[frame.connectionID]?.session = frame.extData
+            table[frame.connectionID]?.session = Self.owned(frame.extData)
         case .getSessionByClientID:
             guard let client = table[frame.connectionID] else { return reply(rawPayload: ByteBuffer(string: "N;"), to: channel) }
             reply(rawPayload: client.session.readableBytes == 0 ? ByteBuffer(string: "a:0:{}") : client.session, to: channel)
@@ -670,21 +723,21 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     private func deliver(_ message: inout OutgoingMessage, to client: ClientConnection) {
         guard !client.isClosed else { return }
-        let bytes = message.bytes(for: client.transport)
+        let bytes = message.bytes(for: client.transport, in: outbound)
         guard client.isOpen else {
             // Sent before the handshake completed (e.g. from on_connect): delivered after the 101.
-            if client.pendingSends.count < 64 { client.pendingSends.append(bytes) } else { count(.slowClientDrop) }
+            if client.pendingSends.count < 64 { client.pendingSends.append(outbound.detached(bytes)) } else { count(.slowClientDrop) }
             return
         }
         write(bytes, to: client)
     }
 
-    private func write(_ bytes: ByteBuffer, to client: ClientConnection) {
+    private func write(_ bytes: OutboundQueue.Payload, to client: ClientConnection) {
         // Past the send buffer the client is not reading: its memory stays bounded either way.
         guard client.channel.isWritable else { return slowConsumer(client) }
         messagesOut += 1
         client.messagesOut += 1
-        flusher.write(bytes, to: client.channel)
+        outbound.enqueue(bytes, to: client)
     }
 
     private func slowConsumer(_ client: ClientConnection) {
@@ -730,24 +783,42 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private func reply(_ value: PHPValue, to channel: Channel) {
         var buffer = channel.allocator.buffer(capacity: 16)
         buffer.writeGatewayReply(value)
-        flusher.write(buffer, to: channel)
+        outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
     }
 
     private func reply(rawPayload: ByteBuffer, to channel: Channel) {
         var buffer = channel.allocator.buffer(capacity: 4 + rawPayload.readableBytes)
         buffer.writeInteger(UInt32(rawPayload.readableBytes))
         buffer.writeImmutableBuffer(rawPayload)
-        flusher.write(buffer, to: channel)
+        outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
+    }
+
+    /// A copy of `slice` in memory of its own: a session kept as a slice of the worker link's
+    /// read buffer would pin that whole buffer for as long as the client stays connected.
+    private static func owned(_ slice: ByteBuffer) -> ByteBuffer {
+        var copy = ByteBufferAllocator().buffer(capacity: slice.readableBytes)
+        copy.writeImmutableBuffer(slice)
+        return copy
     }
 
     /// UPDATE_SESSION: array_replace_recursive(old, new) on the gateway. With no old session the
     /// update is stored as it is, as GatewayWorker does.
     private func mergedSession(_ old: ByteBuffer, update: ByteBuffer) -> ByteBuffer {
-        guard old.readableBytes > 0 else { return update }
+        guard old.readableBytes > 0 else { return Self.owned(update) }
         guard let current = try? PHPSerializer.unserialize(old), let change = try? PHPSerializer.unserialize(update) else {
             logger.warning("UPDATE_SESSION with an unreadable session; keeping the old one")
             return old
         }
         return ByteBuffer(bytes: PHPSerializer.serialize(current.replacingRecursive(with: change)))
+    }
+}
+
+/// A query's reply channel as an outbound target (queries are not on the hot path).
+private final class ReplyTarget: OutboundTarget {
+    let channel: Channel
+    var queuedWrites = 0
+
+    init(channel: Channel) {
+        self.channel = channel
     }
 }

@@ -43,10 +43,6 @@ final class InnerConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        server.flushPending()
-    }
-
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .worker(let link) = peer, context.channel.isWritable { server.resumeClients(of: link) }
         context.fireChannelWritabilityChanged()

@@ -29,35 +29,48 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         connection.heartbeatCount = HeartbeatPolicy.heardFrom  // any frame, pongs included
-        var frame = unwrapInboundIn(data)
+        let frame = unwrapInboundIn(data)
         guard let maskKey = frame.maskKey else { return fail(.protocolError, context: context) }
         guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return fail(.protocolError, context: context) }
-        var payload = frame.data
-        payload.webSocketUnmask(maskKey)
-        frame.data = payload
+        let key = (maskKey[0], maskKey[1], maskKey[2], maskKey[3])
 
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else { return fail(.protocolError, context: context) }
+            let binary = frame.opcode == .binary
             if frame.fin {
-                deliver(payload, binary: frame.opcode == .binary, context: context)
+                // The common case: one frame, one message, unmasked straight into the worker's frame.
+                guard frame.data.readableBytes <= maxMessageBytes else {
+                    server.count(.oversizedMessage)
+                    return fail(.messageTooLarge, context: context)
+                }
+                if !server.clientMessage(connection, masked: frame.data, maskingKey: key, binary: binary) {
+                    fail(.dataInconsistentWithMessage, context: context)
+                }
             } else {
-                fragments = payload
-                fragmentsAreBinary = frame.opcode == .binary
+                fragments = Self.unmasked(frame.data, key: key)
+                fragmentsAreBinary = binary
             }
+            return
         case .continuation:
             guard var buffered = fragments else { return fail(.protocolError, context: context) }
-            guard buffered.readableBytes + payload.readableBytes <= maxMessageBytes else {
+            guard buffered.readableBytes + frame.data.readableBytes <= maxMessageBytes else {
                 server.count(.oversizedMessage)
                 return fail(.messageTooLarge, context: context)
             }
-            buffered.writeImmutableBuffer(payload)
+            fragments = nil  // so the buffer below is not shared, and appending does not copy it
+            frame.data.withUnsafeReadableBytes { buffered.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
             if frame.fin {
-                fragments = nil
                 deliver(buffered, binary: fragmentsAreBinary, context: context)
             } else {
                 fragments = buffered
             }
+            return
+        default:
+            break
+        }
+        let payload = Self.unmasked(frame.data, key: key)
+        switch frame.opcode {
         case .ping:
             guard frame.fin, payload.readableBytes <= 125 else { return fail(.protocolError, context: context) }
             let pong = payload.withUnsafeReadableBytes { WebSocketFrameWriter.frame(opcode: 0xA, payload: $0) }
@@ -79,11 +92,19 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
                 reply = WebSocketFrameWriter.frame(opcode: 0x8, payload: UnsafeRawBufferPointer(start: nil, count: 0))
             }
             closing = true
+            server.flushPending()  // what was queued for this client goes before the close frame
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
         default:
             fail(.protocolError, context: context)
         }
+    }
+
+    /// A control frame's or a fragment's payload, unmasked into a buffer of its own.
+    private static func unmasked(_ masked: ByteBuffer, key: (UInt8, UInt8, UInt8, UInt8)) -> ByteBuffer {
+        var payload = ByteBufferAllocator().buffer(capacity: masked.readableBytes)
+        masked.withUnsafeReadableBytes { payload.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
+        return payload
     }
 
     private func deliver(_ message: ByteBuffer, binary: Bool, context: ChannelHandlerContext) {
@@ -117,6 +138,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         case .dataInconsistentWithMessage: numeric = 1007
         default: numeric = 1011
         }
+        server.flushPending()  // what was queued for this client goes before the close frame
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFrameWriter.closeFrame(code: numeric))).whenComplete { _ in
             channel.close(promise: nil)

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// A BusinessWorker attached to this gateway over the inner protocol.
-final class WorkerLink: @unchecked Sendable {  // confined to the gateway's event loop
+final class WorkerLink: OutboundTarget, @unchecked Sendable {  // confined to the gateway's event loop
     /// "<remote ip>:<worker_key>", GatewayWorker's identity for a worker.
     let key: String
     let channel: Channel
@@ -14,6 +14,8 @@ final class WorkerLink: @unchecked Sendable {  // confined to the gateway's even
     var draining = false
     /// Clients not read from while this worker's link is congested (back-pressure).
     var pausedClients: [ClientConnection] = []
+    /// Writes to this worker waiting in the gateway's outbound queue.
+    var queuedWrites = 0
 
     init(key: String, channel: Channel, speaksGatewayd: Bool) {
         self.key = key

@@ -39,7 +39,31 @@ extension ByteBuffer {
         clientPort: UInt16 = 0,
         gatewayPort: UInt16 = 0
     ) -> Int {
-        let total = GatewayFrame.headerLength + extData.count + body.count
+        let total = self.writeGatewayFrameHeader(
+            command: command, connectionID: connectionID, flags: flags, extLength: extData.count, bodyLength: body.count,
+            localIP: localIP, localPort: localPort, clientIP: clientIP, clientPort: clientPort, gatewayPort: gatewayPort)
+        self.writeBytes(extData)
+        self.writeBytes(body)
+        return total
+    }
+
+    /// The fixed header of a frame whose ext data and body the caller writes next (ext first),
+    /// e.g. a body unmasked straight from a client's read buffer. Reserves room for the whole
+    /// frame; returns its total length.
+    @discardableResult
+    public mutating func writeGatewayFrameHeader(
+        command: GatewayCommand,
+        connectionID: UInt32,
+        flags: GatewayFrameFlags,
+        extLength: Int,
+        bodyLength: Int,
+        localIP: UInt32 = 0,
+        localPort: UInt16 = 0,
+        clientIP: UInt32 = 0,
+        clientPort: UInt16 = 0,
+        gatewayPort: UInt16 = 0
+    ) -> Int {
+        let total = GatewayFrame.headerLength + extLength + bodyLength
         precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
         self.reserveCapacity(minimumWritableBytes: total)
         self.writeMultipleIntegers(
@@ -52,10 +76,8 @@ extension ByteBuffer {
             connectionID,
             flags.rawValue,
             gatewayPort,
-            UInt32(extData.count)
+            UInt32(extLength)
         )
-        self.writeBytes(extData)
-        self.writeBytes(body)
         return total
     }
 }

@@ -38,9 +38,14 @@ public struct LengthPrefixedFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public static func encode(_ body: UnsafeRawBufferPointer) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(4 + body.count)
+        write(body, into: &buffer)
+        return buffer
+    }
+
+    /// Appends the wire form of one message to `buffer`.
+    public static func write(_ body: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt32(4 + body.count))
         buffer.writeBytes(body)
-        return buffer
     }
 }
 
