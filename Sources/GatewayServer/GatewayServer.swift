@@ -109,6 +109,10 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         self.outbound = OutboundQueue(eventLoop: eventLoop)
     }
 
+    /// A client's receive buffer: 512 bytes (a WebSocket handshake fits) instead of NIO's
+    /// 2 KiB, up to 64 KiB for a client that sends a lot.
+    static let clientReceiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 64 << 10)
+
     private var innerAddress: String { "\(configuration.lanIP):\(configuration.innerPort)" }
 
     // MARK: - Start and stop
@@ -140,6 +144,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     // isWritable turns false once this much waits for a client: a slow consumer.
                     .childChannelOption(.writeBufferWaterMark, value: .init(low: sendBuffer / 2, high: sendBuffer))
+                    // Every channel keeps its receive buffer between reads: start it small, as
+                    // most clients are idle most of the time (it grows for busy ones).
+                    .childChannelOption(.recvAllocator, value: Self.clientReceiveBuffers)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             guard self.table.count < self.configuration.maxConnections else {
@@ -189,10 +196,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     /// The pipeline of a new inner-port connection: heartbeats (when configured), frames, commands.
     func innerHandlers() -> [ChannelHandler] {
         let heartbeat = innerHeartbeatHandler()
-        return (heartbeat.map { [$0] } ?? []) + [
-            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-            InnerConnectionHandler(server: self, heartbeat: heartbeat),
-        ]
+        return (heartbeat.map { [$0] } ?? []) + [InnerConnectionHandler(server: self, heartbeat: heartbeat)]
     }
 
     /// One inner connection's heartbeat: pings once the peer turns out to be a worker, and
@@ -402,7 +406,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         guard connection.heldEvents.isEmpty, let worker = router.worker(for: connection), !worker.draining else {
             // Held, or no worker: the event waits with a copy of its own (the slow path).
             var body = ByteBufferAllocator().buffer(capacity: masked.readableBytes)
-            masked.withUnsafeReadableBytes { body.writeUnmaskedWebSocketPayload($0, maskingKey: maskingKey) }
+            _ = masked.withUnsafeReadableBytes { body.writeUnmaskedWebSocketPayload($0, maskingKey: maskingKey) }
             guard binary || Self.isValidUTF8(body, from: body.readerIndex) else { return false }
             clientMessage(connection, body, binary: binary)
             return true

@@ -2,7 +2,8 @@ import GatewayWire
 import NIOCore
 import NIOWebSocket
 
-/// Turns decoded WebSocket frames into whole client messages and answers control frames.
+/// Splits a client's bytes into WebSocket frames, turns them into whole client messages and
+/// answers control frames.
 ///
 /// RFC 6455 rules enforced here: client frames must be masked, reserved bits must be clear,
 /// control frames are final and at most 125 bytes, continuation frames only follow an open
@@ -10,12 +11,14 @@ import NIOWebSocket
 /// size (close 1009). Outgoing data frames are written pre-encoded by the gateway, so a
 /// broadcast is encoded once for all its targets.
 final class WebSocketConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let server: GatewayServer
     private let connection: ClientConnection
     private let maxMessageBytes: Int
+    private var parser: WebSocketFrameParser
+    private var reassembly = FrameReassembly()
     private var fragments: ByteBuffer?
     private var fragmentsAreBinary = false
     private var closing = false
@@ -24,42 +27,60 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         self.server = server
         self.connection = connection
         self.maxMessageBytes = maxMessageBytes
+        self.parser = WebSocketFrameParser(maximumPayloadLength: maxMessageBytes)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        connection.heartbeatCount = HeartbeatPolicy.heardFrom  // any frame, pongs included
-        let frame = unwrapInboundIn(data)
-        guard let maskKey = frame.maskKey else { return fail(.protocolError, context: context) }
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else { return fail(.protocolError, context: context) }
-        let key = (maskKey[0], maskKey[1], maskKey[2], maskKey[3])
+        connection.heartbeatCount = HeartbeatPolicy.heardFrom  // any bytes, pongs included
+        reassembly.read(unwrapInboundIn(data), allocator: context.channel.allocator) { buffer in
+            while !closing {
+                let frame: WebSocketClientFrame?
+                do {
+                    frame = try parser.parse(&buffer)
+                } catch {
+                    if case .payloadTooLarge = error as? WebSocketFrameParseError {
+                        server.count(.oversizedMessage)
+                        fail(.messageTooLarge, context: context)
+                    } else {
+                        fail(.protocolError, context: context)
+                    }
+                    break
+                }
+                guard let frame else { break }
+                handle(frame, context: context)
+            }
+            return !closing
+        }
+    }
+
+    private func handle(_ frame: WebSocketClientFrame, context: ChannelHandlerContext) {
+        guard let key = frame.maskingKey else { return fail(.protocolError, context: context) }
+        guard frame.reservedBits == 0 else { return fail(.protocolError, context: context) }
 
         switch frame.opcode {
-        case .text, .binary:
+        case WebSocketFrameWriter.textOpcode, WebSocketFrameWriter.binaryOpcode:
             guard fragments == nil else { return fail(.protocolError, context: context) }
-            let binary = frame.opcode == .binary
+            let binary = frame.opcode == WebSocketFrameWriter.binaryOpcode
             if frame.fin {
-                // The common case: one frame, one message, unmasked straight into the worker's frame.
-                guard frame.data.readableBytes <= maxMessageBytes else {
-                    server.count(.oversizedMessage)
-                    return fail(.messageTooLarge, context: context)
-                }
-                if !server.clientMessage(connection, masked: frame.data, maskingKey: key, binary: binary) {
+                // The common case: one frame, one message, unmasked straight into the worker's
+                // frame (the parser already held it to maxMessageBytes).
+                if !server.clientMessage(connection, masked: frame.payload, maskingKey: key, binary: binary) {
                     fail(.dataInconsistentWithMessage, context: context)
                 }
             } else {
-                fragments = Self.unmasked(frame.data, key: key)
+                fragments = Self.unmasked(frame.payload, key: key)
                 fragmentsAreBinary = binary
             }
             return
-        case .continuation:
+        case WebSocketFrameWriter.continuationOpcode:
             guard var buffered = fragments else { return fail(.protocolError, context: context) }
-            guard buffered.readableBytes + frame.data.readableBytes <= maxMessageBytes else {
+            guard buffered.readableBytes + frame.payload.readableBytes <= maxMessageBytes else {
                 server.count(.oversizedMessage)
                 return fail(.messageTooLarge, context: context)
             }
             fragments = nil  // so the buffer below is not shared, and appending does not copy it
-            frame.data.withUnsafeReadableBytes { buffered.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
+            _ = frame.payload.withUnsafeReadableBytes { buffered.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
             if frame.fin {
                 deliver(buffered, binary: fragmentsAreBinary, context: context)
             } else {
@@ -69,15 +90,15 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         default:
             break
         }
-        let payload = Self.unmasked(frame.data, key: key)
+        let payload = Self.unmasked(frame.payload, key: key)
         switch frame.opcode {
-        case .ping:
+        case WebSocketFrameWriter.pingOpcode:
             guard frame.fin, payload.readableBytes <= 125 else { return fail(.protocolError, context: context) }
             let pong = payload.withUnsafeReadableBytes { WebSocketFrameWriter.frame(opcode: 0xA, payload: $0) }
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .pong:
+        case WebSocketFrameWriter.pongOpcode:
             guard frame.fin, payload.readableBytes <= 125 else { return fail(.protocolError, context: context) }
-        case .connectionClose:
+        case WebSocketFrameWriter.closeOpcode:
             guard frame.fin, payload.readableBytes <= 125, payload.readableBytes != 1 else {
                 return fail(.protocolError, context: context)
             }
@@ -103,7 +124,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     /// A control frame's or a fragment's payload, unmasked into a buffer of its own.
     private static func unmasked(_ masked: ByteBuffer, key: (UInt8, UInt8, UInt8, UInt8)) -> ByteBuffer {
         var payload = ByteBufferAllocator().buffer(capacity: masked.readableBytes)
-        masked.withUnsafeReadableBytes { payload.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
+        _ = masked.withUnsafeReadableBytes { payload.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
         return payload
     }
 
@@ -119,11 +140,6 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard !closing else { return }
-        if let error = error as? NIOWebSocketError, case .invalidFrameLength = error {
-            server.count(.oversizedMessage)
-            return fail(.messageTooLarge, context: context)
-        }
         fail(.protocolError, context: context)
     }
 

@@ -94,15 +94,13 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(accept)\r\n\r\n"
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
 
-        // Swap HTTP parsing for WebSocket frames. The frame decoder goes in before the HTTP
+        // Swap HTTP parsing for WebSocket frames. The frame handler goes in before the HTTP
         // decoder is removed, so bytes the client pipelined after its request reach it.
         let pipeline = context.pipeline
         do {
-            let frameDecoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessageBytes))
-            try pipeline.syncOperations.addHandler(frameDecoder, position: .before(self))
             try pipeline.syncOperations.addHandler(
                 WebSocketConnectionHandler(server: server, connection: connection, maxMessageBytes: maxMessageBytes),
-                position: .after(self))
+                position: .before(self))
             let httpDecoder = try pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             pipeline.syncOperations.removeHandler(httpDecoder, promise: nil)
             pipeline.syncOperations.removeHandler(self, promise: nil)

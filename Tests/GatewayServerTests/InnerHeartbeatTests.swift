@@ -28,8 +28,7 @@ final class InnerHeartbeatTests: XCTestCase {
         let channel = EmbeddedChannel(loop: fixture.loop)
         try channel.pipeline.syncOperations.addHandlers([
             heartbeatHandler,
-            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 1 << 20)),
-            InnerConnectionHandler(server: fixture.server, heartbeat: heartbeatHandler),
+            InnerConnectionHandler(server: fixture.server, heartbeat: heartbeatHandler, maximumFrameLength: 1 << 20),
         ])
         try channel.connect(to: SocketAddress(ipAddress: "10.0.0.9", port: 40000)).wait()
         return channel

@@ -54,8 +54,27 @@ final class WebSocketConnectionHandlerTests: XCTestCase {
         if masked { data.webSocketMask(maskKey) }
         let frame = WebSocketFrame(
             fin: fin, rsv1: rsv1, rsv2: rsv2, rsv3: rsv3, opcode: opcode, maskKey: masked ? maskKey : nil, data: data)
-        try channel.writeInbound(frame)
+        try channel.writeInbound(Self.wireBytes(of: frame))
         fixture.loop.run()
+    }
+
+    /// A frame as a client puts it on the wire (RFC 6455 §5.2), its payload already masked.
+    private static func wireBytes(of frame: WebSocketFrame) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        let flags: UInt8 = (frame.fin ? 0x80 : 0) | (frame.rsv1 ? 0x40 : 0) | (frame.rsv2 ? 0x20 : 0) | (frame.rsv3 ? 0x10 : 0)
+        bytes.writeInteger(flags | UInt8(webSocketOpcode: frame.opcode))
+        let maskBit: UInt8 = frame.maskKey == nil ? 0 : 0x80
+        let length = frame.data.readableBytes
+        if length < 126 {
+            bytes.writeInteger(maskBit | UInt8(length))
+        } else if length <= Int(UInt16.max) {
+            bytes.writeMultipleIntegers(maskBit | 126, UInt16(length))
+        } else {
+            bytes.writeMultipleIntegers(maskBit | 127, UInt64(length))
+        }
+        if let key = frame.maskKey { bytes.writeBytes(Array(key)) }
+        bytes.writeImmutableBuffer(frame.data)
+        return bytes
     }
 
     private func send(_ opcode: WebSocketOpcode, _ text: String, fin: Bool = true) throws {
@@ -360,16 +379,37 @@ final class WebSocketConnectionHandlerTests: XCTestCase {
         try assertFailed(with: 1002)
     }
 
-    // MARK: - Errors from the decoder
+    // MARK: - Frames on the wire
 
-    func testFrameTooLargeFromTheDecoderFailsWith1009() throws {
-        channel.pipeline.fireErrorCaught(NIOWebSocketError.invalidFrameLength)
+    func testAFrameAnnouncingTooLargeAPayloadFailsWith1009BeforeItArrives() throws {
+        // Only the header: a 64-bit length above the limit is refused without waiting for it.
+        var header = ByteBuffer()
+        header.writeMultipleIntegers(UInt8(0x81), UInt8(0x80 | 127), UInt64(1 << 40))
+        try channel.writeInbound(header)
         fixture.loop.run()
         try assertFailed(with: 1009)
         XCTAssertEqual(fixture.incidents("oversized_messages"), 1)
     }
 
-    func testOtherDecoderErrorsFailWithProtocolError() throws {
+    func testFramesSplitAtEveryByteAndSeveralInOneRead() throws {
+        var data = ByteBuffer(bytes: Array("hello".utf8))
+        data.webSocketMask(maskKey)
+        var wire = ByteBuffer()
+        for _ in 0..<3 {
+            wire.writeMultipleIntegers(UInt8(0x81), UInt8(0x80 | 5))
+            wire.writeBytes(Array(maskKey))
+            wire.writeImmutableBuffer(data)
+        }
+        // The first frame one byte at a time, the other two in one read.
+        let firstLength = 2 + 4 + 5
+        for offset in 0..<firstLength { try channel.writeInbound(wire.getSlice(at: offset, length: 1)!) }
+        try channel.writeInbound(wire.getSlice(at: firstLength, length: 2 * firstLength)!)
+        fixture.loop.run()
+        XCTAssertEqual(try messages().map { String(buffer: $0.body) }, ["hello", "hello", "hello"])
+        XCTAssertTrue(channel.isActive)
+    }
+
+    func testAPipelineErrorFailsWithProtocolError() throws {
         channel.pipeline.fireErrorCaught(NIOWebSocketError.fragmentedControlFrame)
         fixture.loop.run()
         try assertFailed(with: 1002)

@@ -1,5 +1,5 @@
 // The gateway's inner port as a hostile peer sees it: bytes into the real inner pipeline
-// (InnerHeartbeatHandler when configured, GatewayFrameDecoder, InnerConnectionHandler) of a
+// (InnerHeartbeatHandler when configured, InnerConnectionHandler with its frame parser) of a
 // GatewayServer that has a worker and two WebSocket clients (connection ids 1 and 2), so
 // every command runs: sends, kicks, sessions (PHP serialize merges), uid and group maps,
 // queries and their replies, drains, verdicts.

@@ -1,5 +1,5 @@
 // A WebSocket client's bytes as the gateway reads them: the HTTP upgrade request
-// (HTTPRequestDecoder + WebSocketHandshakeHandler), then frames (WebSocketFrameDecoder +
+// (HTTPRequestDecoder + WebSocketHandshakeHandler), then frames (WebSocketFrameParser inside
 // WebSocketConnectionHandler), through the real pipeline of a GatewayServer on an
 // EmbeddedEventLoop. The input arrives in 1-3 reads.
 //
