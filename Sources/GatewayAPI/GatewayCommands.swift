@@ -51,7 +51,7 @@ public enum GatewayCommands {
 
     /// sendToClient($client_id, $message) — only the client's own gateway.
     public static func sendToClient(_ clientID: ClientID, _ message: [UInt8], options: SendOptions = .init()) -> GatewayDispatch {
-        .gateway(clientID.gatewayAddress, .command(.sendToOne, connectionID: clientID.connectionID, flags: options.flags, body: message))
+        .gateway(clientID.gateway, .command(.sendToOne, connectionID: clientID.connectionID, flags: options.flags, body: message))
     }
 
     /// sendToUid($uid_or_uids, $message) — every gateway, all uids in one frame.
@@ -89,17 +89,17 @@ public enum GatewayCommands {
         } else {
             frame = .command(.kick, connectionID: clientID.connectionID, flags: [], body: Array("N;".utf8))
         }
-        return .gateway(clientID.gatewayAddress, frame)
+        return .gateway(clientID.gateway, frame)
     }
 
     /// destroyClient($client_id): closes at once, nothing more is written.
     public static func destroyClient(_ clientID: ClientID) -> GatewayDispatch {
-        .gateway(clientID.gatewayAddress, .command(.destroy, connectionID: clientID.connectionID))
+        .gateway(clientID.gateway, .command(.destroy, connectionID: clientID.connectionID))
     }
 
     /// bindUid / unbindUid / joinGroup / leaveGroup: a name for the client's gateway.
     public static func membership(_ command: Membership, _ clientID: ClientID, _ name: String) -> GatewayDispatch {
-        .gateway(clientID.gatewayAddress, .command(command.command, connectionID: clientID.connectionID, ext: Array(name.utf8)))
+        .gateway(clientID.gateway, .command(command.command, connectionID: clientID.connectionID, ext: Array(name.utf8)))
     }
 
     public enum Membership: Sendable {
@@ -123,7 +123,7 @@ public enum GatewayCommands {
     /// setSession (replace) or updateSession (array_replace_recursive on the gateway).
     public static func session(_ clientID: ClientID, _ session: PHPValue, merge: Bool) -> GatewayDispatch {
         .gateway(
-            clientID.gatewayAddress,
+            clientID.gateway,
             .command(merge ? .updateSession : .setSession, connectionID: clientID.connectionID, ext: PHPSerializer.serialize(session)))
     }
 }

@@ -11,7 +11,7 @@ public enum GatewayQueries {
 
     /// isOnline($client_id): asks only the client's gateway.
     public static func isOnline(_ clientID: ClientID) -> GatewayQuery<Bool> {
-        GatewayQuery(name: "isOnline", dispatch: .gateway(clientID.gatewayAddress, .command(.isOnline, connectionID: clientID.connectionID))) {
+        GatewayQuery(name: "isOnline", dispatch: .gateway(clientID.gateway, .command(.isOnline, connectionID: clientID.connectionID))) {
             $0.contains { truthy($0.value) }
         }
     }
@@ -57,7 +57,7 @@ public enum GatewayQueries {
     public static func session(of clientID: ClientID) -> GatewayQuery<PHPValue?> {
         GatewayQuery(
             name: "getSession",
-            dispatch: .gateway(clientID.gatewayAddress, .command(.getSessionByClientID, connectionID: clientID.connectionID))
+            dispatch: .gateway(clientID.gateway, .command(.getSessionByClientID, connectionID: clientID.connectionID))
         ) { answers in
             guard let value = answers.first?.value, !value.isNull else { return nil }
             return value
@@ -105,7 +105,7 @@ public enum GatewayQueries {
         let request = SelectExt(fields: ["uid"], connectionIDs: [clientID.connectionID])
         return GatewayQuery(
             name: "getUidByClientId",
-            dispatch: .gateway(clientID.gatewayAddress, .command(.select, ext: request.encodedExtData()))
+            dispatch: .gateway(clientID.gateway, .command(.select, ext: request.encodedExtData()))
         ) { answers in rows(answers).first { $0.clientID == clientID }?.uid }
     }
 
@@ -190,10 +190,11 @@ public enum GatewayQueries {
     /// The rows of every gateway's SELECT reply (`[connection_id => [field => value]]`).
     static func rows(_ answers: [GatewayAnswer]) -> [Row] {
         answers.flatMap { answer -> [Row] in
-            (answer.value.arrayValue ?? PHPArray()).compactMap { key, value in
-                guard let connection = connectionID(key),
-                    let clientID = ClientID(gatewayAddress: answer.gateway, connectionID: connection)
-                else { return nil }
+            // The address is parsed once per answer, not once per client in it.
+            guard let gateway = GatewayAddress(answer.gateway) else { return [] }
+            return (answer.value.arrayValue ?? PHPArray()).compactMap { key, value in
+                guard let connection = connectionID(key) else { return nil }
+                let clientID = ClientID(gateway: gateway, connectionID: connection)
                 let groups = value["groups"]?.arrayValue?.values.compactMap(text) ?? []
                 let uid = value["uid"].flatMap(text).flatMap { $0.isEmpty ? nil : $0 }
                 return Row(clientID: clientID, uid: uid, groups: groups)
@@ -226,10 +227,10 @@ public enum GatewayQueries {
     private static func sessionsByClient(_ answers: [GatewayAnswer]) -> [String: PHPValue] {
         var result: [String: PHPValue] = [:]
         for answer in answers {
+            guard let gateway = GatewayAddress(answer.gateway) else { continue }
             for (key, value) in answer.value.arrayValue ?? PHPArray() {
-                guard let connection = connectionID(key),
-                    let clientID = ClientID(gatewayAddress: answer.gateway, connectionID: connection)
-                else { continue }
+                guard let connection = connectionID(key) else { continue }
+                let clientID = ClientID(gateway: gateway, connectionID: connection)
                 let bytes = value.bytesValue ?? []
                 result[clientID.description] = bytes.isEmpty ? .array(PHPArray()) : (try? PHPSerializer.unserialize(bytes)) ?? .array(PHPArray())
             }
@@ -239,9 +240,10 @@ public enum GatewayQueries {
 
     /// A list of connection ids (CMD_GET_CLIENT_ID_BY_UID) as client ids of that gateway.
     private static func clientIDs(in value: PHPValue, gateway: String) -> [String] {
-        (value.arrayValue ?? PHPArray()).values.compactMap { item in
+        guard let gateway = GatewayAddress(gateway) else { return [] }
+        return (value.arrayValue ?? PHPArray()).values.compactMap { item in
             guard let number = item.intValue, let connection = UInt32(exactly: number) else { return nil }
-            return ClientID(gatewayAddress: gateway, connectionID: connection)?.description
+            return ClientID(gateway: gateway, connectionID: connection).description
         }
     }
 

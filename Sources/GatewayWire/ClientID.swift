@@ -61,16 +61,23 @@ public struct ClientID: Hashable, Sendable, CustomStringConvertible {
 
     /// The 20 lowercase hex characters PHP prints.
     public var description: String {
+        String(unsafeUninitializedCapacity: 20) { buffer in
+            writeHexDigits(to: UnsafeMutableRawBufferPointer(buffer))
+            return 20
+        }
+    }
+
+    /// Writes the 20 characters of `description` to the start of `buffer` (at least 20 bytes)
+    /// without making a String, e.g. into the C string a worker hands its plugin per event.
+    public func writeHexDigits(to buffer: UnsafeMutableRawBufferPointer) {
+        precondition(buffer.count >= 20, "a client id has 20 hex digits")
         let high = UInt64(self.ipv4)
         let low = UInt64(self.port) << 32 | UInt64(self.connectionID)
-        return String(unsafeUninitializedCapacity: 20) { buffer in
-            for index in 0..<8 {
-                buffer[index] = ClientID.hexDigit(high >> UInt64((7 - index) * 4))
-            }
-            for index in 0..<12 {
-                buffer[8 + index] = ClientID.hexDigit(low >> UInt64((11 - index) * 4))
-            }
-            return 20
+        for index in 0..<8 {
+            buffer[index] = ClientID.hexDigit(high >> UInt64((7 - index) * 4))
+        }
+        for index in 0..<12 {
+            buffer[8 + index] = ClientID.hexDigit(low >> UInt64((11 - index) * 4))
         }
     }
 
@@ -79,8 +86,9 @@ public struct ClientID: Hashable, Sendable, CustomStringConvertible {
         return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
-    /// The gateway's inner address, `"a.b.c.d:port"`, as the register lists it.
+    /// The gateway's inner address as text, `"a.b.c.d:port"`, as the register lists it (for
+    /// people; code routes by ``gateway``).
     public var gatewayAddress: String {
-        "\(IPv4.format(self.ipv4)):\(self.port)"
+        gateway.description
     }
 }

@@ -27,7 +27,10 @@ final class GatewayLinkSet: @unchecked Sendable {
     }
 
     private final class Link: @unchecked Sendable {  // confined to the event loop
-        let address: String
+        /// The key commands are routed by.
+        let address: GatewayAddress
+        /// The register's text for it, for logs.
+        let name: String
         let endpoint: HostPort
         var main: ReconnectingConnection?
         var query: ReconnectingConnection?
@@ -35,10 +38,18 @@ final class GatewayLinkSet: @unchecked Sendable {
         /// In the register's latest list; an unlisted link is not reconnected once it closes.
         var listed = true
 
-        init?(address: String) {
-            guard let endpoint = try? HostPort(parsing: address) else { return nil }
+        init(address: GatewayAddress, name: String, endpoint: HostPort) {
             self.address = address
+            self.name = name
             self.endpoint = endpoint
+        }
+
+        /// A register entry as an address to connect to; nil for one that is not IPv4 host:port.
+        static func parse(_ name: String) -> (address: GatewayAddress, endpoint: HostPort)? {
+            guard let endpoint = try? HostPort(parsing: name), let ipv4 = IPv4Address(endpoint.host),
+                let port = UInt16(exactly: endpoint.port)
+            else { return nil }
+            return (GatewayAddress(ipv4: ipv4.value, port: port), endpoint)
         }
 
         var mainChannel: Channel? { main?.channel }
@@ -61,13 +72,13 @@ final class GatewayLinkSet: @unchecked Sendable {
     private let settings: Settings
     /// Hands events to the plugin thread; true means its queue is full (stop reading).
     private let deliver: @Sendable ([PluginEvent]) -> Bool
-    private var links: [String: Link] = [:]
+    private var links: [GatewayAddress: Link] = [:]
     private(set) var droppedCommands: UInt64 = 0
     /// Reading from the gateways is paused while the plugin thread catches up.
     private var readingPaused = false
     private(set) var backPressurePauses: UInt64 = 0
     /// Called when a gateway's main connection is lost (a drain no longer waits for it).
-    var linkLost: @Sendable (String) -> Void = { _ in }
+    var linkLost: @Sendable (GatewayAddress) -> Void = { _ in }
     /// Called when a gateway's main connection is up and WORKER_CONNECT is written.
     var linkAttached: @Sendable () -> Void = {}
 
@@ -107,26 +118,28 @@ final class GatewayLinkSet: @unchecked Sendable {
     private func eventsArrived(_ events: [PluginEvent]) {
         if deliver(events) { pauseReading() }
     }
-    var addresses: [String] { links.keys.sorted() }
+    var addresses: [GatewayAddress] { links.keys.sorted() }
 
     /// Follows the register's list: connects to new gateways, drops those that left.
-    func update(_ addresses: [String]) {
-        let wanted = Set(addresses)
+    func update(_ names: [String]) {
+        let parsed = names.map { (name: $0, parsed: Link.parse($0)) }
+        let wanted = Set(parsed.compactMap { $0.parsed?.address })
         for (address, link) in links where !wanted.contains(address) && link.listed {
-            logger.info("gateway left the register's list", metadata: ["gw.gateway": "\(address)"])
+            logger.info("gateway left the register's list", metadata: ["gw.gateway": "\(link.name)"])
             link.listed = false
             if link.mainChannel == nil { remove(link) }
         }
-        for address in addresses {
-            if let link = links[address] {
+        for (name, parsed) in parsed {
+            guard let parsed else {
+                logger.warning("ignoring malformed gateway address from the register: \(name)")
+                continue
+            }
+            if let link = links[parsed.address] {
                 link.listed = true
                 continue
             }
-            guard let link = Link(address: address) else {
-                logger.warning("ignoring malformed gateway address from the register: \(address)")
-                continue
-            }
-            links[address] = link
+            let link = Link(address: parsed.address, name: name, endpoint: parsed.endpoint)
+            links[parsed.address] = link
             link.main = mainConnection(for: link)
             link.query = queryConnection(for: link)
             link.main?.start()
@@ -148,8 +161,8 @@ final class GatewayLinkSet: @unchecked Sendable {
 
     /// Asks every connected gateway to stop sending events (DRAIN_REQUEST) and returns the
     /// addresses whose drain marks are now on their way.
-    func requestDrain() -> Set<String> {
-        var asked: Set<String> = []
+    func requestDrain() -> Set<GatewayAddress> {
+        var asked: Set<GatewayAddress> = []
         for link in links.values {
             guard let channel = link.mainChannel else { continue }
             channel.writeAndFlush(ByteBuffer.command(.drainRequest), promise: nil)
@@ -189,7 +202,7 @@ final class GatewayLinkSet: @unchecked Sendable {
 
     // MARK: - Queries
 
-    private func query(_ address: String, _ request: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
+    private func query(_ address: GatewayAddress, _ request: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
         guard let link = links[address], let channel = link.queryChannel else {
             return eventLoop.makeFailedFuture(HostError.unavailable)
         }
@@ -246,28 +259,28 @@ final class GatewayLinkSet: @unchecked Sendable {
                         InnerHeartbeatHandler(heartbeat: settings, ping: GatewaydHeartbeat.pingFrame()) { _ in
                             logger.warning(
                                 "gateway silent for more than \(settings.timeout.nanoseconds / 1_000_000) ms; closing the link",
-                                metadata: ["gw.gateway": "\(link.address)"])
+                                metadata: ["gw.gateway": "\(link.name)"])
                         }
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         (heartbeatHandler.map { [$0] } ?? []) + [
                             ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-                            WorkerEventHandler(gatewayAddress: link.address, heartbeat: heartbeatHandler, deliver: deliver),
+                            WorkerEventHandler(gateway: link.address, heartbeat: heartbeatHandler, deliver: deliver),
                         ])
                 },
                 connected: { channel, _ in
                     channel.writeAndFlush(hello, promise: nil)
                     try? channel.pipeline.syncOperations.handler(type: InnerHeartbeatHandler.self).startPinging()
-                    logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.address)"])
+                    logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.name)"])
                     self.linkAttached()
                 },
                 disconnected: {
                     // Its query connection may be just as dead (a cut cable): start it afresh too.
                     link.queryChannel?.close(promise: nil)
                     if link.listed {
-                        logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.address)"])
+                        logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.name)"])
                     } else {
-                        logger.info("link to a gateway no longer listed closed", metadata: ["gw.gateway": "\(link.address)"])
+                        logger.info("link to a gateway no longer listed closed", metadata: ["gw.gateway": "\(link.name)"])
                         self.remove(link)
                     }
                     self.linkLost(link.address)
@@ -276,7 +289,7 @@ final class GatewayLinkSet: @unchecked Sendable {
                     guard failures == 1 else { return }
                     logger.warning(
                         "cannot reach gateway; retrying with back-off",
-                        metadata: ["gw.gateway": "\(link.address)", "gw.error": "\(error)"])
+                        metadata: ["gw.gateway": "\(link.name)", "gw.error": "\(error)"])
                 }))
     }
 
@@ -315,13 +328,13 @@ final class GatewayLinkSet: @unchecked Sendable {
 private final class WorkerEventHandler: ChannelInboundHandler {
     typealias InboundIn = GatewayFrame
 
-    private let gatewayAddress: String
+    private let gateway: GatewayAddress
     private let heartbeat: InnerHeartbeatHandler?
     private let deliver: @Sendable ([PluginEvent]) -> Void
     private var batch: [PluginEvent] = []
 
-    init(gatewayAddress: String, heartbeat: InnerHeartbeatHandler?, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
-        self.gatewayAddress = gatewayAddress
+    init(gateway: GatewayAddress, heartbeat: InnerHeartbeatHandler?, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
+        self.gateway = gateway
         self.heartbeat = heartbeat
         self.deliver = deliver
     }
@@ -332,7 +345,7 @@ private final class WorkerEventHandler: ChannelInboundHandler {
             // A gatewayd gateway pings every interval: from now on its silence means it is gone.
             if GatewaydHeartbeat.isMarkedPing(frame) { heartbeat?.arm() }
         } else if frame.command == .drainMark {
-            batch.append(PluginEvent(drainMarkFrom: gatewayAddress))
+            batch.append(PluginEvent(drainMarkFrom: gateway))
         } else if let event = PluginEvent(frame: frame) {
             batch.append(event)
         }

@@ -1,4 +1,5 @@
 import GatewayAPI
+import GatewayWire
 import NIOCore
 
 /// Commands the plugin issued, in order, waiting to be handed to the event loop in one go.
@@ -10,50 +11,67 @@ import NIOCore
 struct OutgoingBatch {
     enum Segment {
         /// Frames for the gateway at this inner address.
-        case gateway(String, ByteBuffer)
+        case gateway(GatewayAddress, ByteBuffer)
         /// Frames for every connected gateway.
         case all(ByteBuffer)
         /// A frame built per gateway (e.g. exclude lists hold that gateway's connection ids);
         /// nil skips that gateway.
-        case perGateway(@Sendable (String) -> ByteBuffer?)
+        case perGateway(@Sendable (GatewayAddress) -> ByteBuffer?)
     }
 
-    private(set) var segments: [Segment] = []
+    /// Where the open buffer's frames go.
+    private enum Target: Equatable {
+        case gateway(GatewayAddress)
+        case all
+    }
+
+    /// Segments that can take no more frames.
+    private var closed: [Segment] = []
+    /// The last segment, kept out of `closed` while it can still grow: frames are written into
+    /// its buffer in place, with no enum to take apart and put back per frame.
+    private var openTarget: Target?
+    private var openBuffer = ByteBuffer()
     private(set) var frameCount = 0
 
-    var isEmpty: Bool { segments.isEmpty }
+    var isEmpty: Bool { closed.isEmpty && openTarget == nil }
+
+    /// Every segment so far, in order.
+    var segments: [Segment] {
+        guard let open = openSegment else { return closed }
+        return closed + [open]
+    }
+
+    private var openSegment: Segment? {
+        switch openTarget {
+        case .gateway(let address): return .gateway(address, openBuffer)
+        case .all: return .all(openBuffer)
+        case nil: return nil
+        }
+    }
 
     /// Appends to the last segment when it has the same target, so a burst of sends to one
     /// gateway becomes one buffer.
-    mutating func append(to address: String, _ write: (inout ByteBuffer) -> Void) {
-        frameCount += 1
-        if case .gateway(let last, var buffer)? = segments.last, last == address {
-            segments.removeLast()
-            write(&buffer)
-            segments.append(.gateway(address, buffer))
-        } else {
-            var buffer = ByteBuffer()
-            write(&buffer)
-            segments.append(.gateway(address, buffer))
-        }
+    mutating func append(to address: GatewayAddress, _ write: (inout ByteBuffer) -> Void) {
+        append(.gateway(address), write)
     }
 
     mutating func appendToAll(_ write: (inout ByteBuffer) -> Void) {
-        frameCount += 1
-        if case .all(var buffer)? = segments.last {
-            segments.removeLast()
-            write(&buffer)
-            segments.append(.all(buffer))
-        } else {
-            var buffer = ByteBuffer()
-            write(&buffer)
-            segments.append(.all(buffer))
-        }
+        append(.all, write)
     }
 
-    mutating func appendPerGateway(_ make: @escaping @Sendable (String) -> ByteBuffer?) {
+    private mutating func append(_ target: Target, _ write: (inout ByteBuffer) -> Void) {
         frameCount += 1
-        segments.append(.perGateway(make))
+        if openTarget != target {
+            closeOpenSegment()
+            openTarget = target
+        }
+        write(&openBuffer)
+    }
+
+    mutating func appendPerGateway(_ make: @escaping @Sendable (GatewayAddress) -> ByteBuffer?) {
+        frameCount += 1
+        closeOpenSegment()
+        closed.append(.perGateway(make))
     }
 
     /// Appends the frames of one GatewayAPI command.
@@ -66,10 +84,19 @@ struct OutgoingBatch {
     }
 
     mutating func take() -> [Segment] {
+        closeOpenSegment()
         defer {
-            segments = []
+            closed = []
             frameCount = 0
         }
-        return segments
+        return closed
+    }
+
+    private mutating func closeOpenSegment() {
+        guard let open = openSegment else { return }
+        closed.append(open)
+        openTarget = nil
+        // A fresh buffer: the closed segment owns the old one, which must not be written again.
+        openBuffer = ByteBuffer()
     }
 }

@@ -13,20 +13,18 @@ struct PluginEvent: Sendable {
     }
 
     var kind: Kind
+    /// For a drain mark: the gateway's address with connection id 0.
     var clientID: ClientID
-    /// The gateway's inner address ("ip:port"), where commands about this client go.
-    var gatewayAddress: String
     /// The client's PHP-serialized session as the gateway sent it ("" = none).
     var session: ByteBuffer
     var body: ByteBuffer
     var clientIP: UInt32
     var clientPort: UInt16
 
-    /// The mark of a drain from the gateway at `gatewayAddress` (the frame carries no address).
-    init(drainMarkFrom gatewayAddress: String) {
+    /// The mark of a drain from the gateway at `gateway` (the frame carries no address).
+    init(drainMarkFrom gateway: GatewayAddress) {
         kind = .drainMark
-        clientID = ClientID(ipv4: 0, port: 0, connectionID: 0)
-        self.gatewayAddress = gatewayAddress
+        clientID = ClientID(gateway: gateway, connectionID: 0)
         session = ByteBuffer()
         body = ByteBuffer()
         clientIP = 0
@@ -43,7 +41,6 @@ struct PluginEvent: Sendable {
         default: return nil
         }
         clientID = ClientID(ipv4: frame.localIP, port: frame.localPort, connectionID: frame.connectionID)
-        gatewayAddress = clientID.gatewayAddress
         session = frame.extData
         body = frame.body
         clientIP = frame.clientIP
@@ -52,6 +49,10 @@ struct PluginEvent: Sendable {
 }
 
 extension PluginEvent {
+    /// The gateway the event came from, where commands about its client go. Part of the client
+    /// id, so no event carries (or formats) it separately.
+    var gateway: GatewayAddress { clientID.gateway }
+
     /// What the event costs while it waits for the plugin thread.
     var queuedBytes: Int { 128 + body.readableBytes + session.readableBytes }
 }

@@ -22,9 +22,10 @@ extension PluginHost {
         var answers: [GatewayAnswer] = []
         var silent: [(gateway: String, error: HostError)] = []
         for reply in replies {
+            // Text from here on: answers are merged into client ids and reported by name.
             switch reply.result {
-            case .success(let payload): answers.append(GatewayAnswer(gateway: reply.gateway, payload: payload))
-            case .failure(let error): silent.append((reply.gateway, error))
+            case .success(let payload): answers.append(GatewayAnswer(gateway: reply.gateway.description, payload: payload))
+            case .failure(let error): silent.append((reply.gateway.description, error))
             }
         }
         guard !silent.isEmpty else { return QueryOutcome(value: query.result(from: answers, unanswered: []).value) }

@@ -15,7 +15,7 @@ extension PluginHost {
 
     func sendToClient(clientID: ClientID, _ data: UnsafeRawBufferPointer, flags: UInt32) throws {
         let options = try sendOptions(data, flags)
-        outgoing.append(to: clientID.gatewayAddress) {
+        outgoing.append(to: clientID.gateway) {
             $0.writeCommand(.sendToOne, connectionID: clientID.connectionID, flags: options.flags, body: data)
         }
     }
@@ -46,24 +46,24 @@ extension PluginHost {
 
     func closeClient(_ clientID: ClientID, message: UnsafeRawBufferPointer?, flags: UInt32) throws {
         let options = try sendOptions(message ?? UnsafeRawBufferPointer(start: nil, count: 0), flags)
-        queue([GatewayCommands.closeClient(clientID, message: message.map { Array($0) }, options: options)])
+        outgoing.append(GatewayCommands.closeClient(clientID, message: message.map { Array($0) }, options: options))
     }
 
     func destroyClient(_ clientID: ClientID) {
-        queue([GatewayCommands.destroyClient(clientID)])
+        outgoing.append(GatewayCommands.destroyClient(clientID))
     }
 
     /// join/leave group and bind/unbind uid: a name for the client's gateway.
     func membership(_ change: GatewayCommands.Membership, _ clientID: ClientID, name: String) {
-        queue([GatewayCommands.membership(change, clientID, name)])
+        outgoing.append(GatewayCommands.membership(change, clientID, name))
     }
 
     func ungroup(_ group: String) {
-        queue([GatewayCommands.ungroup(group)])
+        outgoing.append(GatewayCommands.ungroup(group))
     }
 
     func changeSession(of clientID: ClientID, to value: PHPValue, merge: Bool) {
-        queue([GatewayCommands.session(clientID, value, merge: merge)])
+        outgoing.append(GatewayCommands.session(clientID, value, merge: merge))
         if let current = invocation.event, current.clientID == clientID {
             invocation.replaceSession(merge ? invocation.session.replacingRecursive(with: value) : value)
         }

@@ -23,7 +23,7 @@ public final class PluginHost: @unchecked Sendable {
         var ask: @Sendable (GatewayDispatch) -> EventLoopFuture<[GatewayReply]>
         /// A gateway's drain mark was reached and DRAIN_DONE written after everything before it
         /// (called on the loop).
-        var drainMarkHandled: @Sendable (String) -> Void
+        var drainMarkHandled: @Sendable (GatewayAddress) -> Void
         /// The plugin thread took the queued events after `enqueue` asked the loop to stop
         /// reading: events may flow again (called on the loop).
         var resumeReading: @Sendable () -> Void = {}
@@ -167,9 +167,9 @@ public final class PluginHost: @unchecked Sendable {
         if case .drainMark = event.kind {
             // Every event this gateway sent before the mark has run, and the commands they made
             // are queued: DRAIN_DONE goes after them on the same connection.
-            outgoing.append(to: event.gatewayAddress) { $0.writeCommand(.drainDone) }
+            outgoing.append(to: event.gateway) { $0.writeCommand(.drainDone) }
             flushOutgoing()
-            let address = event.gatewayAddress
+            let address = event.gateway
             let handled = transport.drainMarkHandled
             transport.eventLoop.execute { handled(address) }
             return
@@ -208,7 +208,7 @@ public final class PluginHost: @unchecked Sendable {
             }
             if awaitsVerdict {
                 let verdict = Array(String(status).utf8)
-                outgoing.append(to: event.gatewayAddress) { buffer in
+                outgoing.append(to: event.gateway) { buffer in
                     verdict.withUnsafeBytes {
                         buffer.writeCommand(.handshakeVerdict, connectionID: event.clientID.connectionID, body: $0)
                     }

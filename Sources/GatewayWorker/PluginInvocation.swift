@@ -45,13 +45,8 @@ final class PluginInvocation {
         sessionDecoded = false
         decodedSession = nil
         if let event {
-            let text = event.clientID.description.utf8
-            var index = 0
-            for byte in text {
-                clientIDCString[index] = CChar(bitPattern: byte)
-                index += 1
-            }
-            clientIDCString[20] = 0
+            // Straight into the C string: no String per event. The NUL at [20] never changes.
+            event.clientID.writeHexDigits(to: UnsafeMutableRawBufferPointer(start: clientIDCString, count: 20))
         }
     }
 

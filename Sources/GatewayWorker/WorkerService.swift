@@ -97,7 +97,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     }
 
     /// Gateways whose drain marks are still ahead (reload), and who waits for them.
-    private var awaitingMarks: Set<String> = []
+    private var awaitingMarks: Set<GatewayAddress> = []
     private var drained: EventLoopPromise<Void>?
 
     public init(
@@ -213,7 +213,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     }
 
     /// A gateway's mark was handled (or its link is gone): one gateway fewer to wait for.
-    fileprivate func markHandled(_ address: String) {
+    fileprivate func markHandled(_ address: GatewayAddress) {
         guard drained != nil, awaitingMarks.remove(address) != nil else { return }
         finishDrainIfDone()
     }

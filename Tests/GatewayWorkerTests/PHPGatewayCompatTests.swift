@@ -35,7 +35,7 @@ final class PHPGatewayCompatTests: XCTestCase {
         let connect = try event("G2.on_connect")
         guard case .connect = connect.kind else { return XCTFail("\(connect.kind)") }
         XCTAssertEqual(connect.clientID.description, "7f000001326400000001")
-        XCTAssertEqual(connect.gatewayAddress, "127.0.0.1:12900")
+        XCTAssertEqual(connect.gateway.description, "127.0.0.1:12900")
 
         let message = try event("G2.on_message.with_session")
         guard case .message(binary: false) = message.kind else { return XCTFail("\(message.kind)") }

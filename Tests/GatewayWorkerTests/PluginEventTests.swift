@@ -72,18 +72,25 @@ final class PluginEventTests: XCTestCase {
 
     func testGatewayAddressIsDottedIPAndInnerPort() throws {
         let event = try XCTUnwrap(PluginEvent(frame: frame(.onConnect)))
-        XCTAssertEqual(event.gatewayAddress, "10.1.2.3:2900")
+        XCTAssertEqual(event.gateway.description, "10.1.2.3:2900")
     }
 
     func testGatewayAddressOfExtremeValues() throws {
         var high = frame(.onConnect)
         high.localIP = 0xFFFF_FFFF
         high.localPort = 65535
-        XCTAssertEqual(try XCTUnwrap(PluginEvent(frame: high)).gatewayAddress, "255.255.255.255:65535")
+        XCTAssertEqual(try XCTUnwrap(PluginEvent(frame: high)).gateway.description, "255.255.255.255:65535")
         var low = frame(.onConnect)
         low.localIP = 0
         low.localPort = 0
-        XCTAssertEqual(try XCTUnwrap(PluginEvent(frame: low)).gatewayAddress, "0.0.0.0:0")
+        XCTAssertEqual(try XCTUnwrap(PluginEvent(frame: low)).gateway.description, "0.0.0.0:0")
+    }
+
+    func testADrainMarkNamesTheGatewayItCameFrom() {
+        let gateway = GatewayAddress(ipv4: lanIP, port: 2901)
+        let mark = PluginEvent(drainMarkFrom: gateway)
+        guard case .drainMark = mark.kind else { return XCTFail("\(mark.kind)") }
+        XCTAssertEqual(mark.gateway, gateway)
     }
 
     func testSessionBodyAndClientAddressAreCarried() throws {

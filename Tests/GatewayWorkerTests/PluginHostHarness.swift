@@ -39,7 +39,7 @@ final class PluginHostHarness: @unchecked Sendable {
                             dispatch.frame(for: gateway).map { request in
                                 let frame = Self.frames(in: request)[0]
                                 let result = answer(gateway, frame).map { ByteBuffer(bytes: PHPSerializer.serialize($0)) }
-                                return GatewayReply(gateway: gateway, result: result)
+                                return GatewayReply(gateway: GatewayAddress(gateway)!, result: result)
                             }
                         })
                 },
@@ -100,10 +100,12 @@ final class PluginHostHarness: @unchecked Sendable {
         var frames: [(String, GatewayFrame)] = []
         for segment in segments {
             switch segment {
-            case .gateway(let gateway, let buffer): frames += Self.frames(in: buffer).map { (gateway, $0) }
+            case .gateway(let gateway, let buffer): frames += Self.frames(in: buffer).map { (gateway.description, $0) }
             case .all(let buffer): for gateway in gateways { frames += Self.frames(in: buffer).map { (gateway, $0) } }
             case .perGateway(let make):
-                for gateway in gateways { frames += make(gateway).map { Self.frames(in: $0).map { (gateway, $0) } } ?? [] }
+                for gateway in gateways {
+                    frames += make(GatewayAddress(gateway)!).map { Self.frames(in: $0).map { (gateway, $0) } } ?? []
+                }
             }
         }
         condition.lock()
