@@ -100,6 +100,9 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private var messagesOut: UInt64 = 0
     private var incidents: [Incident: UInt64] = [:]
     private var lastNoWorkerLog: NIODeadline = .distantPast
+    /// WebSocket clients accepted and not yet upgraded (see `awaitHandshake`).
+    private var handshaking: [ClientConnection] = []
+    private var handshakeSweep: RepeatedTask?
 
     public init(configuration: GatewayServerConfiguration, eventLoop: EventLoop, logger: Logger, reporter: ChildReporter) {
         self.configuration = configuration
@@ -346,16 +349,42 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             listenPort: listenPort, transport: transport)
         table.insert(connection)
         channel.closeFuture.whenComplete { _ in self.clientClosed(connection) }
-        if transport == .websocket {
-            eventLoop.scheduleTask(in: configuration.handshakeDeadline) {
-                if !connection.isOpen && !connection.isClosed {
-                    self.count(.handshakeTimeout)
-                    channel.close(promise: nil)
-                }
-            }
-        }
+        if transport == .websocket { awaitHandshake(of: connection) }
         dispatch(HeldEvent(command: .onConnect, flags: .scalarBody, body: nil), for: connection)
         return connection
+    }
+
+    /// Watches a new WebSocket client until it completes its handshake. One timer for all
+    /// of them, not one per connection: a scheduled task per client would cost a few hundred
+    /// bytes each for as long as the deadline, which adds up in a connection storm.
+    private func awaitHandshake(of connection: ClientConnection) {
+        handshaking.append(connection)
+        guard handshakeSweep == nil else { return }
+        let deadline = configuration.handshakeDeadline
+        // A quarter of the deadline (25 ms ... 1 s): a client is closed at most that late.
+        let period = TimeAmount.nanoseconds(min(max(deadline.nanoseconds / 4, 25_000_000), 1_000_000_000))
+        handshakeSweep = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            self.sweepHandshakes(deadline: deadline)
+        }
+    }
+
+    private func sweepHandshakes(deadline: TimeAmount) {
+        let now = NIODeadline.now()
+        var expired: [ClientConnection] = []
+        handshaking.removeAll { connection in
+            if connection.isOpen || connection.isClosed { return true }
+            guard now - connection.connectedAt >= deadline else { return false }
+            expired.append(connection)
+            return true
+        }
+        for connection in expired {
+            count(.handshakeTimeout)
+            connection.channel.close(promise: nil)
+        }
+        if handshaking.isEmpty {
+            handshakeSweep?.cancel()
+            handshakeSweep = nil
+        }
     }
 
     /// Sends ON_WEBSOCKET_CONNECT to the client's worker; the future gives 0 to accept or an HTTP status.
