@@ -1,3 +1,4 @@
+import GatewayRuntime
 import GatewayWire
 import NIOCore
 import NIOWebSocket

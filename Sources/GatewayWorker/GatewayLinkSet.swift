@@ -264,8 +264,7 @@ final class GatewayLinkSet: @unchecked Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         (heartbeatHandler.map { [$0] } ?? []) + [
-                            ByteToMessageHandler(GatewayFrameDecoder(maximumFrameLength: 64 << 20)),
-                            WorkerEventHandler(gateway: link.address, heartbeat: heartbeatHandler, deliver: deliver),
+                            WorkerEventHandler(gateway: link.address, heartbeat: heartbeatHandler, deliver: deliver)
                         ])
                 },
                 connected: { channel, _ in
@@ -323,15 +322,19 @@ final class GatewayLinkSet: @unchecked Sendable {
     }
 }
 
-/// Collects client events from a gateway's main connection and hands them to the plugin
-/// thread once per read batch.
+/// Splits a gateway's main connection into frames and hands the client events to the plugin
+/// thread once per read batch. Parsing here rather than in a `ByteToMessageHandler` spares
+/// boxing every frame into a `NIOAny` and NIO's generic decoder machinery on the hot path.
 private final class WorkerEventHandler: ChannelInboundHandler {
-    typealias InboundIn = GatewayFrame
+    typealias InboundIn = ByteBuffer
 
     private let gateway: GatewayAddress
     private let heartbeat: InnerHeartbeatHandler?
     private let deliver: @Sendable ([PluginEvent]) -> Void
+    private var parser = GatewayFrameParser(maximumFrameLength: 64 << 20)
+    private var reassembly = FrameReassembly()
     private var batch: [PluginEvent] = []
+    private var broken = false
 
     init(gateway: GatewayAddress, heartbeat: InnerHeartbeatHandler?, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
         self.gateway = gateway
@@ -340,7 +343,24 @@ private final class WorkerEventHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        guard !broken else { return }
+        reassembly.read(unwrapInboundIn(data), allocator: context.channel.allocator) { buffer in
+            while true {
+                let frame: GatewayFrame?
+                do {
+                    frame = try parser.parse(&buffer)
+                } catch {
+                    broken = true  // a gateway speaking something else: drop the link, reconnect
+                    context.close(promise: nil)
+                    return false
+                }
+                guard let frame else { return true }
+                handle(frame)
+            }
+        }
+    }
+
+    private func handle(_ frame: GatewayFrame) {
         if frame.command == .ping {
             // A gatewayd gateway pings every interval: from now on its silence means it is gone.
             if GatewaydHeartbeat.isMarkedPing(frame) { heartbeat?.arm() }
@@ -354,7 +374,7 @@ private final class WorkerEventHandler: ChannelInboundHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         guard !batch.isEmpty else { return }
         deliver(batch)
-        batch.removeAll(keepingCapacity: true)
+        batch = []  // the delivered array now belongs to the plugin thread
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

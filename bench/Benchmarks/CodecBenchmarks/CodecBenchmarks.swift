@@ -1,6 +1,7 @@
 // Micro-benchmarks of the codecs on gatewayd's hot paths: the inner-protocol frame (every
 // client message crosses it twice), WebSocket frames out (WebSocketFrameWriter) and in (NIO's
-// decoder plus the unmasking the gateway does), and PHP serialize/unserialize (sessions).
+// decoder plus unmasking, as the gateway did until 2026-12, and WebSocketFrameParser with the
+// word-wise unmask it does now), and PHP serialize/unserialize (sessions).
 // Each benchmark body handles `batch` items per scaled iteration; counts are per item.
 //
 // Run: cd bench && swift package benchmark --target CodecBenchmarks
@@ -178,6 +179,26 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
         _ = try channel.finish()
+    }
+
+    // The gateway's inbound path since 2026-12: WebSocketFrameParser on the read buffer, each
+    // payload unmasked 8 bytes at a time straight into a reused outgoing buffer (the arena).
+    for (name, payload) in [("64 B", payload64), ("4 KiB", payload4K)] {
+        Benchmark("WebSocketFrameParser + unmask into a reused buffer, \(name) ×\(batch)") { benchmark in
+            let input = maskedClientFrames(payload: payload, count: batch)
+            var parser = WebSocketFrameParser(maximumPayloadLength: 1 << 20)
+            var output = ByteBuffer()
+            output.reserveCapacity(batch * (payload.readableBytes + 8))
+            for _ in benchmark.scaledIterations {
+                var bytes = input
+                output.clear()
+                while let frame = try parser.parse(&bytes) {
+                    guard let key = frame.maskingKey else { continue }
+                    frame.payload.withUnsafeReadableBytes { _ = output.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
+                }
+                blackHole(output)
+            }
+        }
     }
 
     // MARK: PHP serialize
