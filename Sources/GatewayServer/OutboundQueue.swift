@@ -50,7 +50,7 @@ final class OutboundQueue: @unchecked Sendable {  // confined to its event loop
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
         self.arena = ByteBufferAllocator().buffer(capacity: Self.initialArenaCapacity)
-        self.flushTask = { [unowned self] in self.flush() }
+        self.flushTask = { [weak self] in self?.flush() }
     }
 
     /// True while nothing waits (for tests).
