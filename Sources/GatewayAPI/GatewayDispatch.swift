@@ -66,12 +66,3 @@ func connectionIDsByGateway(_ clientIDs: [ClientID]) -> [GatewayAddress: [UInt32
     for id in clientIDs { result[id.gateway, default: []].append(id.connectionID) }
     return result
 }
-
-extension ClientID {
-    /// The client id of connection `connectionID` on the gateway at inner address `address`
-    /// (`"a.b.c.d:port"`); nil when `address` is not one.
-    init?(gatewayAddress address: String, connectionID: UInt32) {
-        guard let gateway = GatewayAddress(address) else { return nil }
-        self.init(gateway: gateway, connectionID: connectionID)
-    }
-}

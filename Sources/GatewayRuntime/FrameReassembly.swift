@@ -23,9 +23,7 @@ public struct FrameReassembly {
             partial = carried
         } else {
             guard consume(&input), input.readableBytes > 0 else { return }
-            var copy = allocator.buffer(capacity: input.readableBytes)
-            copy.writeBuffer(&input)
-            partial = copy
+            partial = allocator.buffer(buffer: input)
         }
     }
 }

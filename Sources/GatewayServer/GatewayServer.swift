@@ -434,9 +434,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     ) -> Bool {
         guard connection.heldEvents.isEmpty, let worker = router.worker(for: connection), !worker.draining else {
             // Held, or no worker: the event waits with a copy of its own (the slow path).
-            var body = ByteBufferAllocator().buffer(capacity: masked.readableBytes)
-            _ = masked.withUnsafeReadableBytes { body.writeUnmaskedWebSocketPayload($0, maskingKey: maskingKey) }
-            guard binary || Self.isValidUTF8(body, from: body.readerIndex) else { return false }
+            let body = WebSocketConnectionHandler.unmasked(masked, key: maskingKey)
+            guard binary || WebSocketConnectionHandler.isValidUTF8(body, from: body.readerIndex) else { return false }
             clientMessage(connection, body, binary: binary)
             return true
         }
@@ -450,7 +449,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 buffer.writeImmutableBuffer(session)
                 let bodyStart = buffer.writerIndex
                 buffer.writeUnmaskedWebSocketPayload(maskedBytes, maskingKey: maskingKey)
-                return binary || Self.isValidUTF8(buffer, from: bodyStart)
+                return binary || WebSocketConnectionHandler.isValidUTF8(buffer, from: bodyStart)
             }
         }
         guard let frame else { return false }
@@ -459,15 +458,6 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         outbound.enqueue(frame, to: worker)
         pauseIfWorkerCongested(connection, worker: worker)
         return true
-    }
-
-    /// Whether `buffer`'s bytes from index `start` to its end are UTF-8.
-    private static func isValidUTF8(_ buffer: ByteBuffer, from start: Int) -> Bool {
-        buffer.withUnsafeReadableBytes { raw in
-            UnsafeRawBufferPointer(rebasing: raw[(start - buffer.readerIndex)...]).withMemoryRebound(to: UInt8.self) {
-                WebSocketConnectionHandler.isValidUTF8($0)
-            }
-        }
     }
 
     private func clientClosed(_ connection: ClientConnection) {
@@ -829,9 +819,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     /// A copy of `slice` in memory of its own: a session kept as a slice of the worker link's
     /// read buffer would pin that whole buffer for as long as the client stays connected.
     private static func owned(_ slice: ByteBuffer) -> ByteBuffer {
-        var copy = ByteBufferAllocator().buffer(capacity: slice.readableBytes)
-        copy.writeImmutableBuffer(slice)
-        return copy
+        ByteBufferAllocator().buffer(buffer: slice)
     }
 
     /// UPDATE_SESSION: array_replace_recursive(old, new) on the gateway. With no old session the

@@ -59,14 +59,10 @@ final class OutboundQueue: @unchecked Sendable {  // confined to its event loop
     /// Encodes a frame of at most `largestArenaFrame` bytes (`size` is an estimate for larger
     /// ones) and returns where it is; `encode` appends it to the buffer it is given.
     func encode(size: Int, _ encode: (inout ByteBuffer) -> Void) -> Payload {
-        guard size <= Self.largestArenaFrame else {
-            var own = ByteBufferAllocator().buffer(capacity: size)
-            encode(&own)
-            return .buffer(own)
-        }
-        let start = arena.writerIndex
-        encode(&arena)
-        return .arena(start: start, length: arena.writerIndex - start)
+        encodeIf(size: size) { buffer in
+            encode(&buffer)
+            return true
+        }!
     }
 
     /// Encodes like `encode(size:_:)`, but `encode` may refuse (return false): then nothing is
@@ -90,22 +86,19 @@ final class OutboundQueue: @unchecked Sendable {  // confined to its event loop
         case .buffer(let buffer):
             return buffer
         case .arena(let start, let length):
-            var copy = ByteBufferAllocator().buffer(capacity: length)
-            arena.withUnsafeReadableBytes { copy.writeBytes(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
-            return copy
+            return ByteBufferAllocator().buffer(buffer: arena.getSlice(at: start, length: length)!)
         }
     }
 
     /// Queues `payload` for `target`, after everything queued before it.
     func enqueue(_ payload: Payload, to target: any OutboundTarget) {
-        target.queuedWrites += 1
         // Consecutive arena frames for the same target become one write.
         if case .arena(let start, let length) = payload, let last = writes.indices.last, writes[last].target === target,
             case .arena(let previousStart, let previousLength) = writes[last].payload, previousStart + previousLength == start
         {
-            target.queuedWrites -= 1
             writes[last].payload = .arena(start: previousStart, length: previousLength + length)
         } else {
+            target.queuedWrites += 1
             writes.append(Write(target: target, payload: payload))
         }
         guard !scheduled else { return }

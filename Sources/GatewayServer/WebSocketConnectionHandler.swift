@@ -122,8 +122,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// A control frame's or a fragment's payload, unmasked into a buffer of its own.
-    private static func unmasked(_ masked: ByteBuffer, key: (UInt8, UInt8, UInt8, UInt8)) -> ByteBuffer {
+    /// A masked payload (a control frame's, a fragment's, a held message's), unmasked into a
+    /// buffer of its own.
+    static func unmasked(_ masked: ByteBuffer, key: (UInt8, UInt8, UInt8, UInt8)) -> ByteBuffer {
         var payload = ByteBufferAllocator().buffer(capacity: masked.readableBytes)
         _ = masked.withUnsafeReadableBytes { payload.writeUnmaskedWebSocketPayload($0, maskingKey: key) }
         return payload
@@ -134,7 +135,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
             server.count(.oversizedMessage)
             return fail(.messageTooLarge, context: context)
         }
-        if !binary && !message.readableBytesView.withContiguousStorageIfAvailable({ Self.isValidUTF8($0) })! {
+        if !binary && !Self.isValidUTF8(message, from: message.readerIndex) {
             return fail(.dataInconsistentWithMessage, context: context)
         }
         server.clientMessage(connection, message, binary: binary)
@@ -166,6 +167,15 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
         switch code {
         case 1000...1003, 1007...1011, 3000...4999: return true
         default: return false
+        }
+    }
+
+    /// Whether `buffer`'s bytes from index `start` to its end are UTF-8.
+    static func isValidUTF8(_ buffer: ByteBuffer, from start: Int) -> Bool {
+        buffer.withUnsafeReadableBytes { raw in
+            UnsafeRawBufferPointer(rebasing: raw[(start - buffer.readerIndex)...]).withMemoryRebound(to: UInt8.self) {
+                isValidUTF8($0)
+            }
         }
     }
 

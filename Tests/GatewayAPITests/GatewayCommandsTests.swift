@@ -11,7 +11,7 @@ final class GatewayCommandsTests: XCTestCase {
     private let gatewayB = "10.0.0.2:2901"
 
     private func client(_ gateway: String, _ connection: UInt32) -> ClientID {
-        ClientID(gatewayAddress: gateway, connectionID: connection)!
+        ClientID(gateway: GatewayAddress(gateway)!, connectionID: connection)
     }
 
     private func hex(_ dispatch: GatewayDispatch, for gateway: String) -> String {

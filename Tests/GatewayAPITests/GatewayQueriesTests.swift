@@ -12,7 +12,7 @@ final class GatewayQueriesTests: XCTestCase {
     private let gatewayB = "10.0.0.2:2901"
 
     private func id(_ gateway: String, _ connection: UInt32) -> String {
-        ClientID(gatewayAddress: gateway, connectionID: connection)!.description
+        ClientID(gateway: GatewayAddress(gateway)!, connectionID: connection).description
     }
 
     private func answer(_ gateway: String, _ serialized: String) throws -> GatewayAnswer {
@@ -26,8 +26,8 @@ final class GatewayQueriesTests: XCTestCase {
     // MARK: - Requests equal PHP GatewayClient's captured requests
 
     func testRequestsAreTheBytesPHPGatewayClientSends() throws {
-        let alice = ClientID(gatewayAddress: gatewayA, connectionID: 1)!
-        let missing = ClientID(gatewayAddress: gatewayA, connectionID: 999)!
+        let alice = ClientID(gateway: GatewayAddress(gatewayA)!, connectionID: 1)
+        let missing = ClientID(gateway: GatewayAddress(gatewayA)!, connectionID: 999)
         let cases: [(String, [UInt8])] = [
             ("G4.is_online.request", frameBytes(GatewayQueries.isOnline(alice), for: gatewayA)),
             ("G4.is_online_missing.request", frameBytes(GatewayQueries.isOnline(missing), for: gatewayA)),
@@ -54,7 +54,7 @@ final class GatewayQueriesTests: XCTestCase {
     }
 
     func testTargetedQueriesGoOnlyToTheClientsGateway() {
-        let client = ClientID(gatewayAddress: gatewayB, connectionID: 7)!
+        let client = ClientID(gateway: GatewayAddress(gatewayB)!, connectionID: 7)
         let query = GatewayQueries.isOnline(client)
         XCTAssertEqual(query.dispatch.targets(among: [gatewayA, gatewayB]), [gatewayB])
         XCTAssertNil(query.dispatch.frame(for: gatewayA))
@@ -119,7 +119,7 @@ final class GatewayQueriesTests: XCTestCase {
     }
 
     func testUIDByClientIDReadsTheRowOfThatClient() throws {
-        let alice = ClientID(gatewayAddress: gatewayA, connectionID: 1)!
+        let alice = ClientID(gateway: GatewayAddress(gatewayA)!, connectionID: 1)
         let query = GatewayQueries.uid(of: alice)
         XCTAssertEqual(query.result(from: [try answer(gatewayA, #"a:1:{i:1;a:1:{s:3:"uid";s:5:"alice";}}"#)], unanswered: []).value, "alice")
         XCTAssertNil(query.result(from: [try answer(gatewayA, "a:0:{}")], unanswered: []).value)
@@ -160,7 +160,7 @@ final class GatewayQueriesTests: XCTestCase {
     }
 
     func testSessionOfAnOfflineClientIsNil() throws {
-        let client = ClientID(gatewayAddress: gatewayA, connectionID: 999)!
+        let client = ClientID(gateway: GatewayAddress(gatewayA)!, connectionID: 999)
         XCTAssertNil(GatewayQueries.session(of: client).result(from: [try answer(gatewayA, "N;")], unanswered: []).value)
         XCTAssertEqual(
             GatewayQueries.session(of: client).result(from: [try answer(gatewayA, "a:0:{}")], unanswered: []).value, .array(PHPArray()))
