@@ -1,5 +1,5 @@
 /*
- * gatewayd.h — the gatewayd plugin ABI, version 1.1.
+ * gatewayd.h — the gatewayd plugin ABI, version 1.2.
  *
  * This is the only file a plugin author needs. It is plain C99 with no dependencies and is
  * usable from C and from Swift. A plugin is a shared library (.so) that exports exactly one
@@ -19,9 +19,12 @@
  *  - One allocator rule: memory the host returns (a gwd_buffer's data, a gwd_list, a
  *    gwd_table) is one allocation, released with one api->free(). Memory the plugin passes
  *    in is copied before the call returns.
- *  - Threading: callbacks run on the worker's single plugin thread, one at a time. Host
- *    functions may only be called from that thread, while a callback is running; anywhere
- *    else they return GWD_ERR_WRONG_THREAD.
+ *  - Threading: a worker process runs its gateway links, its timers and every plugin callback
+ *    on one thread (the plugin thread), one callback at a time, as a GatewayWorker
+ *    BusinessWorker does. Host functions may only be called from that thread while a callback
+ *    is running; anywhere else they return GWD_ERR_WRONG_THREAD. The exceptions say "any
+ *    thread": status_string, free, and post (1.2), which is how a thread of the plugin's own
+ *    hands work to the plugin thread.
  *  - Errors are gwd_status codes (api->status_string() names each), never signals.
  *  - The host never dlclose()s a plugin. Reload starts a fresh worker process instead.
  */
@@ -38,7 +41,7 @@ extern "C" {
 /* The ABI version this header describes. The host reports its own at run time in
  * gwd_host_api.abi_major / abi_minor. */
 #define GWD_ABI_VERSION_MAJOR 1
-#define GWD_ABI_VERSION_MINOR 1
+#define GWD_ABI_VERSION_MINOR 2
 
 /* ======================================================================================
  * 1. Status codes
@@ -57,7 +60,10 @@ typedef enum gwd_status {
     GWD_ERR_TOO_LARGE = 9,          /* a message or name exceeds the configured limit */
     GWD_ERR_ABI_MISMATCH = 10,      /* the plugin refuses the host's ABI version */
     GWD_ERR_FAILED = 11,            /* a plugin callback reports failure */
-    GWD_ERR_INTERNAL = 12
+    GWD_ERR_INTERNAL = 12,
+    /* Added in 1.2 */
+    GWD_ERR_QUEUE_FULL = 13,        /* post: the worker's queue of posted work is full; retry later */
+    GWD_ERR_STOPPING = 14           /* the worker is stopping (reload, stop): no new timers or posts */
 } gwd_status;
 
 /* ======================================================================================
@@ -120,13 +126,41 @@ typedef struct gwd_table {
     const gwd_table_entry *entries;  /* `count` entries; never NULL, even when count is 0 */
 } gwd_table;
 
-/* Message kinds passed to on_message. */
+/* Message kinds passed to on_message. NOT send flags: GWD_MESSAGE_TEXT (1) passed as send
+ * flags would mean GWD_SEND_BINARY. To answer in the kind received, pass GWD_SEND_AS_RECEIVED
+ * (1.2) or gwd_send_flags_for_kind(kind). */
 #define GWD_MESSAGE_TEXT   1u
 #define GWD_MESSAGE_BINARY 2u
 
 /* Send flags (bit set). */
 #define GWD_SEND_BINARY 0x1u  /* send a binary frame instead of a text frame */
 #define GWD_SEND_RAW    0x2u  /* write the bytes to the socket as they are, no client framing */
+/* Added in 1.2: binary if the message being handled (on_message) arrived binary, else text.
+ * Outside on_message it means text. A 1.1 host refuses the bit: GWD_ERR_INVALID_ARGUMENT. */
+#define GWD_SEND_AS_RECEIVED 0x4u
+
+/* The send flags that answer a message of `kind` in the same kind (any host version). */
+static inline uint32_t gwd_send_flags_for_kind(uint32_t kind) {
+    return kind == GWD_MESSAGE_BINARY ? GWD_SEND_BINARY : 0u;
+}
+
+/* ---- Timers and work from other threads (added in 1.2) ---------------------------------
+ * A timer callback and a posted task run on the plugin thread like every other callback,
+ * with a context that has no current client: every host function that does not need one
+ * works there (sends, groups, uids, sessions of a named client, every query). */
+
+/* timer_add flags. */
+#define GWD_TIMER_ONCE   0x0u  /* fire once, then the id is gone */
+#define GWD_TIMER_REPEAT 0x1u  /* fire every interval until timer_del */
+
+/* A timer fired. `timer_id` is what timer_add returned; `user_data` what was passed to it. */
+typedef void (*gwd_timer_fn)(gwd_ctx *ctx, uint64_t timer_id, void *user_data);
+
+/* Posted work, run on the plugin thread. */
+typedef void (*gwd_task_fn)(gwd_ctx *ctx, void *user_data);
+
+/* The handle through which any thread posts work to the plugin thread (api->post). Opaque. */
+typedef struct gwd_poster gwd_poster;
 
 /* Log levels for api->log. */
 #define GWD_LOG_DEBUG   0
@@ -244,7 +278,9 @@ typedef struct gwd_host_api {
                            const void *data, size_t len, uint32_t flags);
 
     /* Queries (see "Queries" above): is_online asks the client's gateway (isOnline),
-     * get_all_client_count every gateway (getAllClientIdCount). */
+     * get_all_client_count every gateway (getAllClientIdCount). Since 1.2 is_online answers
+     * 0 with GWD_OK for a client whose gateway this worker is not connected to, as
+     * GatewayWorker's isOnline does (a 1.1 host returned GWD_ERR_UNAVAILABLE). */
     int32_t (*is_online)(gwd_ctx *ctx, const char *client_id, int32_t *out_online);
     int32_t (*get_all_client_count)(gwd_ctx *ctx, uint64_t *out_count);
 
@@ -344,6 +380,40 @@ typedef struct gwd_host_api {
     int32_t (*batch_get_client_id_by_uid)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
     int32_t (*batch_get_client_count_by_group)(gwd_ctx *ctx, const gwd_bytes *groups, size_t count, gwd_table **out);
     int32_t (*is_uids_online)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
+
+    /* ---- Added in 1.2 ---------------------------------------------------------------- */
+    /* Check with GWD_HAS(api, name) before calling: a 1.0 or 1.1 host's table ends before these. */
+
+    /* Timers (Workerman's Timer::add / Timer::del). Calls `callback(ctx, id, user_data)` on the
+     * plugin thread `interval_ms` milliseconds from now, and with GWD_TIMER_REPEAT every
+     * `interval_ms` after that, on a fixed schedule (no drift). A timer never fires early: when
+     * the plugin thread is busy past a deadline it fires once, late, as soon as it is free, and
+     * the schedule moves on from then (missed intervals are skipped, never fired in a burst).
+     * The id (never 0, never reused) is written to `out_timer_id` (may be NULL).
+     * Returns GWD_OK; GWD_ERR_INVALID_ARGUMENT for interval_ms <= 0 or > 10^12, a NULL callback
+     * or unknown flags; GWD_ERR_TOO_LARGE past 65536 live timers; GWD_ERR_STOPPING once the
+     * worker is stopping (its timers no longer fire); GWD_ERR_WRONG_THREAD. */
+    int32_t (*timer_add)(gwd_ctx *ctx, int64_t interval_ms, uint32_t flags,
+                         gwd_timer_fn callback, void *user_data, uint64_t *out_timer_id);
+    /* Cancels a timer; it does not fire again (allowed inside its own callback). Returns GWD_OK;
+     * GWD_ERR_NOT_FOUND for an id that is unknown, deleted, or a GWD_TIMER_ONCE timer that has
+     * already fired; GWD_ERR_WRONG_THREAD. */
+    int32_t (*timer_del)(gwd_ctx *ctx, uint64_t timer_id);
+
+    /* The worker's poster: hand it to a thread of your own (a queue consumer, a database
+     * listener) to post work to the plugin thread. Call it in on_worker_start (or any callback);
+     * the handle is valid until on_worker_stop returns. Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT for a NULL out_poster; GWD_ERR_WRONG_THREAD. */
+    int32_t (*get_poster)(gwd_ctx *ctx, gwd_poster **out_poster);
+    /* ANY THREAD. Queues `callback(ctx, user_data)` to run on the plugin thread, after the
+     * callback running now; tasks run in the order they were posted. Never blocks. Every
+     * task accepted with GWD_OK runs exactly once (unless the process crashes), also when the
+     * worker begins to stop: queued tasks run before on_worker_stop, so `user_data` can be
+     * freed in the task. Returns GWD_OK; GWD_ERR_QUEUE_FULL when 16384 tasks are already
+     * waiting (the plugin thread is not keeping up: retry later or drop the work);
+     * GWD_ERR_STOPPING once the worker is stopping; GWD_ERR_INVALID_ARGUMENT for a NULL
+     * poster or callback. The task is not queued on any error: `user_data` is still yours. */
+    int32_t (*post)(gwd_poster *poster, gwd_task_fn callback, void *user_data);
 } gwd_host_api;
 
 /* True when the host's table has `field` (for plugins built against a newer minor). */

@@ -1,0 +1,468 @@
+/*
+ * gatewayd.h — the gatewayd plugin ABI, version 1.1.
+ *
+ * This is the only file a plugin author needs. It is plain C99 with no dependencies and is
+ * usable from C and from Swift. A plugin is a shared library (.so) that exports exactly one
+ * symbol, GWD_PLUGIN_ENTRY_SYMBOL; a BusinessWorker process loads it and calls its callbacks.
+ *
+ * Rules (docs/plugin-abi.md explains the reasoning):
+ *  - Every extensible struct starts with `struct_size` and the ABI major/minor it was built
+ *    against. A reader never touches a field beyond the `struct_size` it was given.
+ *  - Tables are append-only. A host with a newer minor version has more entries; a plugin
+ *    built against a newer minor must test entries it needs with GWD_HAS().
+ *  - A major version mismatch is refused at load time with a message naming both versions.
+ *  - Handles (gwd_ctx) are opaque. Host struct layouts are never exposed.
+ *  - Borrowed views: every pointer the host passes in is valid until the callback returns.
+ *    Copy what you keep. Strings are (pointer, length) bytes; where a trailing NUL is present
+ *    it is a convenience, never to be relied on for binary data. The one exception is a
+ *    client id, which is always 20 lowercase hex characters followed by a NUL.
+ *  - One allocator rule: memory the host returns (a gwd_buffer's data, a gwd_list, a
+ *    gwd_table) is one allocation, released with one api->free(). Memory the plugin passes
+ *    in is copied before the call returns.
+ *  - Threading: callbacks run on the worker's single plugin thread, one at a time. Host
+ *    functions may only be called from that thread, while a callback is running; anywhere
+ *    else they return GWD_ERR_WRONG_THREAD.
+ *  - Errors are gwd_status codes (api->status_string() names each), never signals.
+ *  - The host never dlclose()s a plugin. Reload starts a fresh worker process instead.
+ */
+#ifndef GATEWAYD_H
+#define GATEWAYD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. The host reports its own at run time in
+ * gwd_host_api.abi_major / abi_minor. */
+#define GWD_ABI_VERSION_MAJOR 1
+#define GWD_ABI_VERSION_MINOR 1
+
+/* ======================================================================================
+ * 1. Status codes
+ * ====================================================================================== */
+
+typedef enum gwd_status {
+    GWD_OK = 0,
+    GWD_ERR_INVALID_ARGUMENT = 1,   /* a NULL pointer, a malformed client id, bad flags */
+    GWD_ERR_NOT_FOUND = 2,          /* no such client / no such session key */
+    GWD_ERR_NO_CURRENT_CLIENT = 3,  /* a "current client" call outside a client event */
+    GWD_ERR_UNAVAILABLE = 4,        /* the gateway that holds the client is not connected */
+    GWD_ERR_TIMEOUT = 5,            /* a query got no answer in time from some gateway */
+    GWD_ERR_NO_MEMORY = 6,
+    GWD_ERR_WRONG_THREAD = 7,       /* called from outside the plugin thread / a callback */
+    GWD_ERR_UNSUPPORTED = 8,        /* the host does not implement this on this role */
+    GWD_ERR_TOO_LARGE = 9,          /* a message or name exceeds the configured limit */
+    GWD_ERR_ABI_MISMATCH = 10,      /* the plugin refuses the host's ABI version */
+    GWD_ERR_FAILED = 11,            /* a plugin callback reports failure */
+    GWD_ERR_INTERNAL = 12
+} gwd_status;
+
+/* ======================================================================================
+ * 2. Opaque handles
+ * ====================================================================================== */
+
+/* The context of the running callback: the worker, and the current event's client if the
+ * callback is a client event. Valid only until the callback returns. */
+typedef struct gwd_ctx gwd_ctx;
+
+/* ======================================================================================
+ * 3. Value types and structs
+ * ====================================================================================== */
+
+/* A borrowed byte string. gwd_bytes and gwd_pair are frozen value types (like iovec): they
+ * never grow, so they carry no struct_size. */
+typedef struct gwd_bytes {
+    const char *data;
+    size_t len;
+} gwd_bytes;
+
+/* A key/value pair of byte strings, e.g. one session entry. */
+typedef struct gwd_pair {
+    gwd_bytes key;
+    gwd_bytes value;
+} gwd_pair;
+
+/* Memory the host allocated for the plugin; release `data` with api->free(). */
+typedef struct gwd_buffer {
+    char *data;
+    size_t len;
+} gwd_buffer;
+
+/* ---- Query results (added in 1.1) ------------------------------------------------------
+ * gwd_list, gwd_table_entry and gwd_table are frozen value types like gwd_bytes. The host
+ * returns each list or table as ONE allocation: the header, its arrays and every byte they
+ * point at. Release it with one api->free(result); never free the parts. Every key and item
+ * is followed by a NUL that `len` does not count, so a client id taken from a result can be
+ * passed straight to any function taking a `client_id`. Lists are sorted bytewise and hold
+ * no duplicates; table entries are sorted by key. */
+
+/* A list of byte strings: client ids, uids or group names. */
+typedef struct gwd_list {
+    size_t count;
+    const gwd_bytes *items;      /* `count` items; never NULL, even when count is 0 */
+} gwd_list;
+
+/* One entry of a table. In a list table the value is a list: `count` items at `items` (never
+ * NULL). In a number table the value is the number in `count`, and `items` is NULL. Each
+ * function says which kind it returns. */
+typedef struct gwd_table_entry {
+    gwd_bytes key;
+    size_t count;
+    const gwd_bytes *items;
+} gwd_table_entry;
+
+/* A map from byte strings (group names, uids) to lists or numbers. */
+typedef struct gwd_table {
+    size_t count;
+    const gwd_table_entry *entries;  /* `count` entries; never NULL, even when count is 0 */
+} gwd_table;
+
+/* Message kinds passed to on_message. */
+#define GWD_MESSAGE_TEXT   1u
+#define GWD_MESSAGE_BINARY 2u
+
+/* Send flags (bit set). */
+#define GWD_SEND_BINARY 0x1u  /* send a binary frame instead of a text frame */
+#define GWD_SEND_RAW    0x2u  /* write the bytes to the socket as they are, no client framing */
+
+/* Log levels for api->log. */
+#define GWD_LOG_DEBUG   0
+#define GWD_LOG_INFO    1
+#define GWD_LOG_WARNING 2
+#define GWD_LOG_ERROR   3
+
+/* One HTTP request header of a WebSocket handshake. Names keep the client's spelling. */
+typedef struct gwd_header {
+    gwd_bytes name;
+    gwd_bytes value;
+} gwd_header;
+
+/* The WebSocket handshake request, handed to on_websocket_handshake. All views are borrowed. */
+typedef struct gwd_handshake {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    /* Added in 1.0 */
+    gwd_bytes method;            /* "GET" */
+    gwd_bytes path;              /* the request target without the query, e.g. "/chat" */
+    gwd_bytes query;             /* the query string without '?', may be empty */
+    gwd_bytes remote_address;    /* the client's IP address as text */
+    uint16_t remote_port;
+    size_t header_count;
+    const gwd_header *headers;   /* header_count entries, in request order */
+} gwd_handshake;
+
+/* ======================================================================================
+ * 4. The host API — APPEND-ONLY.
+ *
+ * WARNING: entries are only ever added at the end, each group under an "Added in 1.x"
+ * marker. Never reorder, remove or change an entry: plugins built against any 1.x header
+ * index this table by offset.
+ *
+ * Unless noted, every function:
+ *  - may be called only on the plugin thread while a callback runs (else GWD_ERR_WRONG_THREAD);
+ *  - copies every byte it is given before it returns (the plugin keeps ownership);
+ *  - accepts (NULL, 0) as an empty payload; a NULL name, key or client id is
+ *    GWD_ERR_INVALID_ARGUMENT;
+ *  - returns GWD_OK or a gwd_status. Sends are queued and return before delivery: GWD_OK
+ *    means "accepted for delivery", not "received by the client".
+ * `client_id` arguments are 20-hex-character client ids (NUL-terminated).
+ * "The current client" is the client of on_connect, on_websocket_handshake, on_message and
+ * on_close; in on_worker_start / on_worker_stop current-client calls return
+ * GWD_ERR_NO_CURRENT_CLIENT. Sends to a client that already closed (e.g. from on_close) are
+ * accepted and dropped by its gateway.
+ * Every entry inside the host's struct_size is non-NULL; a host that cannot do something on
+ * some role returns GWD_ERR_UNSUPPORTED rather than leaving a hole.
+ *
+ * Queries (is_online, get_all_client_count, get_session_json, and those added in 1.1):
+ *  - They block the plugin thread, never an event loop. A query about one client asks only
+ *    the gateway its client id names; any other query is sent to every gateway in parallel
+ *    and the answers are merged as GatewayWorker 4.x merges them.
+ *  - Results are host memory (section 3): one gwd_buffer, gwd_list or gwd_table per call,
+ *    released with api->free(). A list or table result pointer is set to NULL, and a
+ *    gwd_buffer to {NULL, 0}, whenever the call returns no result.
+ *  - Partial results: when a query of every gateway gets no answer from some gateway — none
+ *    within query_timeout_ms (GWD_ERR_TIMEOUT), or its connection is down
+ *    (GWD_ERR_UNAVAILABLE; TIMEOUT wins when both happen) — the call still returns the
+ *    merged answers of the gateways that did answer, with that status: the result is set
+ *    and must be freed as on GWD_OK. The worker logs a warning naming the silent gateways.
+ *    A query of one client's gateway has no partial result: it fails with the status.
+ *  - Name lists passed in (uids, groups) are arrays of gwd_bytes; counts come out as uint64_t.
+ * ====================================================================================== */
+
+typedef struct gwd_host_api {
+    uint32_t struct_size;        /* sizeof(gwd_host_api) of the host */
+    uint16_t abi_major;          /* the host's GWD_ABI_VERSION_MAJOR */
+    uint16_t abi_minor;          /* the host's GWD_ABI_VERSION_MINOR */
+
+    /* ---- Added in 1.0 ---------------------------------------------------------------- */
+
+    /* A static, NUL-terminated English description of a status code. Any thread. */
+    const char *(*status_string)(int32_t status);
+
+    /* Writes one line to the worker's log (level GWD_LOG_*). */
+    void (*log)(gwd_ctx *ctx, int32_t level, const char *message, size_t len);
+
+    /* The pid and process index (0..count-1) of this worker. */
+    int32_t (*worker_info)(gwd_ctx *ctx, int32_t *out_pid, int32_t *out_index);
+
+    /* The client id of the current event, or NULL outside a client event. Borrowed. */
+    const char *(*current_client_id)(gwd_ctx *ctx);
+
+    /* Sends a message to one client / the current client. flags: GWD_SEND_*. */
+    int32_t (*send_to_client)(gwd_ctx *ctx, const char *client_id,
+                              const void *data, size_t len, uint32_t flags);
+    int32_t (*send_to_current_client)(gwd_ctx *ctx, const void *data, size_t len, uint32_t flags);
+
+    /* Sends a message to every client of every gateway except the `exclude_count` client ids
+     * in `exclude` (may be NULL when exclude_count is 0). The frame is encoded once per
+     * gateway and written to every connection. */
+    int32_t (*send_to_all)(gwd_ctx *ctx, const void *data, size_t len, uint32_t flags,
+                           const char *const *exclude, size_t exclude_count);
+
+    /* Closes a client / the current client. If `message` is not NULL it is sent first
+     * (flags as for sends). */
+    int32_t (*close_client)(gwd_ctx *ctx, const char *client_id,
+                            const void *message, size_t len, uint32_t flags);
+    int32_t (*close_current_client)(gwd_ctx *ctx, const void *message, size_t len, uint32_t flags);
+
+    /* Groups. A client leaves every group when it disconnects. ungroup dissolves a group. */
+    int32_t (*join_group)(gwd_ctx *ctx, const char *client_id, const char *group, size_t group_len);
+    int32_t (*leave_group)(gwd_ctx *ctx, const char *client_id, const char *group, size_t group_len);
+    int32_t (*ungroup)(gwd_ctx *ctx, const char *group, size_t group_len);
+    int32_t (*send_to_group)(gwd_ctx *ctx, const char *group, size_t group_len,
+                             const void *data, size_t len, uint32_t flags,
+                             const char *const *exclude, size_t exclude_count);
+
+    /* uids. A client has at most one uid; a uid may have many clients. */
+    int32_t (*bind_uid)(gwd_ctx *ctx, const char *client_id, const char *uid, size_t uid_len);
+    int32_t (*unbind_uid)(gwd_ctx *ctx, const char *client_id, const char *uid, size_t uid_len);
+    int32_t (*send_to_uid)(gwd_ctx *ctx, const char *uid, size_t uid_len,
+                           const void *data, size_t len, uint32_t flags);
+
+    /* Queries (see "Queries" above): is_online asks the client's gateway (isOnline),
+     * get_all_client_count every gateway (getAllClientIdCount). */
+    int32_t (*is_online)(gwd_ctx *ctx, const char *client_id, int32_t *out_online);
+    int32_t (*get_all_client_count)(gwd_ctx *ctx, uint64_t *out_count);
+
+    /* Sessions. A session is a map from string keys to values, stored on the gateway and
+     * delivered with every event of its client.
+     *
+     * session_get reads one top-level entry of the current client's session as delivered with
+     * this event (and changed by this callback's own set/update calls). Scalars read as text
+     * ("42", "1" for true, "" for false and null); a nested map reads as JSON.
+     * GWD_ERR_NOT_FOUND when the key is not set. The view is borrowed until the callback
+     * returns or the session is changed again. */
+    int32_t (*session_get)(gwd_ctx *ctx, const char *key, size_t key_len, gwd_bytes *out_value);
+
+    /* The whole current session as a JSON object (borrowed, like session_get). */
+    int32_t (*session_json)(gwd_ctx *ctx, gwd_bytes *out_json);
+
+    /* Replaces (set) or merges into (update: recursive, new values win) the session of a
+     * client. `client_id` NULL means the current client. Values are strings. */
+    int32_t (*set_session)(gwd_ctx *ctx, const char *client_id, const gwd_pair *pairs, size_t count);
+    int32_t (*update_session)(gwd_ctx *ctx, const char *client_id, const gwd_pair *pairs, size_t count);
+
+    /* The same with a JSON object, for nested values. GWD_ERR_INVALID_ARGUMENT if `json` is
+     * not a JSON object. */
+    int32_t (*set_session_json)(gwd_ctx *ctx, const char *client_id, const char *json, size_t len);
+    int32_t (*update_session_json)(gwd_ctx *ctx, const char *client_id, const char *json, size_t len);
+
+    /* Reads any client's session from its gateway as a JSON object into host memory
+     * (release out->data with api->free). A query: blocks the plugin thread.
+     * GWD_ERR_NOT_FOUND when the client is not online. An empty session reads {}. */
+    int32_t (*get_session_json)(gwd_ctx *ctx, const char *client_id, gwd_buffer *out);
+
+    /* Releases memory the host returned (gwd_buffer.data). NULL is ignored. Any thread. */
+    void (*free)(void *ptr);
+
+    /* ---- Added in 1.1 ---------------------------------------------------------------- */
+    /* Check with GWD_HAS(api, name) before calling: a 1.0 host's table ends before these. */
+
+    /* Closes a client / the current client at once: nothing more is written to it, no
+     * WebSocket close frame, sends still queued on its gateway are dropped (destroyClient). */
+    int32_t (*destroy_client)(gwd_ctx *ctx, const char *client_id);
+    int32_t (*destroy_current_client)(gwd_ctx *ctx);
+
+    /* Sends a message to exactly the `count` clients listed, each reached through its own
+     * gateway (sendToAll with a client id list). count 0 sends nothing. */
+    int32_t (*send_to_clients)(gwd_ctx *ctx, const char *const *client_ids, size_t count,
+                               const void *data, size_t len, uint32_t flags);
+
+    /* Sends a message to every client bound to any of the `count` uids (sendToUid with a
+     * list). A client bound to one of them gets it once. count 0 sends nothing. */
+    int32_t (*send_to_uids)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count,
+                            const void *data, size_t len, uint32_t flags);
+
+    /* Sends a message to every member of any of the `group_count` groups except the
+     * `exclude_count` client ids in `exclude` (sendToGroup with a list). A client in several of
+     * the groups gets it once. group_count 0 sends nothing. */
+    int32_t (*send_to_groups)(gwd_ctx *ctx, const gwd_bytes *groups, size_t group_count,
+                              const void *data, size_t len, uint32_t flags,
+                              const char *const *exclude, size_t exclude_count);
+
+    /* Queries about uids. is_uid_online: whether some client is bound to the uid.
+     * get_client_id_by_uid: the client ids bound to it (a list). get_uid_by_client_id: the
+     * client's uid in a gwd_buffer; GWD_ERR_NOT_FOUND when the client is offline or has no uid
+     * (asks only the client's gateway). */
+    int32_t (*is_uid_online)(gwd_ctx *ctx, const char *uid, size_t uid_len, int32_t *out_online);
+    int32_t (*get_client_id_by_uid)(gwd_ctx *ctx, const char *uid, size_t uid_len, gwd_list **out);
+    int32_t (*get_uid_by_client_id)(gwd_ctx *ctx, const char *client_id, gwd_buffer *out);
+
+    /* Queries about one group: its number of clients, their ids, their sessions (a JSON object
+     * {client_id: session object} in a gwd_buffer, as get_session_json gives one session), the
+     * distinct uids bound to its members, and their number. */
+    int32_t (*get_client_count_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, uint64_t *out_count);
+    int32_t (*get_client_id_list_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_list **out);
+    int32_t (*get_client_sessions_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_buffer *out);
+    int32_t (*get_uid_list_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_list **out);
+    int32_t (*get_uid_count_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, uint64_t *out_count);
+
+    /* Queries about everyone: every client id, every session (JSON object as above), every
+     * group with at least one member, every bound uid (distinct) and their number. */
+    int32_t (*get_all_client_id_list)(gwd_ctx *ctx, gwd_list **out);
+    int32_t (*get_all_client_sessions)(gwd_ctx *ctx, gwd_buffer *out);
+    int32_t (*get_all_group_id_list)(gwd_ctx *ctx, gwd_list **out);
+    int32_t (*get_all_uid_list)(gwd_ctx *ctx, gwd_list **out);
+    int32_t (*get_all_uid_count)(gwd_ctx *ctx, uint64_t *out_count);
+
+    /* Every group with members: its distinct uids (list table) or their number (number table);
+     * its client ids (list table) or their number (number table). Members without a uid count
+     * only in the client id forms. */
+    int32_t (*get_all_group_uid_list)(gwd_ctx *ctx, gwd_table **out);
+    int32_t (*get_all_group_uid_count)(gwd_ctx *ctx, gwd_table **out);
+    int32_t (*get_all_group_client_id_list)(gwd_ctx *ctx, gwd_table **out);
+    int32_t (*get_all_group_client_id_count)(gwd_ctx *ctx, gwd_table **out);
+
+    /* Batch forms; the result has one entry for every name asked (duplicates once), also for
+     * names with no clients. batch_get_client_id_by_uid: uid -> client ids (list table).
+     * batch_get_client_count_by_group: group -> number of clients (number table).
+     * is_uids_online: uid -> 1 or 0 (number table). */
+    int32_t (*batch_get_client_id_by_uid)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
+    int32_t (*batch_get_client_count_by_group)(gwd_ctx *ctx, const gwd_bytes *groups, size_t count, gwd_table **out);
+    int32_t (*is_uids_online)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
+} gwd_host_api;
+
+/* True when the host's table has `field` (for plugins built against a newer minor). */
+#define GWD_HAS(api, field) \
+    ((api)->struct_size >= offsetof(gwd_host_api, field) + sizeof((api)->field) && (api)->field != NULL)
+
+/* ======================================================================================
+ * 5. The plugin descriptor
+ *
+ * The plugin returns a pointer to a static descriptor from its entry function. The host
+ * reads only the first `struct_size` bytes, so a plugin built against an older 1.x header
+ * simply has fewer callbacks. Any callback may be NULL.
+ * ====================================================================================== */
+
+typedef struct gwd_plugin {
+    uint32_t struct_size;        /* sizeof(gwd_plugin) as the plugin was compiled */
+    uint16_t abi_major;          /* GWD_ABI_VERSION_MAJOR the plugin was compiled against */
+    uint16_t abi_minor;
+
+    /* ---- Added in 1.0 ---------------------------------------------------------------- */
+    const char *name;            /* static, NUL-terminated, e.g. "chat" */
+    const char *version;         /* static, NUL-terminated, e.g. "1.4.2" */
+
+    /* Once per worker process, before any client event. Return GWD_OK, or any other status
+     * to refuse to start (the worker exits and, on reload, the new plugin is refused). */
+    int32_t (*on_worker_start)(gwd_ctx *ctx);
+    /* Once when the worker stops gracefully (not after a crash). */
+    void (*on_worker_stop)(gwd_ctx *ctx);
+    /* A client connected (TCP accepted; for WebSocket before the handshake). */
+    void (*on_connect)(gwd_ctx *ctx, const char *client_id);
+    /* A WebSocket client sent its handshake request. Return 0 to accept it, or an HTTP status
+     * (400..599) to refuse it with that status; the connection is then closed. Any other
+     * value refuses with 500 and is logged. Runs after on_connect, before any on_message. */
+    int32_t (*on_websocket_handshake)(gwd_ctx *ctx, const char *client_id, const gwd_handshake *request);
+    /* A whole message (all fragments joined). kind: GWD_MESSAGE_TEXT or GWD_MESSAGE_BINARY. */
+    void (*on_message)(gwd_ctx *ctx, const char *client_id, const void *data, size_t len, uint32_t kind);
+    /* A client disconnected, whoever closed it. Sends to it are dropped from now on. */
+    void (*on_close)(gwd_ctx *ctx, const char *client_id);
+} gwd_plugin;
+
+/* ======================================================================================
+ * 6. The entry symbol
+ *
+ * The host calls the entry once, on the plugin thread, right after dlopen:
+ *   - `api` is the host table; keep the pointer, it lives as long as the process.
+ *   - store a pointer to your static gwd_plugin in *out_plugin and return GWD_OK;
+ *   - or return a gwd_status and, optionally, write a NUL-terminated reason into `error`
+ *     (at most `error_len` bytes including the NUL).
+ * ====================================================================================== */
+
+#define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry_v1"
+
+typedef int32_t (*gwd_plugin_entry_fn)(const gwd_host_api *api, const gwd_plugin **out_plugin,
+                                       char *error, size_t error_len);
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GWD_EXPORT __attribute__((visibility("default")))
+#else
+#define GWD_EXPORT
+#endif
+
+/* Writes "plugin built against gatewayd plugin ABI <ours>, host has ABI <major>.<minor>" into
+ * `error` (NUL-terminated, truncated to error_len) without needing stdio. */
+static inline void gwd_abi_mismatch_reason(char *error, size_t error_len, unsigned host_major, unsigned host_minor) {
+    char text[128];
+    size_t n = 0;
+    const char *parts[3] = {"plugin built against gatewayd plugin ABI ", ", host has ABI ", ""};
+    unsigned numbers[4] = {GWD_ABI_VERSION_MAJOR, GWD_ABI_VERSION_MINOR, host_major, host_minor};
+    for (int part = 0; part < 2; part++) {
+        for (const char *c = parts[part]; *c && n < sizeof text - 1; c++) text[n++] = *c;
+        for (int k = 0; k < 2; k++) {
+            char digits[12];
+            int d = 0;
+            unsigned value = numbers[part * 2 + k];
+            do { digits[d++] = (char)('0' + value % 10); value /= 10; } while (value && d < 11);
+            while (d && n < sizeof text - 1) text[n++] = digits[--d];
+            if (k == 0 && n < sizeof text - 1) text[n++] = '.';
+        }
+    }
+    text[n] = 0;
+    if (error == NULL || error_len == 0) return;
+    size_t i = 0;
+    for (; i + 1 < error_len && text[i]; i++) error[i] = text[i];
+    error[i] = 0;
+}
+
+/* The two-line init, as sqlite3ext.h does it:
+ *
+ *   GWD_PLUGIN_API;                                  // at file scope: declares `gwd_api`
+ *   GWD_PLUGIN_ENTRY(api, out, err, err_len) {       // defines the exported entry
+ *       GWD_PLUGIN_INIT(api, err, err_len);          // checks the major version, sets gwd_api
+ *       *out = &my_plugin;
+ *       return GWD_OK;
+ *   }
+ *
+ * GWD_PLUGIN_INIT returns GWD_ERR_INVALID_ARGUMENT for a NULL table and GWD_ERR_ABI_MISMATCH,
+ * with the reason naming both versions written to `err`, for a host of another major version.
+ */
+#define GWD_PLUGIN_API static const gwd_host_api *gwd_api
+#define GWD_PLUGIN_ENTRY(api, out, err, err_len) \
+    GWD_EXPORT int32_t gwd_plugin_entry_v1(const gwd_host_api *api, const gwd_plugin **out, \
+                                           char *err, size_t err_len)
+#define GWD_PLUGIN_INIT(api, err, err_len) \
+    do { \
+        if ((api) == NULL) return GWD_ERR_INVALID_ARGUMENT; \
+        if ((api)->abi_major != GWD_ABI_VERSION_MAJOR) { \
+            gwd_abi_mismatch_reason((err), (err_len), (api)->abi_major, (api)->abi_minor); \
+            return GWD_ERR_ABI_MISMATCH; \
+        } \
+        gwd_api = (api); \
+    } while (0)
+
+/* Fills the descriptor header fields: GWD_PLUGIN_HEADER, .name = "x", ... */
+#define GWD_PLUGIN_HEADER \
+    .struct_size = (uint32_t)sizeof(gwd_plugin), .abi_major = GWD_ABI_VERSION_MAJOR, \
+    .abi_minor = GWD_ABI_VERSION_MINOR
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GATEWAYD_H */
