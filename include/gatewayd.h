@@ -136,7 +136,8 @@ typedef struct gwd_table {
 #define GWD_SEND_BINARY 0x1u  /* send a binary frame instead of a text frame */
 #define GWD_SEND_RAW    0x2u  /* write the bytes to the socket as they are, no client framing */
 /* Added in 1.2: binary if the message being handled (on_message) arrived binary, else text.
- * Outside on_message it means text. A 1.1 host refuses the bit: GWD_ERR_INVALID_ARGUMENT. */
+ * Outside on_message it means text. An older host ignores the bit (text): where binary
+ * echoes matter on any host, use gwd_send_flags_for_kind(kind). */
 #define GWD_SEND_AS_RECEIVED 0x4u
 
 /* The send flags that answer a message of `kind` in the same kind (any host version). */
