@@ -32,6 +32,9 @@ let package = Package(
         // The few libc calls Swift cannot make directly (variadic prctl, ...).
         .target(name: "CGatewaySystem"),
 
+        // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
+        // worker's message path runs on it (issue 12).
+        .target(name: "GatewayEventLoop"),
         // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
         .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // GatewayWorker's API (sends and queries) as inner-protocol requests and merged answers;
@@ -62,7 +65,7 @@ let package = Package(
         ]),
         // The BusinessWorker role with its plugin host.
         .target(name: "GatewayWorker", dependencies: [
-            "GatewayRuntime", "GatewayAPI", "CGatewayABI", "CGatewaySystem",
+            "GatewayRuntime", "GatewayAPI", "GatewayEventLoop", "CGatewayABI", "CGatewaySystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // GatewayClient: find the gateways through the register, push and query.
@@ -113,9 +116,8 @@ let package = Package(
             "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "GatewayWorkerTests", dependencies: [
-            "GatewayWorker", "GatewayWire", "GatewayAPI", "CGatewayABI",
+            "GatewayWorker", "GatewayWire", "GatewayAPI", "GatewayEventLoop", "CGatewayABI",
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),

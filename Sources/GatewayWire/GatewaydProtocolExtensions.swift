@@ -21,6 +21,11 @@ extension GatewayCommand {
     public static let drainMark = GatewayCommand(rawValue: 232)
     /// 233 (gatewayd, worker → gateway): everything before your mark is handled.
     public static let drainDone = GatewayCommand(rawValue: 233)
+    /// 234 (gatewayd, gateway → worker): answers queries on the main connection (placeholder
+    /// until the framed-replies branch lands).
+    public static let gatewaydHello = GatewayCommand(rawValue: 234)
+    /// 235 (gatewayd, gateway → worker): a query reply as a frame.
+    public static let queryReply = GatewayCommand(rawValue: 235)
 }
 
 extension GatewayFrameFlags {

@@ -1,405 +1,453 @@
 import GatewayAPI
 import GatewayCore
+import GatewayEventLoop
 import GatewayRuntime
 import GatewayWire
 import Logging
 import NIOCore
-import NIOPosix
+import Synchronization
 
-/// A worker's connections to every gateway the register lists.
+/// A worker's connections to every gateway the register lists, on the worker's one thread.
 ///
-/// Per gateway there are two TCP connections, as in GatewayWorker: the main one carries
-/// WORKER_CONNECT, then events in and commands out; the query one carries request/reply pairs
-/// (replies are bare length-prefixed payloads that cannot share a stream with frames).
+/// Per gateway there is a main connection, as in GatewayWorker: WORKER_CONNECT, then events in
+/// and commands out. A gatewayd gateway (one that greets us with GATEWAYD_HELLO) also answers
+/// queries on it, in frames, so a query sees everything the worker sent that gateway before it.
+/// A PHP gateway answers queries only with bare length-prefixed payloads, which cannot share a
+/// stream with events: for it a second, query connection is opened when first needed.
+///
 /// A link that drops is reconnected with back-off while the register still lists its gateway.
 /// A gateway the register stops listing keeps its open link until that closes (as PHP's
 /// BusinessWorker does): a register that restarts, or a second register still filling up, lists
 /// fewer gateways for a moment, and dropping live links then would lose events in flight.
 /// Gateways that really went away close their links, or fall silent and are timed out by the
-/// inner heartbeat. Confined to the worker's event loop.
-final class GatewayLinkSet: @unchecked Sendable {
-    struct Settings: Sendable {
+/// inner heartbeat.
+final class GatewayLinkSet: WorkerTransport {
+    struct Settings {
         var workerKey: String
         var secretKey: String
-        var queryTimeout: TimeAmount
+        var queryTimeout: Int64
         /// Pings to gateways, and timing out gatewayd gateways that fall silent; nil: neither.
         var heartbeat: InnerHeartbeat? = nil
+        var connectTimeout: Int64 = 3_000_000_000
+        var backoff: ReconnectBackoff = .standard
+        /// Past this many bytes of events waiting for the plugin (while it waits on a query),
+        /// links not carrying a reply stop reading.
+        var maximumBacklogBytes = 16 << 20
     }
 
-    private final class Link: @unchecked Sendable {  // confined to the event loop
-        /// The key commands are routed by.
-        let address: GatewayAddress
-        /// The register's text for it, for logs.
-        let name: String
-        let endpoint: HostPort
-        var main: ReconnectingConnection?
-        var query: ReconnectingConnection?
-        var pendingQueries = CircularBuffer<PendingQuery>()
-        /// In the register's latest list; an unlisted link is not reconnected once it closes.
-        var listed = true
-
-        init(address: GatewayAddress, name: String, endpoint: HostPort) {
-            self.address = address
-            self.name = name
-            self.endpoint = endpoint
-        }
-
-        /// A register entry as an address to connect to; nil for one that is not IPv4 host:port.
-        static func parse(_ name: String) -> (address: GatewayAddress, endpoint: HostPort)? {
-            guard let endpoint = try? HostPort(parsing: name), let ipv4 = IPv4Address(endpoint.host),
-                let port = UInt16(exactly: endpoint.port)
-            else { return nil }
-            return (GatewayAddress(ipv4: ipv4.value, port: port), endpoint)
-        }
-
-        var mainChannel: Channel? { main?.channel }
-        var queryChannel: Channel? { query?.channel }
-
-        func stop() {
-            main?.stop()
-            query?.stop()
-        }
+    /// What `status` shows of the links, read from the control thread.
+    final class Counters: Sendable {
+        let connected = Atomic<Int>(0)
+        let droppedCommands = Atomic<UInt64>(0)
+        let backPressurePauses = Atomic<UInt64>(0)
     }
 
-    private final class PendingQuery: @unchecked Sendable {  // confined to the event loop
-        let promise: EventLoopPromise<ByteBuffer>
-        var done = false
-        init(promise: EventLoopPromise<ByteBuffer>) { self.promise = promise }
-    }
-
-    private let eventLoop: EventLoop
+    private let loop: GatewayEventLoop.EventLoop
     private let logger: Logger
     private let settings: Settings
-    /// Hands events to the plugin thread; true means its queue is full (stop reading).
-    private let deliver: @Sendable ([PluginEvent]) -> Bool
-    private var links: [GatewayAddress: Link] = [:]
-    private(set) var droppedCommands: UInt64 = 0
-    /// Reading from the gateways is paused while the plugin thread catches up.
-    private var readingPaused = false
-    private(set) var backPressurePauses: UInt64 = 0
-    /// Called when a gateway's main connection is lost (a drain no longer waits for it).
-    var linkLost: @Sendable (GatewayAddress) -> Void = { _ in }
-    /// Called when a gateway's main connection is up and WORKER_CONNECT is written.
-    var linkAttached: @Sendable () -> Void = {}
+    private var links: [GatewayAddress: GatewayLink] = [:]
+    /// The links' addresses in order, kept up to date for queries of every gateway.
+    private(set) var addresses: [GatewayAddress] = []
+    let counters = Counters()
 
-    /// Every gateway the register listed has our WORKER_CONNECT.
-    var allAttached: Bool { links.values.allSatisfy { $0.mainChannel != nil } }
+    /// Where events go (the plugin host's backlog), and how many bytes wait there.
+    var deliver: (PluginEvent) -> Void = { _ in }
+    var backlogBytes: () -> Int = { 0 }
+    /// A gateway's main connection is lost (a drain no longer waits for it).
+    var linkLost: (GatewayAddress) -> Void = { _ in }
+    /// A gateway's main connection is up and WORKER_CONNECT written.
+    var linkAttached: () -> Void = {}
 
-    init(eventLoop: EventLoop, logger: Logger, settings: Settings, deliver: @escaping @Sendable ([PluginEvent]) -> Bool) {
-        self.eventLoop = eventLoop
+    private var pausedLinks: [GatewayLink] = []
+    /// Links with bytes to write at the end of this iteration.
+    private var dirty: [GatewayLink] = []
+
+    init(loop: GatewayEventLoop.EventLoop, logger: Logger, settings: Settings) {
+        self.loop = loop
         self.logger = logger
         self.settings = settings
-        self.deliver = deliver
     }
 
-    var connectedCount: Int { links.values.filter { $0.mainChannel != nil }.count }
+    /// Every gateway the register listed has our WORKER_CONNECT.
+    var allAttached: Bool { links.values.allSatisfy { $0.isAttached } }
 
-    // MARK: - Back-pressure
+    // MARK: - Following the register
 
-    /// The plugin's queue is full: stop reading events from every gateway until it drains, so
-    /// a slow plugin holds back its gateways (which then pause its clients' reads) instead of
-    /// growing this process.
-    private func pauseReading() {
-        guard !readingPaused else { return }
-        readingPaused = true
-        backPressurePauses += 1
-        logger.warning("the plugin is not keeping up; pausing events from the gateways")
-        for link in links.values { link.mainChannel?.setOption(.autoRead, value: false).whenFailure { _ in } }
-    }
-
-    /// The plugin thread took its queue: read events again.
-    func resumeReading() {
-        guard readingPaused else { return }
-        readingPaused = false
-        for link in links.values { link.mainChannel?.setOption(.autoRead, value: true).whenFailure { _ in } }
-    }
-
-    /// Called on the loop with one read batch of events.
-    private func eventsArrived(_ events: [PluginEvent]) {
-        if deliver(events) { pauseReading() }
-    }
-    var addresses: [GatewayAddress] { links.keys.sorted() }
-
-    /// Follows the register's list: connects to new gateways, drops those that left.
+    /// Connects to new gateways and lets go of those that left.
     func update(_ names: [String]) {
-        let parsed = names.map { (name: $0, parsed: Link.parse($0)) }
-        let wanted = Set(parsed.compactMap { $0.parsed?.address })
+        let parsed = names.map { (name: $0, address: GatewayAddress($0)) }
+        let wanted = Set(parsed.compactMap(\.address))
         for (address, link) in links where !wanted.contains(address) && link.listed {
             logger.info("gateway left the register's list", metadata: ["gw.gateway": "\(link.name)"])
             link.listed = false
-            if link.mainChannel == nil { remove(link) }
+            if !link.isAttached { remove(link) }
         }
-        for (name, parsed) in parsed {
-            guard let parsed else {
+        for (name, address) in parsed {
+            guard let address else {
                 logger.warning("ignoring malformed gateway address from the register: \(name)")
                 continue
             }
-            if let link = links[parsed.address] {
+            if let link = links[address] {
                 link.listed = true
                 continue
             }
-            let link = Link(address: parsed.address, name: name, endpoint: parsed.endpoint)
-            links[parsed.address] = link
-            link.main = mainConnection(for: link)
-            link.query = queryConnection(for: link)
-            link.main?.start()
-            link.query?.start()
+            let link = GatewayLink(address: address, name: name)
+            links[address] = link
+            connect(link)
         }
+        addresses = links.keys.sorted()
     }
 
-    private func remove(_ link: Link) {
-        link.stop()
+    private func remove(_ link: GatewayLink) {
+        link.stop(loop)
         if links[link.address] === link { links[link.address] = nil }
+        addresses = links.keys.sorted()
     }
 
-    func closeAll() -> EventLoopFuture<Void> {
-        let closing = links.values.flatMap { [$0.mainChannel?.closeFuture, $0.queryChannel?.closeFuture].compactMap { $0 } }
-        for link in links.values { link.stop() }
+    /// Writes out what is buffered — waiting up to `flushTimeout` for gateways that are slow to
+    /// take it (DRAIN_DONE and on_worker_stop's commands must arrive) — then closes every link.
+    func closeAll(flushingFor flushTimeout: Int64) {
+        flush()
+        let deadline = loop.now + flushTimeout
+        while links.values.contains(where: { ($0.main?.pendingWriteBytes ?? 0) > 0 }) && loop.now < deadline {
+            loop.waitForIO(until: deadline)
+        }
+        for link in links.values { link.stop(loop) }
         links.removeAll()
-        return EventLoopFuture.whenAllComplete(closing, on: eventLoop).map { _ in }
+        addresses = []
+        counters.connected.store(0, ordering: .relaxed)
     }
 
     /// Asks every connected gateway to stop sending events (DRAIN_REQUEST) and returns the
     /// addresses whose drain marks are now on their way.
     func requestDrain() -> Set<GatewayAddress> {
         var asked: Set<GatewayAddress> = []
-        for link in links.values {
-            guard let channel = link.mainChannel else { continue }
-            channel.writeAndFlush(ByteBuffer.command(.drainRequest), promise: nil)
+        for link in links.values where link.isAttached {
+            append(to: link.address) { $0.writeCommand(.drainRequest) }
             asked.insert(link.address)
         }
+        flush()
         return asked
     }
 
-    // MARK: - Commands
+    // MARK: - WorkerTransport: commands
 
-    func write(_ segments: [OutgoingBatch.Segment]) {
-        var touched: [ObjectIdentifier: Channel] = [:]
-        func send(_ buffer: ByteBuffer, to link: Link) {
-            guard let channel = link.mainChannel else {
-                droppedCommands += 1
+    @discardableResult
+    func append(to address: GatewayAddress, _ encode: (inout ByteBuffer) -> Void) -> Bool {
+        guard let link = links[address], let main = link.main, link.isAttached else {
+            counters.droppedCommands.add(1, ordering: .relaxed)
+            return false
+        }
+        main.write(encode)
+        markDirty(link)
+        return true
+    }
+
+    func appendToAll(_ encode: (inout ByteBuffer) -> Void) {
+        for address in addresses { append(to: address, encode) }
+    }
+
+    func appendPerGateway(_ make: (GatewayAddress) -> ByteBuffer?) {
+        for address in addresses {
+            guard let frame = make(address) else { continue }
+            append(to: address) { $0.writeImmutableBuffer(frame) }
+        }
+    }
+
+    private func markDirty(_ link: GatewayLink) {
+        guard !link.dirty else { return }
+        link.dirty = true
+        dirty.append(link)
+    }
+
+    func flush() {
+        guard !dirty.isEmpty else { return }
+        for link in dirty {
+            link.dirty = false
+            link.main?.flush()
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - WorkerTransport: queries
+
+    func ask(_ dispatch: GatewayDispatch) -> [GatewayReply] {
+        let deadline = loop.now + settings.queryTimeout
+        var asked: [(GatewayAddress, PendingQuery)] = []
+        for address in dispatch.targets(among: addresses) {
+            guard let request = dispatch.frame(for: address) else { continue }
+            let pending = PendingQuery()
+            asked.append((address, pending))
+            guard let link = links[address], link.isAttached else {
+                pending.finish(.failure(.unavailable))
+                continue
+            }
+            if link.answersOnMain {
+                link.main?.write { $0.writeImmutableBuffer(request) }
+                link.pendingOnMain.append(pending)
+                markDirty(link)
+            } else {
+                sendOnQueryConnection(request, pending, link)
+            }
+        }
+        flush()
+        while asked.contains(where: { $0.1.result == nil }) && loop.now < deadline {
+            loop.waitForIO(until: deadline)
+        }
+        return asked.map { address, pending in
+            // A late answer finds the query finished and is dropped, in order.
+            if pending.result == nil { pending.finish(.failure(.timeout)) }
+            return GatewayReply(gateway: address, result: pending.result!)
+        }
+    }
+
+    /// A PHP gateway's query connection: authenticated once when a secret is set, then
+    /// request/reply pairs in order.
+    private func sendOnQueryConnection(_ request: ByteBuffer, _ pending: PendingQuery, _ link: GatewayLink) {
+        if link.query == nil {
+            do {
+                link.query = try StreamConnection(
+                    loop: loop, ipv4: link.address.ipv4, port: link.address.port, connectTimeout: settings.connectTimeout,
+                    callbacks: .init(
+                        connected: {},
+                        received: { [unowned self, unowned link] buffer in queryBytes(&buffer, link) },
+                        closed: { [unowned link] _ in link.queryConnectionLost() }))
+            } catch {
+                return pending.finish(.failure(.unavailable))
+            }
+            if !settings.secretKey.isEmpty {
+                let hello = ByteBuffer.command(
+                    .gatewayClientConnect, body: GatewayClientConnectBody(secretKey: settings.secretKey).encoded())
+                link.query?.write { $0.writeImmutableBuffer(hello) }
+            }
+        }
+        link.query?.write { $0.writeImmutableBuffer(request) }
+        link.pendingOnQuery.append(pending)
+        link.query?.flush()
+    }
+
+    private func queryBytes(_ buffer: inout ByteBuffer, _ link: GatewayLink) {
+        while true {
+            let payload: ByteBuffer?
+            do {
+                payload = try link.replyParser.parse(&buffer)
+            } catch {
+                logger.warning("unreadable query reply; closing the query connection", metadata: ["gw.gateway": "\(link.name)"])
+                link.query?.close()
+                link.queryConnectionLost()
                 return
             }
-            channel.write(buffer, promise: nil)
-            touched[ObjectIdentifier(channel)] = channel
+            guard let payload else { return }
+            link.pendingOnQuery.popFirst()?.finish(.success(payload))
         }
-        for segment in segments {
-            switch segment {
-            case .gateway(let address, let buffer):
-                if let link = links[address] {
-                    send(buffer, to: link)
-                } else {
-                    droppedCommands += 1
-                }
-            case .all(let buffer):
-                for link in links.values { send(buffer, to: link) }
-            case .perGateway(let make):
-                for link in links.values { if let frame = make(link.address) { send(frame, to: link) } }
-            }
-        }
-        for channel in touched.values { channel.flush() }
     }
 
-    // MARK: - Queries
+    // MARK: - The main connection
 
-    private func query(_ address: GatewayAddress, _ request: ByteBuffer) -> EventLoopFuture<ByteBuffer> {
-        guard let link = links[address], let channel = link.queryChannel else {
-            return eventLoop.makeFailedFuture(HostError.unavailable)
+    private func connect(_ link: GatewayLink) {
+        link.reconnectTimer = nil
+        do {
+            link.main = try StreamConnection(
+                loop: loop, ipv4: link.address.ipv4, port: link.address.port, connectTimeout: settings.connectTimeout,
+                callbacks: .init(
+                    connected: { [unowned self, unowned link] in attached(link) },
+                    received: { [unowned self, unowned link] buffer in mainBytes(&buffer, link) },
+                    closed: { [unowned self, unowned link] reason in mainLost(link, reason: reason) }))
+        } catch {
+            attemptFailed(link, reason: "\(error)")
         }
-        let pending = PendingQuery(promise: eventLoop.makePromise(of: ByteBuffer.self))
-        link.pendingQueries.append(pending)
-        channel.writeAndFlush(request, promise: nil)
-        eventLoop.scheduleTask(in: settings.queryTimeout) {
-            guard !pending.done else { return }
-            pending.done = true
-            pending.promise.fail(HostError.timeout)
-        }
-        return pending.promise.futureResult
     }
 
-    /// Sends a query's request to every gateway it reaches, all at once, and gathers the
-    /// replies; each fails on its own (timeout, lost link) without holding up the others.
-    func ask(_ dispatch: GatewayDispatch) -> EventLoopFuture<[GatewayReply]> {
-        let futures = dispatch.targets(among: addresses).compactMap { address -> EventLoopFuture<GatewayReply>? in
-            guard let request = dispatch.frame(for: address) else { return nil }
-            return query(address, request).map { GatewayReply(gateway: address, result: .success($0)) }
-                .recover { GatewayReply(gateway: address, result: .failure($0 as? HostError ?? .unavailable)) }
-        }
-        return EventLoopFuture.whenAllSucceed(futures, on: eventLoop)
-    }
-
-    private func replyReceived(_ payload: ByteBuffer, on link: Link) {
-        guard let pending = link.pendingQueries.popFirst() else { return }
-        guard !pending.done else { return }  // it timed out; the late answer is dropped in order
-        pending.done = true
-        pending.promise.succeed(payload)
-    }
-
-    // MARK: - Connections
-
-    /// The main connection: WORKER_CONNECT (announcing gatewayd's capabilities), then events
-    /// in and commands out.
-    private func mainConnection(for link: Link) -> ReconnectingConnection {
-        let deliver: @Sendable ([PluginEvent]) -> Void = { self.eventsArrived($0) }
-        let logger = self.logger
+    private func attached(_ link: GatewayLink) {
+        guard let main = link.main else { return }
+        let recovered = link.failures > 0
+        link.failures = 0
+        link.isAttached = true
+        link.lastHeard = loop.now
+        counters.connected.add(1, ordering: .relaxed)
         let hello = ByteBuffer.command(
             .workerConnect,
             body: WorkerConnectBody(
                 workerKey: settings.workerKey, secretKey: settings.secretKey,
                 extra: [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
             ).encoded())
-        let heartbeat = settings.heartbeat
-        // The pings go out whatever the gateway is, so TCP_USER_TIMEOUT also finds a cut link to
-        // a PHP gateway (one that never pings back): pings nobody acknowledges abort it.
-        return ReconnectingConnection(
-            endpoints: [link.endpoint], eventLoop: eventLoop, userTimeout: heartbeat?.timeout,
-            callbacks: .init(
-                initialize: { channel in
-                    let heartbeatHandler = heartbeat.map { settings in
-                        InnerHeartbeatHandler(heartbeat: settings, ping: GatewaydHeartbeat.pingFrame()) { _ in
-                            logger.warning(
-                                "gateway silent for more than \(settings.timeout.nanoseconds / 1_000_000) ms; closing the link",
-                                metadata: ["gw.gateway": "\(link.name)"])
-                        }
-                    }
-                    try channel.pipeline.syncOperations.addHandlers(
-                        (heartbeatHandler.map { [$0] } ?? []) + [
-                            WorkerEventHandler(gateway: link.address, heartbeat: heartbeatHandler, deliver: deliver)
-                        ])
-                },
-                connected: { channel, _ in
-                    channel.writeAndFlush(hello, promise: nil)
-                    try? channel.pipeline.syncOperations.handler(type: InnerHeartbeatHandler.self).startPinging()
-                    logger.info("connected to gateway", metadata: ["gw.gateway": "\(link.name)"])
-                    self.linkAttached()
-                },
-                disconnected: {
-                    // Its query connection may be just as dead (a cut cable): start it afresh too.
-                    link.queryChannel?.close(promise: nil)
-                    if link.listed {
-                        logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.name)"])
-                    } else {
-                        logger.info("link to a gateway no longer listed closed", metadata: ["gw.gateway": "\(link.name)"])
-                        self.remove(link)
-                    }
-                    self.linkLost(link.address)
-                },
-                failed: { error, failures in
-                    guard failures == 1 else { return }
-                    logger.warning(
-                        "cannot reach gateway; retrying with back-off",
-                        metadata: ["gw.gateway": "\(link.name)", "gw.error": "\(error)"])
-                }))
+        main.write { $0.writeImmutableBuffer(hello) }
+        if let heartbeat = settings.heartbeat {
+            // The pings go out whatever the gateway is, so TCP_USER_TIMEOUT also finds a cut
+            // link to a PHP gateway (one that never pings back): pings nobody acknowledges abort it.
+            main.setUserTimeout(milliseconds: UInt32(clamping: heartbeat.timeout.nanoseconds / 1_000_000))
+            main.write { $0.writeImmutableBuffer(GatewaydHeartbeat.pingFrame()) }
+            scheduleHeartbeat(link, interval: heartbeat.interval.nanoseconds)
+        }
+        markDirty(link)
+        logger.info(recovered ? "connected to gateway again" : "connected to gateway", metadata: ["gw.gateway": "\(link.name)"])
+        linkAttached()
     }
 
-    /// The query connection: request/reply pairs, authenticated once when a secret is set
-    /// (authentication is sticky for the connection's lifetime).
-    private func queryConnection(for link: Link) -> ReconnectingConnection {
-        let authentication =
-            settings.secretKey.isEmpty
-            ? nil
-            : ByteBuffer.command(.gatewayClientConnect, body: GatewayClientConnectBody(secretKey: settings.secretKey).encoded())
-        return ReconnectingConnection(
-            host: link.endpoint.host, port: link.endpoint.port, eventLoop: eventLoop,
-            callbacks: .init(
-                initialize: { channel in
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(GatewayReplyDecoder(maximumLength: 64 << 20)),
-                        QueryReplyHandler(onReply: { self.replyReceived($0, on: link) }),
-                    ])
-                },
-                connected: { channel, _ in
-                    if let authentication { channel.writeAndFlush(authentication, promise: nil) }
-                },
-                disconnected: {
-                    // Replies will never come for what was asked on the lost connection.
-                    while let pending = link.pendingQueries.popFirst() {
-                        guard !pending.done else { continue }
-                        pending.done = true
-                        pending.promise.fail(HostError.unavailable)
-                    }
-                }))
-    }
-}
-
-/// Splits a gateway's main connection into frames and hands the client events to the plugin
-/// thread once per read batch. Parsing here rather than in a `ByteToMessageHandler` spares
-/// boxing every frame into a `NIOAny` and NIO's generic decoder machinery on the hot path.
-private final class WorkerEventHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-
-    private let gateway: GatewayAddress
-    private let heartbeat: InnerHeartbeatHandler?
-    private let deliver: @Sendable ([PluginEvent]) -> Void
-    private var parser = GatewayFrameParser(maximumFrameLength: 64 << 20)
-    private var reassembly = FrameReassembly()
-    private var batch: [PluginEvent] = []
-    private var broken = false
-
-    init(gateway: GatewayAddress, heartbeat: InnerHeartbeatHandler?, deliver: @escaping @Sendable ([PluginEvent]) -> Void) {
-        self.gateway = gateway
-        self.heartbeat = heartbeat
-        self.deliver = deliver
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !broken else { return }
-        reassembly.read(unwrapInboundIn(data), allocator: context.channel.allocator) { buffer in
-            while true {
-                let frame: GatewayFrame?
-                do {
-                    frame = try parser.parse(&buffer)
-                } catch {
-                    broken = true  // a gateway speaking something else: drop the link, reconnect
-                    context.close(promise: nil)
-                    return false
-                }
-                guard let frame else { return true }
-                handle(frame)
+    private func mainBytes(_ buffer: inout ByteBuffer, _ link: GatewayLink) {
+        link.lastHeard = loop.now
+        while true {
+            let frame: GatewayFrame?
+            do {
+                frame = try link.parser.parse(&buffer)
+            } catch {
+                // A gateway speaking something else: drop the link and reconnect.
+                link.main?.close()
+                return mainLost(link, reason: "\(error)")
             }
+            guard let frame else { break }
+            handle(frame, from: link)
+        }
+        if backlogBytes() > settings.maximumBacklogBytes && link.pendingOnMain.isEmpty, let main = link.main {
+            // The plugin is waiting on a query while events pile up: hold this gateway back.
+            main.setReadingPaused(true)
+            pausedLinks.append(link)
+            counters.backPressurePauses.add(1, ordering: .relaxed)
         }
     }
 
-    private func handle(_ frame: GatewayFrame) {
-        if frame.command == .ping {
+    private func handle(_ frame: GatewayFrame, from link: GatewayLink) {
+        switch frame.command {
+        case .ping:
             // A gatewayd gateway pings every interval: from now on its silence means it is gone.
-            if GatewaydHeartbeat.isMarkedPing(frame) { heartbeat?.arm() }
-        } else if frame.command == .drainMark {
-            batch.append(PluginEvent(drainMarkFrom: gateway))
-        } else if let event = PluginEvent(frame: frame) {
-            batch.append(event)
+            if GatewaydHeartbeat.isMarkedPing(frame) { link.heartbeatArmed = true }
+        case .gatewaydHello:
+            link.answersOnMain = true
+        case .queryReply:
+            link.pendingOnMain.popFirst()?.finish(.success(frame.body))
+        case .drainMark:
+            deliver(PluginEvent(drainMarkFrom: link.address))
+        default:
+            if let event = PluginEvent(frame: frame) { deliver(event) }
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        guard !batch.isEmpty else { return }
-        deliver(batch)
-        batch = []  // the delivered array now belongs to the plugin thread
+    /// The plugin caught up: read from the gateways held back again.
+    func resumePausedLinks() {
+        guard !pausedLinks.isEmpty, backlogBytes() <= settings.maximumBacklogBytes else { return }
+        for link in pausedLinks { link.main?.setReadingPaused(false) }
+        pausedLinks.removeAll(keepingCapacity: true)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
+    private func mainLost(_ link: GatewayLink, reason: String) {
+        let wasAttached = link.isAttached
+        link.resetMain(loop)
+        // Its query connection may be just as dead (a cut cable): start it afresh too.
+        link.query?.close()
+        link.queryConnectionLost()
+        guard wasAttached else { return attemptFailed(link, reason: reason) }
+        counters.connected.subtract(1, ordering: .relaxed)
+        if link.listed {
+            logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.name)", "gw.reason": "\(reason)"])
+            scheduleReconnect(link)
+        } else {
+            logger.info("link to a gateway no longer listed closed", metadata: ["gw.gateway": "\(link.name)"])
+            remove(link)
+        }
+        linkLost(link.address)
+    }
+
+    private func attemptFailed(_ link: GatewayLink, reason: String) {
+        link.main = nil
+        link.failures += 1
+        if link.failures == 1 {
+            logger.warning(
+                "cannot reach gateway; retrying with back-off", metadata: ["gw.gateway": "\(link.name)", "gw.error": "\(reason)"])
+        }
+        guard link.listed else { return remove(link) }
+        scheduleReconnect(link)
+    }
+
+    private func scheduleReconnect(_ link: GatewayLink) {
+        let delay = link.failures == 0 ? 0 : settings.backoff.delay(afterFailedRounds: link.failures).nanoseconds
+        link.reconnectTimer = loop.schedule(after: delay) { [unowned self, unowned link] in
+            guard links[link.address] === link else { return }
+            connect(link)
+        }
+    }
+
+    private func scheduleHeartbeat(_ link: GatewayLink, interval: Int64) {
+        link.heartbeatTimer = loop.schedule(after: interval) { [unowned self, unowned link] in
+            guard let heartbeat = settings.heartbeat, link.isAttached else { return }
+            if link.heartbeatArmed, loop.now - link.lastHeard > heartbeat.timeout.nanoseconds {
+                logger.warning(
+                    "gateway silent for more than \(heartbeat.timeout.nanoseconds / 1_000_000) ms; closing the link",
+                    metadata: ["gw.gateway": "\(link.name)"])
+                link.main?.close()
+                return mainLost(link, reason: "silent")
+            }
+            append(to: link.address) { $0.writeImmutableBuffer(GatewaydHeartbeat.pingFrame()) }
+            flush()
+            scheduleHeartbeat(link, interval: interval)
+        }
     }
 }
 
-private final class QueryReplyHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    private let onReply: (ByteBuffer) -> Void
+/// One gateway: its connections and what is in flight on them. Worker thread only.
+final class GatewayLink {
+    /// The key commands are routed by.
+    let address: GatewayAddress
+    /// The register's text for it, for logs.
+    let name: String
+    var main: StreamConnection?
+    /// WORKER_CONNECT written: events may come, commands may go.
+    var isAttached = false
+    var parser = GatewayFrameParser(maximumFrameLength: 64 << 20)
+    /// The gateway said GATEWAYD_HELLO: it answers queries on the main connection.
+    var answersOnMain = false
+    var pendingOnMain = CircularBuffer<PendingQuery>()
+    var query: StreamConnection?
+    var replyParser = GatewayReplyParser(maximumLength: 64 << 20)
+    var pendingOnQuery = CircularBuffer<PendingQuery>()
+    /// In the register's latest list; an unlisted link is not reconnected once it closes.
+    var listed = true
+    var failures = 0
+    var reconnectTimer: TimerID?
+    var heartbeatTimer: TimerID?
+    var heartbeatArmed = false
+    var lastHeard = Instant(nanoseconds: 0)
+    var dirty = false
 
-    init(onReply: @escaping (ByteBuffer) -> Void) {
-        self.onReply = onReply
+    init(address: GatewayAddress, name: String) {
+        self.address = address
+        self.name = name
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        onReply(unwrapInboundIn(data))
+    /// The main connection is gone: what was asked on it will never be answered.
+    func resetMain(_ loop: GatewayEventLoop.EventLoop) {
+        main = nil
+        isAttached = false
+        answersOnMain = false
+        heartbeatArmed = false
+        parser = GatewayFrameParser(maximumFrameLength: 64 << 20)
+        if let heartbeatTimer { loop.cancel(heartbeatTimer) }
+        heartbeatTimer = nil
+        while let pending = pendingOnMain.popFirst() { pending.finish(.failure(.unavailable)) }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        context.close(promise: nil)
+    func queryConnectionLost() {
+        query = nil
+        replyParser = GatewayReplyParser(maximumLength: 64 << 20)
+        while let pending = pendingOnQuery.popFirst() { pending.finish(.failure(.unavailable)) }
+    }
+
+    func stop(_ loop: GatewayEventLoop.EventLoop) {
+        main?.close()
+        query?.close()
+        resetMain(loop)
+        queryConnectionLost()
+        if let reconnectTimer { loop.cancel(reconnectTimer) }
+        reconnectTimer = nil
     }
 }
 
-@available(*, unavailable)
-extension WorkerEventHandler: Sendable {}
-@available(*, unavailable)
-extension QueryReplyHandler: Sendable {}
+/// A query request on its way; the first result wins (a late answer to one that timed out is
+/// dropped).
+final class PendingQuery {
+    private(set) var result: Result<ByteBuffer, HostError>?
+
+    func finish(_ result: Result<ByteBuffer, HostError>) {
+        guard self.result == nil else { return }
+        self.result = result
+    }
+}

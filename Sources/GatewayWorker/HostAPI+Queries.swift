@@ -13,7 +13,16 @@ func installQueries(_ table: UnsafeMutablePointer<gwd_host_api>) {
 
 private func installClientQueries(_ table: UnsafeMutablePointer<gwd_host_api>) {
     table.pointee.is_online = { context, clientID, out in
-        flagQuery(context, out) { GatewayQueries.isOnline(try Argument.clientID(clientID)) }
+        hostCall(context) { invocation in
+            guard let out else { throw HostError.invalidArgument }
+            do {
+                out.pointee = try invocation.host.run(GatewayQueries.isOnline(try Argument.clientID(clientID))).value ? 1 : 0
+            } catch HostError.unavailable {
+                // As GatewayWorker's isOnline: a client on a gateway we are not connected to is
+                // not online for us.
+                out.pointee = 0
+            }
+        }
     }
     table.pointee.get_all_client_count = { context, out in
         countQuery(context, out) { GatewayQueries.clientIDCount() }

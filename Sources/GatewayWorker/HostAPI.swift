@@ -2,7 +2,7 @@ import CGatewayABI
 import Foundation
 import GatewayWire
 
-/// The host function table handed to every plugin (gwd_host_api, ABI 1.1).
+/// The host function table handed to every plugin (gwd_host_api, ABI 1.2).
 ///
 /// This is one of the few globals in gatewayd, and on purpose: a C function pointer cannot
 /// capture context, so each entry is a plain function that finds its worker through the
@@ -33,6 +33,7 @@ nonisolated(unsafe) let hostAPI: UnsafeMutablePointer<gwd_host_api> = {
     installSending(table)
     installSessions(table)
     installQueries(table)
+    installTimersAndPosts(table)
     return table
 }()
 
@@ -105,6 +106,30 @@ private func installSending(_ table: UnsafeMutablePointer<gwd_host_api>) {
     }
 }
 
+/// Timers and work from other threads (gatewayd.h, added in 1.2).
+private func installTimersAndPosts(_ table: UnsafeMutablePointer<gwd_host_api>) {
+    table.pointee.timer_add = { context, interval, flags, callback, userData, out in
+        hostCall(context) {
+            let id = try $0.host.addTimer(intervalMilliseconds: interval, flags: flags, callback: callback, userData: userData)
+            out?.pointee = id
+        }
+    }
+    table.pointee.timer_del = { context, id in
+        hostCall(context) { try $0.host.deleteTimer(id) }
+    }
+    table.pointee.get_poster = { context, out in
+        hostCall(context) {
+            guard let out else { throw HostError.invalidArgument }
+            out.pointee = $0.host.poster.handle
+        }
+    }
+    // Any thread: no context, no thread check; the poster outlives every plugin call.
+    table.pointee.post = { poster, callback, userData in
+        guard let poster, let callback else { return GWD_ERR_INVALID_ARGUMENT.code }
+        return PluginPoster.from(poster).post(callback, userData).code
+    }
+}
+
 /// The current client's session as delivered, and changes to any client's session.
 private func installSessions(_ table: UnsafeMutablePointer<gwd_host_api>) {
     table.pointee.session_get = { context, key, length, out in
@@ -149,7 +174,7 @@ private func installSessions(_ table: UnsafeMutablePointer<gwd_host_api>) {
 nonisolated(unsafe) private let statusStrings: [UnsafePointer<CChar>] = ([
     "ok", "invalid argument", "not found", "no current client", "gateway unavailable", "timed out",
     "out of memory", "called from the wrong thread or outside a callback", "unsupported", "too large",
-    "ABI version mismatch", "failed", "internal error",
+    "ABI version mismatch", "failed", "internal error", "queue full", "the worker is stopping",
 ] as [String]).map { UnsafePointer(strdup($0)!) }
 nonisolated(unsafe) private let unknownStatus: UnsafePointer<CChar> = UnsafePointer(strdup("unknown status")!)
 

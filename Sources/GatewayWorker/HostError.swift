@@ -10,6 +10,8 @@ enum HostError: Error, Equatable {
     case noMemory
     case tooLarge
     case wrongThread
+    case queueFull
+    case stopping
 
     var status: gwd_status {
         switch self {
@@ -21,6 +23,8 @@ enum HostError: Error, Equatable {
         case .noMemory: return GWD_ERR_NO_MEMORY
         case .tooLarge: return GWD_ERR_TOO_LARGE
         case .wrongThread: return GWD_ERR_WRONG_THREAD
+        case .queueFull: return GWD_ERR_QUEUE_FULL
+        case .stopping: return GWD_ERR_STOPPING
         }
     }
 }

@@ -2,23 +2,17 @@ import GatewayAPI
 import GatewayWire
 import NIOCore
 
-/// Queries (plugin thread): GatewayAPI's requests go to every gateway involved in parallel, on
-/// the event loop; only this thread waits, until each gateway answered or timed out.
+/// Queries (plugin thread): GatewayAPI's requests go to every gateway involved in parallel,
+/// behind whatever this callback sent them before; the thread then waits on the links alone,
+/// until each gateway answered or timed out.
 extension PluginHost {
     /// Runs `query` and merges the answers as GatewayWorker does.
     ///
     /// A query of one client's gateway that gets no answer throws. A query of every gateway
     /// returns what the others answered, with the shortfall, and logs the silent gateways.
     func run<Value>(_ query: GatewayQuery<Value>) throws -> QueryOutcome<Value> {
-        flushOutgoing()  // "bind, then ask" must see the bind
-        let ask = transport.ask
         let dispatch = query.dispatch
-        let replies: [GatewayReply]
-        do {
-            replies = try transport.eventLoop.flatSubmit { ask(dispatch) }.wait()
-        } catch {
-            throw HostError.unavailable  // the loop is shutting down
-        }
+        let replies = transport.ask(dispatch)
         var answers: [GatewayAnswer] = []
         var silent: [(gateway: String, error: HostError)] = []
         for reply in replies {

@@ -3,8 +3,8 @@ import GatewayAPI
 import GatewayWire
 import NIOCore
 
-/// The fire-and-forget host functions (plugin thread): each queues its frames in the outgoing
-/// batch, which reaches the event loop once per batch of events.
+/// The fire-and-forget host functions (plugin thread): each writes its frames into the
+/// connection buffers of the gateways concerned, flushed once per loop iteration.
 ///
 /// The frames are GatewayAPI's (`GatewayCommands`), so a worker, GatewayClient and the HTTP API
 /// send the same bytes. The two hot paths, a send to one client and a broadcast to everyone,
@@ -15,7 +15,7 @@ extension PluginHost {
 
     func sendToClient(clientID: ClientID, _ data: UnsafeRawBufferPointer, flags: UInt32) throws {
         let options = try sendOptions(data, flags)
-        outgoing.append(to: clientID.gateway) {
+        output(to: clientID.gateway) {
             $0.writeCommand(.sendToOne, connectionID: clientID.connectionID, flags: options.flags, body: data)
         }
     }
@@ -23,7 +23,7 @@ extension PluginHost {
     func sendToAll(_ data: UnsafeRawBufferPointer, flags: UInt32, excluding: [ClientID]) throws {
         let options = try sendOptions(data, flags)
         guard !excluding.isEmpty else {
-            outgoing.appendToAll { $0.writeCommand(.sendToAll, flags: options.flags, body: data) }
+            outputToAll { $0.writeCommand(.sendToAll, flags: options.flags, body: data) }
             return
         }
         queue(GatewayCommands.sendToAll(Array(data), excluding: excluding, options: options))
@@ -46,36 +46,53 @@ extension PluginHost {
 
     func closeClient(_ clientID: ClientID, message: UnsafeRawBufferPointer?, flags: UInt32) throws {
         let options = try sendOptions(message ?? UnsafeRawBufferPointer(start: nil, count: 0), flags)
-        outgoing.append(GatewayCommands.closeClient(clientID, message: message.map { Array($0) }, options: options))
+        output(GatewayCommands.closeClient(clientID, message: message.map { Array($0) }, options: options))
     }
 
     func destroyClient(_ clientID: ClientID) {
-        outgoing.append(GatewayCommands.destroyClient(clientID))
+        output(GatewayCommands.destroyClient(clientID))
     }
 
     /// join/leave group and bind/unbind uid: a name for the client's gateway.
     func membership(_ change: GatewayCommands.Membership, _ clientID: ClientID, name: String) {
-        outgoing.append(GatewayCommands.membership(change, clientID, name))
+        output(GatewayCommands.membership(change, clientID, name))
     }
 
     func ungroup(_ group: String) {
-        outgoing.append(GatewayCommands.ungroup(group))
+        output(GatewayCommands.ungroup(group))
     }
 
     func changeSession(of clientID: ClientID, to value: PHPValue, merge: Bool) {
-        outgoing.append(GatewayCommands.session(clientID, value, merge: merge))
+        output(GatewayCommands.session(clientID, value, merge: merge))
         if let current = invocation.event, current.clientID == clientID {
             invocation.replaceSession(merge ? invocation.session.replacingRecursive(with: value) : value)
         }
     }
 
     private func queue(_ dispatches: [GatewayDispatch]) {
-        for dispatch in dispatches { outgoing.append(dispatch) }
+        for dispatch in dispatches { output(dispatch) }
+    }
+
+    private func output(to address: GatewayAddress, _ encode: (inout ByteBuffer) -> Void) {
+        commandCount += 1
+        transport.append(to: address, encode)
+    }
+
+    private func outputToAll(_ encode: (inout ByteBuffer) -> Void) {
+        commandCount += 1
+        transport.appendToAll(encode)
+    }
+
+    private func output(_ dispatch: GatewayDispatch) {
+        commandCount += 1
+        transport.append(dispatch)
     }
 
     /// GatewayAPI's send options for `GWD_SEND_*` flags, once the size is checked.
     private func sendOptions(_ data: UnsafeRawBufferPointer, _ flags: UInt32) throws -> GatewayCommands.SendOptions {
         if data.count > Self.maximumMessageBytes { throw HostError.tooLarge }
-        return GatewayCommands.SendOptions(binary: flags & GWD_SEND_BINARY != 0, raw: flags & GWD_SEND_RAW != 0)
+        var binary = flags & GWD_SEND_BINARY != 0
+        if flags & GWD_SEND_AS_RECEIVED != 0, case .message(binary: true)? = invocation.event?.kind { binary = true }
+        return GatewayCommands.SendOptions(binary: binary, raw: flags & GWD_SEND_RAW != 0)
     }
 }

@@ -1,188 +1,134 @@
 import CGatewayABI
 import Foundation
+import GatewayEventLoop
+import Synchronization
 import GatewayAPI
 import GatewayWire
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Runs the plugin: one dedicated thread, one event at a time, like a PHP worker process.
+/// Runs the plugin on the worker's one thread, the same thread that runs the links to the
+/// gateways and the timers: one callback at a time, like a PHP BusinessWorker process.
 ///
-/// Events arrive from the event loop in batches; the plugin's commands are encoded on this
-/// thread into an `OutgoingBatch` and handed back to the loop once per batch. Queries flush
-/// what is pending first (so "bind, then ask" sees the bind), then block this thread — never
-/// the loop — until the gateways answer or the query timeout passes.
-public final class PluginHost: @unchecked Sendable {
-    /// What the worker needs from the I/O side.
-    struct Transport: Sendable {
-        var eventLoop: EventLoop
-        /// Writes a batch of segments to the gateways (called on the loop).
-        var write: @Sendable ([OutgoingBatch.Segment]) -> Void
-        /// Sends a query's requests to the gateways it reaches, in parallel, and gathers each
-        /// one's reply payload or failure (called on the loop; never waits on it).
-        var ask: @Sendable (GatewayDispatch) -> EventLoopFuture<[GatewayReply]>
-        /// A gateway's drain mark was reached and DRAIN_DONE written after everything before it
-        /// (called on the loop).
-        var drainMarkHandled: @Sendable (GatewayAddress) -> Void
-        /// The plugin thread took the queued events after `enqueue` asked the loop to stop
-        /// reading: events may flow again (called on the loop).
-        var resumeReading: @Sendable () -> Void = {}
-    }
-
-    /// Bytes of events that may wait for the plugin thread before the worker stops reading
-    /// from its gateways: a slow plugin then holds back its gateways (which pause its clients)
-    /// instead of growing this process without bound. Set before `start`.
-    var maximumQueuedBytes = 16 << 20
-
+/// Events read from the gateways wait in `backlog` only until the end of the loop iteration
+/// that read them; then they run in order (`runBacklog`). A callback's commands are written
+/// straight into the gateway connections' buffers and flushed once per iteration. A query
+/// flushes, then waits on the links' I/O alone — events that arrive meanwhile join the
+/// backlog and run after the callback, in order — so the loop is never re-entered into the
+/// plugin. Timers (`timer_add`) and posted tasks (`post`) run between events, with no current
+/// client.
+public final class PluginHost {
     let workerIndex: Int
     let logger: Logger
-    let transport: Transport
-    private let condition = NSCondition()
-    private var queue: [PluginEvent] = []
-    private var queuedBytes = 0
-    private var readingPaused = false
-    private var stopRequested = false
-    private let stopped: EventLoopPromise<Void>
-    private let counters = NIOLockedValueBox<(events: UInt64, commands: UInt64)>((0, 0))
+    let loop: GatewayEventLoop.EventLoop
+    let transport: WorkerTransport
 
-    /// The callback running now, for the slow-handler watchdog on the event loop.
+    /// Called after a gateway's drain mark was handled and DRAIN_DONE queued behind the
+    /// commands of everything before it.
+    var drainMarkHandled: (GatewayAddress) -> Void = { _ in }
+
+    /// The callback running now, for the slow-callback watchdog on another thread.
     struct RunningEvent: Sendable {
+        /// What runs: a client event's callback, a timer or a posted task.
+        enum Callback: Sendable {
+            case event(PluginEvent.Kind)
+            case timer
+            case post
+
+            var name: String {
+                switch self {
+                case .event(let kind): return kind.callbackName
+                case .timer: return "timer callback"
+                case .post: return "posted task"
+                }
+            }
+        }
         // Plain values: recorded for every event, formatted only when one overruns.
-        var kind: PluginEvent.Kind
+        var callback: Callback
         var clientID: ClientID
         var started: NIODeadline
         var reported = false
     }
     let running = NIOLockedValueBox<RunningEvent?>(nil)
+    let counters = WorkerCounters()
 
-    // Plugin-thread state.
     private var plugin: LoadedPlugin?
     lazy var invocation = PluginInvocation(host: self)
-    var outgoing = OutgoingBatch()
+    private var backlog = CircularBuffer<PluginEvent>(initialCapacity: 64)
+    /// Bytes of the events in `backlog` (it grows only while a callback waits on a query).
+    private(set) var backlogBytes = 0
+    private var runningBacklog = false
+    var timers = PluginTimers()
+    let poster: PluginPoster
+    private var postedTasks: [PluginPoster.Task] = []
+    /// Draining or stopping: timers no longer fire, posts are refused.
+    private(set) var isStopping = false
+    private var stopped = false
+    /// Frames written by the plugin, for `status`.
+    var commandCount: UInt64 = 0
+    private var publishedCommands: UInt64 = 0
 
-    init(workerIndex: Int, logger: Logger, transport: Transport) {
+    init(workerIndex: Int, logger: Logger, loop: GatewayEventLoop.EventLoop, transport: WorkerTransport) {
         self.workerIndex = workerIndex
         self.logger = logger
+        self.loop = loop
         self.transport = transport
-        self.stopped = transport.eventLoop.makePromise(of: Void.self)
+        self.poster = PluginPoster(waker: loop.waker)
     }
 
-    /// Starts the plugin thread: loads the plugin with `load` (on that thread, as the ABI
-    /// requires), runs on_worker_start, then reports through `started` and serves events.
-    func start(
-        load: @escaping @Sendable (UnsafePointer<gwd_host_api>) throws(PluginLoadError) -> LoadedPlugin,
-        started: @escaping @Sendable (Result<LoadedPlugin, PluginLoadError>) -> Void
-    ) {
-        let thread = Thread { [self] in
-            invocation.threadID = pthread_self()
-            let loaded: LoadedPlugin
-            do {
-                loaded = try load(hostAPI)
-                plugin = loaded
-                if let onStart = loaded.descriptor.on_worker_start {
-                    invocation.begin(nil)
-                    let status = onStart(invocation.context)
-                    invocation.end()
-                    flushOutgoing()
-                    guard status == GWD_OK.code else {
-                        throw PluginLoadError.workerStartFailed(
-                            path: loaded.path, status: status, statusText: String(cString: hostStatusString(status)))
-                    }
-                }
-            } catch let error as PluginLoadError {
-                started(.failure(error))
-                return
-            } catch {
-                return
-            }
-            started(.success(loaded))
-            serve()
-        }
-        thread.name = "gatewayd-plugin"
-        thread.stackSize = 8 << 20  // plugin code expects a main-thread-sized stack
-        thread.start()
-    }
-
-    /// Queues events from the loop (one lock and one wake-up per batch). Returns true when the
-    /// queue is past `maximumQueuedBytes`: the loop should stop reading until `resumeReading`.
-    @discardableResult
-    func enqueue(_ events: [PluginEvent]) -> Bool {
-        guard !events.isEmpty else { return false }
-        let bytes = events.reduce(0) { $0 + $1.queuedBytes }
-        condition.lock()
-        queue.append(contentsOf: events)
-        queuedBytes += bytes
-        let full = queuedBytes > maximumQueuedBytes
-        if full { readingPaused = true }
-        condition.signal()
-        condition.unlock()
-        return full
-    }
-
-    /// Finishes queued events, runs on_worker_stop, and completes the future.
-    func stop() -> EventLoopFuture<Void> {
-        condition.lock()
-        stopRequested = true
-        condition.signal()
-        condition.unlock()
-        if plugin == nil { stopped.succeed(()) }
-        return stopped.futureResult
-    }
-
-    var eventCounts: (events: UInt64, commands: UInt64) { counters.withLockedValue { $0 } }
-
-    private func serve() {
-        var batch: [PluginEvent] = []
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopRequested { condition.wait() }
-            swap(&batch, &queue)
-            queuedBytes = 0
-            let resume = readingPaused
-            readingPaused = false
-            let stopping = stopRequested && batch.isEmpty
-            condition.unlock()
-            if resume { transport.eventLoop.execute(transport.resumeReading) }
-            if stopping { break }
-            for event in batch { dispatch(event) }
-            let handled = UInt64(batch.count)
-            batch.removeAll(keepingCapacity: true)
-            let commands = UInt64(outgoing.frameCount)
-            flushOutgoing()
-            counters.withLockedValue {
-                $0.events += handled
-                $0.commands += commands
-            }
-        }
-        if let onStop = plugin?.descriptor.on_worker_stop {
+    /// Loads the plugin with `load` and runs on_worker_start (on the loop thread, as the ABI
+    /// requires).
+    func start(load: (UnsafePointer<gwd_host_api>) throws(PluginLoadError) -> LoadedPlugin) throws(PluginLoadError) -> LoadedPlugin {
+        invocation.threadID = pthread_self()
+        let loaded = try load(hostAPI)
+        plugin = loaded
+        if let onStart = loaded.descriptor.on_worker_start {
             invocation.begin(nil)
-            onStop(invocation.context)
+            let status = onStart(invocation.context)
             invocation.end()
-            flushOutgoing()
+            transport.flush()
+            guard status == GWD_OK.code else {
+                throw PluginLoadError.workerStartFailed(
+                    path: loaded.path, status: status, statusText: String(cString: hostStatusString(status)))
+            }
         }
-        stopped.succeed(())
+        return loaded
+    }
+
+    // MARK: - Events
+
+    /// Queues an event read from a gateway; it runs at the end of this loop iteration.
+    func deliver(_ event: PluginEvent) {
+        backlog.append(event)
+        backlogBytes += event.queuedBytes
+    }
+
+    /// Runs every queued event, in order (the loop's end-of-iteration step).
+    func runBacklog() {
+        guard !runningBacklog, !backlog.isEmpty else { return }
+        runningBacklog = true
+        defer { runningBacklog = false }
+        var handled: UInt64 = 0
+        while let event = backlog.popFirst() {
+            backlogBytes -= event.queuedBytes
+            dispatch(event)
+            handled += 1
+        }
+        counters.add(events: handled)
     }
 
     private func dispatch(_ event: PluginEvent) {
         if case .drainMark = event.kind {
             // Every event this gateway sent before the mark has run, and the commands they made
             // are queued: DRAIN_DONE goes after them on the same connection.
-            outgoing.append(to: event.gateway) { $0.writeCommand(.drainDone) }
-            flushOutgoing()
-            let address = event.gateway
-            let handled = transport.drainMarkHandled
-            transport.eventLoop.execute { handled(address) }
+            transport.append(to: event.gateway) { $0.writeCommand(.drainDone) }
+            drainMarkHandled(event.gateway)
             return
         }
         guard let descriptor = plugin?.descriptor else { return }
-        invocation.begin(event)
-        running.withLockedValue {
-            $0 = RunningEvent(kind: event.kind, clientID: event.clientID, started: .now())
-        }
-        defer {
-            running.withLockedValue { $0 = nil }
-            invocation.end()
-        }
+        begin(event, .event(event.kind), clientID: event.clientID)
+        defer { end() }
         let context = invocation.context
         let clientID = UnsafePointer(invocation.clientIDCString)
         switch event.kind {
@@ -208,7 +154,7 @@ public final class PluginHost: @unchecked Sendable {
             }
             if awaitsVerdict {
                 let verdict = Array(String(status).utf8)
-                outgoing.append(to: event.gateway) { buffer in
+                transport.append(to: event.gateway) { buffer in
                     verdict.withUnsafeBytes {
                         buffer.writeCommand(.handshakeVerdict, connectionID: event.clientID.connectionID, body: $0)
                     }
@@ -217,12 +163,102 @@ public final class PluginHost: @unchecked Sendable {
         }
     }
 
-    /// Hands the commands made so far to the event loop.
-    func flushOutgoing() {
-        guard !outgoing.isEmpty else { return }
-        let segments = outgoing.take()
-        let write = transport.write
-        transport.eventLoop.execute { write(segments) }
+    /// Marks a callback as running, for host functions and for the watchdog.
+    private func begin(_ event: PluginEvent?, _ callback: RunningEvent.Callback, clientID: ClientID) {
+        invocation.begin(event)
+        running.withLockedValue { $0 = RunningEvent(callback: callback, clientID: clientID, started: .now()) }
+    }
+
+    private func end() {
+        running.withLockedValue { $0 = nil }
+        invocation.end()
+    }
+
+    /// Makes this iteration's command count visible to `status`.
+    func publishCounters() {
+        guard commandCount != publishedCommands else { return }
+        counters.add(commands: commandCount - publishedCommands)
+        publishedCommands = commandCount
+    }
+
+    // MARK: - Timers (gatewayd.h timer_add / timer_del)
+
+    func addTimer(
+        intervalMilliseconds: Int64, flags: UInt32, callback: gwd_timer_fn?, userData: UnsafeMutableRawPointer?
+    ) throws(HostError) -> UInt64 {
+        let interval = try PluginTimers.validate(intervalMilliseconds: intervalMilliseconds, flags: flags, callback: callback)
+        guard !isStopping else { throw .stopping }
+        guard timers.count < PluginTimers.maximumLiveTimers, let callback else { throw .tooLarge }
+        let id = timers.nextID()
+        let deadline = loop.now + interval
+        let loopTimer = loop.schedule(at: deadline) { [unowned self] in fireTimer(id) }
+        try timers.insert(
+            .init(
+                callback: callback, userData: userData, intervalNanoseconds: interval,
+                repeats: flags & GWD_TIMER_REPEAT != 0, deadline: deadline, loopTimer: loopTimer),
+            id: id)
+        return id
+    }
+
+    func deleteTimer(_ id: UInt64) throws(HostError) {
+        guard let timer = timers.remove(id) else { throw .notFound }
+        loop.cancel(timer.loopTimer)
+    }
+
+    private func fireTimer(_ id: UInt64) {
+        guard var timer = timers[id], !isStopping else { return }
+        if timer.repeats {
+            // Scheduled before the callback runs, so a timer_del inside it cancels the next one.
+            let now = loop.now
+            timer.deadline = PluginTimers.nextDeadline(after: timer.deadline, interval: timer.intervalNanoseconds, now: now)
+            timer.loopTimer = loop.schedule(at: timer.deadline) { [unowned self] in fireTimer(id) }
+            timers[id] = timer
+        } else {
+            timers.remove(id)
+        }
+        begin(nil, .timer, clientID: ClientID(ipv4: 0, port: 0, connectionID: 0))
+        timer.callback(invocation.context, id, timer.userData)
+        end()
+    }
+
+    // MARK: - Posted tasks (gatewayd.h get_poster / post)
+
+    /// Runs every task posted so far, in order (on a loop wake-up).
+    func runPostedTasks() {
+        poster.mailbox.takeAll(into: &postedTasks)
+        guard !postedTasks.isEmpty else { return }
+        for task in postedTasks {
+            begin(nil, .post, clientID: ClientID(ipv4: 0, port: 0, connectionID: 0))
+            task.callback(invocation.context, task.userData)
+            end()
+        }
+        postedTasks.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Stopping
+
+    /// Draining begins: timers stop firing and new posts are refused; tasks already posted
+    /// still run.
+    func beginStopping() {
+        guard !isStopping else { return }
+        isStopping = true
+        poster.mailbox.close()
+        for timer in timers.removeAll() { loop.cancel(timer.loopTimer) }
+    }
+
+    /// Finishes queued events and posted tasks, then runs on_worker_stop (once).
+    func stop() {
+        guard !stopped else { return }
+        beginStopping()
+        runBacklog()
+        runPostedTasks()
+        stopped = true
+        if let onStop = plugin?.descriptor.on_worker_stop {
+            invocation.begin(nil)
+            onStop(invocation.context)
+            invocation.end()
+        }
+        transport.flush()
     }
 
     // MARK: - Host functions (plugin thread)
@@ -236,6 +272,20 @@ public final class PluginHost: @unchecked Sendable {
             default: .info
             }
         logger.log(level: level, "\(text)", metadata: ["gw.plugin": "\(plugin?.name ?? "?")"])
+    }
+}
+
+/// What `status` reports of a worker, written on the worker's thread and read on the control
+/// thread.
+final class WorkerCounters: Sendable {
+    private let events = Atomic<UInt64>(0)
+    private let commands = Atomic<UInt64>(0)
+
+    func add(events count: UInt64) { events.add(count, ordering: .relaxed) }
+    func add(commands count: UInt64) { commands.add(count, ordering: .relaxed) }
+
+    var snapshot: (events: UInt64, commands: UInt64) {
+        (events.load(ordering: .relaxed), commands.load(ordering: .relaxed))
     }
 }
 

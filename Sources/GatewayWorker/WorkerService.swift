@@ -1,5 +1,8 @@
 import CGatewayABI
+import Foundation
 import Glibc
+import GatewayEventLoop
+import NIOConcurrencyHelpers
 import GatewayCore
 import GatewayRuntime
 import GatewayWire
@@ -28,7 +31,8 @@ public struct WorkerConfiguration: Sendable {
     public var processTimeout: TimeAmount = .seconds(30)
     /// A reload's canary: load the plugin, run on_worker_start, report, run on_worker_stop, exit.
     public var canary = false
-    /// Bytes of events that may wait for the plugin thread before reading from the gateways pauses.
+    /// Bytes of events that may wait while the plugin blocks on a query before the worker stops
+    /// reading from its gateways.
     public var queueBytes = 16 << 20
 
     /// "<name>:<index>" as GatewayWorker has it; later generations add "-g<generation>".
@@ -53,87 +57,91 @@ public struct WorkerConfiguration: Sendable {
     }
 }
 
-/// The BusinessWorker role: loads the plugin on its plugin thread, learns the gateways from
-/// the register, connects to each, and runs every client event through the plugin.
+/// The BusinessWorker role. Its message path — the links to every gateway, the plugin's timers
+/// and every plugin callback — runs on one thread of its own (`GatewayEventLoop`), as a PHP
+/// BusinessWorker runs in one process; an event crosses no thread between the gateway's bytes
+/// and the plugin. The NIO loop the child runtime gives it carries only the control channel,
+/// the register link and the slow-callback watchdog.
 public final class WorkerService: RoleService, @unchecked Sendable {
     private let configuration: WorkerConfiguration
-    private let eventLoop: EventLoop
+    /// The control thread's loop (status, drain, stop, the register).
+    private let controlLoop: NIOCore.EventLoop
     private let logger: Logger
+    /// Tasks for the worker thread from the control thread.
+    private let tasks: Mailbox<@Sendable () -> Void>
+    private let workerThread: WorkerThread
+
+    // Worker thread.
+    private let loop: GatewayEventLoop.EventLoop
     private let links: GatewayLinkSet
     private let host: PluginHost
-    private var registerClient: RegisterClient?
-    private var pluginInfo: [String: String] = [:]
-    /// Ready means serving: the plugin started and every gateway the register listed has our
-    /// WORKER_CONNECT — so a reload retires the old generation only once this one is attached.
     private var reporter: ChildReporter?
     private var receivedGatewayList = false
+    /// Gateways whose drain marks are still ahead (reload), and who waits for them.
+    private var awaitingMarks: Set<GatewayAddress> = []
+    private var draining = false
+    private var finished: [EventLoopPromise<Void>] = []
+    private var controlTaskBatch: [@Sendable () -> Void] = []
+
+    // Control thread.
+    private var registerClient: RegisterClient?
     private var watchdog: RepeatedTask?
     private var slowEvents: UInt64 = 0
+    private let pluginInfo = NIOLockedValueBox<[String: String]>([:])
 
-    /// Logs a callback that overruns the process timeout while it is still running, so a stuck
-    /// plugin shows up in the log with the event and client it is stuck on.
-    private func startWatchdog() {
-        let timeout = configuration.processTimeout
-        let period = TimeAmount.nanoseconds(max(min(timeout.nanoseconds / 4, 1_000_000_000), 10_000_000))
-        watchdog = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
-            let overrun = self.host.running.withLockedValue { running -> PluginHost.RunningEvent? in
-                guard var event = running, !event.reported, NIODeadline.now() - event.started > timeout else { return nil }
-                event.reported = true
-                running = event
-                return event
-            }
-            guard let overrun else { return }
-            self.slowEvents += 1
-            self.logger.warning(
-                "plugin \(overrun.kind.callbackName) has been running for more than the process timeout of \(timeout.nanoseconds / 1_000_000) ms",
-                metadata: ["gw.callback": "\(overrun.kind.callbackName)", "gw.client_id": "\(overrun.clientID)"])
+    public init(configuration: WorkerConfiguration, eventLoop: NIOCore.EventLoop, logger: Logger) throws {
+        self.configuration = configuration
+        self.controlLoop = eventLoop
+        self.logger = logger
+        // Built here, used only on the worker thread once it runs.
+        loop = try GatewayEventLoop.EventLoop()
+        tasks = Mailbox(capacity: .max, waker: loop.waker)
+        links = GatewayLinkSet(
+            loop: loop, logger: logger,
+            settings: .init(
+                workerKey: configuration.workerKey, secretKey: configuration.secretKey,
+                queryTimeout: configuration.queryTimeout.nanoseconds, heartbeat: configuration.innerHeartbeat,
+                maximumBacklogBytes: configuration.queueBytes))
+        host = PluginHost(workerIndex: configuration.index, logger: logger, loop: loop, transport: links)
+        workerThread = WorkerThread(name: "gatewayd-worker")
+        links.deliver = { [unowned host] in host.deliver($0) }
+        links.backlogBytes = { [unowned host] in host.backlogBytes }
+        links.linkLost = { [unowned self] in markHandled($0) }
+        links.linkAttached = { [unowned self] in reportReadyIfAttached() }
+        host.drainMarkHandled = { [unowned self] in markHandled($0) }
+        loop.onWake = { [unowned self] in
+            tasks.takeAll(into: &controlTaskBatch)
+            for task in controlTaskBatch { task() }
+            controlTaskBatch.removeAll(keepingCapacity: true)
+            host.runPostedTasks()
+        }
+        loop.afterIteration = { [unowned self] in
+            host.runBacklog()
+            links.resumePausedLinks()
+            links.flush()
+            host.publishCounters()
         }
     }
 
-    fileprivate func reportReadyIfAttached() {
-        guard let reporter, receivedGatewayList, links.allAttached else { return }
-        self.reporter = nil
-        reporter.ready(pluginInfo)
+    /// Runs `task` on the worker thread.
+    private func onWorkerThread(_ task: @escaping @Sendable () -> Void) {
+        _ = tasks.offer(task)
     }
 
-    /// Gateways whose drain marks are still ahead (reload), and who waits for them.
-    private var awaitingMarks: Set<GatewayAddress> = []
-    private var drained: EventLoopPromise<Void>?
-
-    public init(
-        configuration: WorkerConfiguration, eventLoop: EventLoop, logger: Logger
-    ) {
-        self.configuration = configuration
-        self.eventLoop = eventLoop
-        self.logger = logger
-        let hostBox = HostBox()
-        let serviceBox = ServiceBox()
-        links = GatewayLinkSet(
-            eventLoop: eventLoop, logger: logger,
-            settings: .init(
-                workerKey: configuration.workerKey, secretKey: configuration.secretKey,
-                queryTimeout: configuration.queryTimeout, heartbeat: configuration.innerHeartbeat),
-            deliver: { hostBox.host?.enqueue($0) ?? false })
-        let links = self.links
-        host = PluginHost(
-            workerIndex: configuration.index, logger: logger,
-            transport: .init(
-                eventLoop: eventLoop, write: { links.write($0) }, ask: { links.ask($0) },
-                drainMarkHandled: { serviceBox.service?.markHandled($0) },
-                resumeReading: { links.resumeReading() }))
-        host.maximumQueuedBytes = configuration.queueBytes
-        hostBox.host = host
-        serviceBox.service = self
-        links.linkLost = { serviceBox.service?.markHandled($0) }
-        links.linkAttached = { serviceBox.service?.reportReadyIfAttached() }
-    }
-
-    /// Loads and starts the plugin; reports ready (or fails the process with the reason).
+    /// Starts the worker thread: loads and starts the plugin there, then reports ready (or fails
+    /// the process with the reason).
     public func start(reporter: ChildReporter, builtInEntry: gwd_plugin_entry_fn?) {
+        let loop = UncheckedBox(loop)
+        onWorkerThread { self.startPlugin(reporter: reporter, builtInEntry: builtInEntry) }
+        workerThread.start { loop.value.run() }
+    }
+
+    private func startPlugin(reporter: ChildReporter, builtInEntry: gwd_plugin_entry_fn?) {
         let configuration = self.configuration
         let logger = self.logger
-        host.start(
-            load: { api throws(PluginLoadError) in
+        let plugin: LoadedPlugin
+        do {
+            plugin = try host.start { api throws(PluginLoadError) in
                 guard let path = configuration.pluginPath else {
                     guard let builtInEntry else { throw .store(reason: "no plugin configured") }
                     return try PluginLoader.run(
@@ -148,95 +156,164 @@ public final class WorkerService: RoleService, @unchecked Sendable {
                         "gw.abi": "\(plugin.abiMajor).\(plugin.abiMinor)",
                     ])
                 return plugin
-            },
-            started: { result in
-                switch result {
-                case .failure(let error):
-                    reporter.fail(error.description)  // on the plugin thread: may block
-                case .success(let plugin):
-                    self.eventLoop.execute {
-                        self.pluginInfo = [
-                            "plugin": plugin.name, "plugin_version": plugin.version,
-                            "plugin_abi": "\(plugin.abiMajor).\(plugin.abiMinor)",
-                            // Store copies are named by their SHA-256.
-                            "plugin_sha256": plugin.mappedPath.hasSuffix(".so")
-                                ? String(plugin.mappedPath.split(separator: "/").last!.dropLast(3)) : "built-in",
-                        ]
-                        if configuration.canary {
-                            reporter.readyAndFlush(self.pluginInfo)
-                                .flatMap { self.host.stop() }
-                                .whenComplete { _ in _exit(0) }
-                            return
-                        }
-                        let client = RegisterClient(
-                            addresses: configuration.registers, hello: .workerConnect(secretKey: configuration.secretKey),
-                            eventLoop: self.eventLoop, logger: logger, heartbeat: configuration.innerHeartbeat ?? .standard,
-                            onAddresses: { addresses in
-                                // A draining worker takes on no new gateway.
-                                guard self.drained == nil else { return }
-                                self.links.update(addresses)
-                                self.receivedGatewayList = true
-                                self.reportReadyIfAttached()
-                            })
-                        self.registerClient = client
-                        self.reporter = reporter
-                        self.startWatchdog()
-                        client.start()
-                    }
+            }
+        } catch {
+            reporter.fail(error.description)  // blocks until written: fine off the NIO loop
+        }
+        let info = [
+            "plugin": plugin.name, "plugin_version": plugin.version,
+            "plugin_abi": "\(plugin.abiMajor).\(plugin.abiMinor)",
+            // Store copies are named by their SHA-256.
+            "plugin_sha256": plugin.mappedPath.hasSuffix(".so")
+                ? String(plugin.mappedPath.split(separator: "/").last!.dropLast(3)) : "built-in",
+        ]
+        pluginInfo.withLockedValue { $0 = info }
+        if configuration.canary {
+            _ = try? reporter.readyAndFlush(info).wait()
+            host.stop()
+            _exit(0)
+        }
+        self.reporter = reporter
+        controlLoop.execute { self.startRegisterClient() }
+    }
+
+    /// On the control thread: the register tells us the gateways; the worker thread connects.
+    private func startRegisterClient() {
+        let client = RegisterClient(
+            addresses: configuration.registers, hello: .workerConnect(secretKey: configuration.secretKey),
+            eventLoop: controlLoop, logger: logger, heartbeat: configuration.innerHeartbeat ?? .standard,
+            onAddresses: { addresses in
+                self.onWorkerThread {
+                    // A draining worker takes on no new gateway.
+                    guard !self.draining else { return }
+                    self.links.update(addresses)
+                    self.receivedGatewayList = true
+                    self.reportReadyIfAttached()
                 }
             })
+        registerClient = client
+        startWatchdog()
+        client.start()
+    }
+
+    /// Ready means serving: the plugin started and every gateway the register listed has our
+    /// WORKER_CONNECT — so a reload retires the old generation only once this one is attached.
+    private func reportReadyIfAttached() {
+        guard let reporter, receivedGatewayList, links.allAttached else { return }
+        self.reporter = nil
+        reporter.ready(pluginInfo.withLockedValue { $0 })
+    }
+
+    /// Logs a callback that overruns the process timeout while it is still running, so a stuck
+    /// plugin shows up in the log with the event and client it is stuck on. Runs on the control
+    /// thread, which a busy plugin does not hold up.
+    private func startWatchdog() {
+        let timeout = configuration.processTimeout
+        let period = TimeAmount.nanoseconds(max(min(timeout.nanoseconds / 4, 1_000_000_000), 10_000_000))
+        watchdog = controlLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let overrun = self.host.running.withLockedValue { running -> PluginHost.RunningEvent? in
+                guard var event = running, !event.reported, NIODeadline.now() - event.started > timeout else { return nil }
+                event.reported = true
+                running = event
+                return event
+            }
+            guard let overrun else { return }
+            self.slowEvents += 1
+            var metadata: Logger.Metadata = ["gw.callback": "\(overrun.callback.name)"]
+            if overrun.clientID.connectionID != 0 { metadata["gw.client_id"] = "\(overrun.clientID)" }
+            self.logger.warning(
+                "plugin \(overrun.callback.name) has been running for more than the process timeout of \(timeout.nanoseconds / 1_000_000) ms",
+                metadata: metadata)
+        }
     }
 
     public func counters() -> ProcessCounters {
-        let counts = host.eventCounts
-        var details = pluginInfo
-        details["gateways"] = "\(links.connectedCount)"
+        let counts = host.counters.snapshot
+        let connected = links.counters.connected.load(ordering: .relaxed)
+        let dropped = links.counters.droppedCommands.load(ordering: .relaxed)
+        let pauses = links.counters.backPressurePauses.load(ordering: .relaxed)
+        var details = pluginInfo.withLockedValue { $0 }
+        details["gateways"] = "\(connected)"
         if let register = registerClient?.connectedAddress { details["register"] = "\(register)" }
-        if links.droppedCommands > 0 { details["dropped_commands"] = "\(links.droppedCommands)" }
-        if links.backPressurePauses > 0 { details["backpressure_pauses"] = "\(links.backPressurePauses)" }
+        if dropped > 0 { details["dropped_commands"] = "\(dropped)" }
+        if pauses > 0 { details["backpressure_pauses"] = "\(pauses)" }
         if slowEvents > 0 { details["slow_events"] = "\(slowEvents)" }
         return ProcessCounters(
-            connections: links.connectedCount, messagesIn: counts.events, messagesOut: counts.commands, details: details)
+            connections: connected, messagesIn: counts.events, messagesOut: counts.commands, details: details)
     }
 
     /// Reload: stop taking events, finish everything each gateway sent before its drain mark,
     /// tell it so (DRAIN_DONE), then stop.
     public func drain() -> EventLoopFuture<Void> {
-        if let drained { return drained.futureResult }
-        let promise = eventLoop.makePromise(of: Void.self)
-        drained = promise
+        let promise = controlLoop.makePromise(of: Void.self)
         registerClient?.stop()
-        awaitingMarks = links.requestDrain()
-        logger.info("draining", metadata: ["gw.gateways": "\(awaitingMarks.count)"])
-        finishDrainIfDone()
+        onWorkerThread {
+            self.finished.append(promise)
+            guard !self.draining else { return }
+            self.draining = true
+            self.host.beginStopping()
+            self.awaitingMarks = self.links.requestDrain()
+            self.logger.info("draining", metadata: ["gw.gateways": "\(self.awaitingMarks.count)"])
+            self.finishDrainIfDone()
+        }
         return promise.futureResult
     }
 
     /// A gateway's mark was handled (or its link is gone): one gateway fewer to wait for.
-    fileprivate func markHandled(_ address: GatewayAddress) {
-        guard drained != nil, awaitingMarks.remove(address) != nil else { return }
+    private func markHandled(_ address: GatewayAddress) {
+        guard draining, awaitingMarks.remove(address) != nil else { return }
         finishDrainIfDone()
     }
 
     private func finishDrainIfDone() {
-        guard let drained, awaitingMarks.isEmpty else { return }
+        guard draining, awaitingMarks.isEmpty else { return }
         logger.info("drained; stopping")
-        shutdown().cascade(to: drained)
+        stopOnWorkerThread()
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
+        let promise = controlLoop.makePromise(of: Void.self)
         watchdog?.cancel()
         registerClient?.stop()
-        return host.stop().flatMap { self.links.closeAll() }
+        onWorkerThread {
+            self.finished.append(promise)
+            self.stopOnWorkerThread()
+        }
+        return promise.futureResult
+    }
+
+    /// Runs what is queued and on_worker_stop, writes out what the plugin sent, closes the
+    /// links and ends the worker thread.
+    private func stopOnWorkerThread() {
+        draining = true
+        host.stop()
+        links.closeAll(flushingFor: 1_000_000_000)
+        loop.stop()
+        for promise in finished { promise.succeed(()) }
+        finished.removeAll()
     }
 }
 
-/// Breaks the init-order cycle between the links (which deliver events) and the host.
-private final class HostBox: @unchecked Sendable {
-    var host: PluginHost?
+/// The worker's own thread, with the stack plugin code expects of a main thread.
+private final class WorkerThread: @unchecked Sendable {
+    private let name: String
+
+    init(name: String) {
+        self.name = name
+    }
+
+    func start(_ body: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            body()
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
 }
 
-/// Lets callbacks created before the service exists reach it.
-private final class ServiceBox: @unchecked Sendable {
-    weak var service: WorkerService?
+/// Hands a value confined to one thread over to the thread that will own it.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

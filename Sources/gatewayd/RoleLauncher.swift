@@ -69,7 +69,7 @@ enum RoleLauncher {
                 settings.registers = registers
                 settings.innerHeartbeat = heartbeat
                 settings.queueBytes = configuration.workerQueueBytes
-                let worker = WorkerService(configuration: settings, eventLoop: eventLoop, logger: logger)
+                let worker = try WorkerService(configuration: settings, eventLoop: eventLoop, logger: logger)
                 worker.start(reporter: reporter, builtInEntry: gwd_demo_plugin_entry)
                 return worker
             case .httpAPI:

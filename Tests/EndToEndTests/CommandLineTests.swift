@@ -105,7 +105,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.exitCode, 0, "\(result)")
         XCTAssertEqual(field("name", in: result.stdout), "conformance-c", "\(result)")
         XCTAssertEqual(field("version", in: result.stdout), "1", "\(result)")
-        XCTAssertEqual(field("abi", in: result.stdout), "1.1", "\(result)")
+        XCTAssertEqual(field("abi", in: result.stdout), "1.2", "\(result)")
     }
 
     func testPluginCheckRejectsAFileThatIsNotASharedObject() throws {

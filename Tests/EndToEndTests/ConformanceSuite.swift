@@ -439,6 +439,30 @@ class ConformanceSuite: XCTestCase {
 
     // MARK: - crash
 
+    // MARK: - timers and posts (ABI 1.2)
+
+    /// `tick:<ms>:<n>`: a repeating timer pushes tick:1 … tick:n, no earlier than n intervals
+    /// after the request, then is deleted (the echo probe comes next, not a tick n+1).
+    func checkTickPushesEveryTickThenStops() throws {
+        for client in try clientsOnBothGateways(minimum: 2).prefix(2).map(\.client) {
+            let started = ContinuousClock.now
+            try client.sendText("tick:40:4")
+            for tick in 1...4 { try client.expectText("tick:\(tick)") }
+            XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(160), "ticks came early")
+            try expectNothingElse(client)
+        }
+    }
+
+    /// `post:<x>`: a thread of the plugin's own posts work back to the plugin thread.
+    func checkPostRunsOnThePluginThread() throws {
+        let client = try connectClient()
+        for index in 0..<5 {
+            let text = unique("post\(index)")
+            XCTAssertEqual(try request(client, "post:\(text)"), "posted:\(text)")
+        }
+        try expectNothingElse(client)
+    }
+
     func checkCrashReplacesTheWorkerAndKeepsTheClient() throws {
         let before = try cluster.status()
         let exitsBefore = before.exits?["worker"] ?? 0

@@ -24,6 +24,8 @@ final class ConformanceSwiftTests: ConformanceSuite {
     func testHandshakeWithRejectIsRefusedWith403() throws { try checkHandshakeWithRejectIsRefusedWith403() }
     func testSleepBlocksThenAnswers() throws { try checkSleepBlocksThenAnswers() }
     func testCrashReplacesTheWorkerAndKeepsTheClient() throws { try checkCrashReplacesTheWorkerAndKeepsTheClient() }
+    func testTickPushesEveryTickThenStops() throws { try checkTickPushesEveryTickThenStops() }
+    func testPostRunsOnThePluginThread() throws { try checkPostRunsOnThePluginThread() }
     func testRawEchoReturnsTextAsTextAndBinaryAsBinary() throws { try checkRawEchoReturnsTextAsTextAndBinaryAsBinary() }
     func testRawEchoReassemblesFragments() throws { try checkRawEchoReassemblesFragments() }
     func testPingIsAnsweredWithPong() throws { try checkPingIsAnsweredWithPong() }

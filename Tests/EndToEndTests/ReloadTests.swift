@@ -35,7 +35,7 @@ final class ReloadTests: XCTestCase {
     }
 
     /// Overwrites the configured plugin in place, as `cp new.so live.so` does (same inode).
-    private static func overwrite(_ live: String, with plugin: String) throws {
+    static func overwrite(_ live: String, with plugin: String) throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: plugin))
         guard let handle = FileHandle(forWritingAtPath: live) else { throw GatewaydFixtureError("cannot open \(live)") }
         try handle.truncate(atOffset: 0)
@@ -43,7 +43,7 @@ final class ReloadTests: XCTestCase {
         try handle.close()
     }
 
-    private static func reload(runDirectory: String) throws -> CommandResult {
+    static func reload(runDirectory: String) throws -> CommandResult {
         try GatewaydProcess.run(["reload", "--run-dir", runDirectory], timeout: .seconds(120))
     }
 

@@ -38,7 +38,7 @@ enum CPluginCompiler {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cc)
         process.arguments = [
-            "-std=c99", "-shared", "-fPIC", "-fvisibility=hidden",
+            "-std=c99", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread",
             "-I", headerDirectory ?? repositoryRoot.appendingPathComponent("include").path, sourcePath, "-o", output,
         ]
         let errors = Pipe()
@@ -55,9 +55,18 @@ enum CPluginCompiler {
 
     /// A directory whose gatewayd.h is the header as ABI 1.0 shipped it (Fixtures/gatewayd-1.0.h).
     static func version1_0HeaderDirectory() throws -> String {
+        try frozenHeaderDirectory("1.0")
+    }
+
+    /// A directory whose gatewayd.h is the header as ABI 1.1 shipped it (Fixtures/gatewayd-1.1.h).
+    static func version1_1HeaderDirectory() throws -> String {
+        try frozenHeaderDirectory("1.1")
+    }
+
+    private static func frozenHeaderDirectory(_ version: String) throws -> String {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/gatewayd-1.0.h")
-        let target = try directory().file("abi-1.0")
+            .appendingPathComponent("Fixtures/gatewayd-\(version).h")
+        let target = try directory().file("abi-\(version)")
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         let header = "\(target)/gatewayd.h"
         if !FileManager.default.fileExists(atPath: header) {

@@ -1,64 +1,46 @@
 import CGatewayABI
 import Foundation
 import GatewayAPI
+import GatewayEventLoop
 import GatewayWire
 import Logging
 import NIOCore
-import NIOPosix
 import XCTest
 
 @testable import GatewayWorker
 
-/// A ``PluginHost`` on its real plugin thread, with the real host table and a real plugin .so,
-/// whose gateways are fakes: the commands the plugin makes are collected per gateway, and its
-/// queries are answered by `answer` (a PHP value, or a failure such as a timeout).
-final class PluginHostHarness: @unchecked Sendable {
-    typealias Answer = @Sendable (_ gateway: String, _ request: GatewayFrame) -> Result<PHPValue, HostError>
+/// A ``PluginHost`` on the test's thread (its worker thread here) with the real host table, a
+/// real event loop and a real plugin .so, whose gateways are fakes: the commands the plugin
+/// makes are collected per gateway, and its queries are answered by `answer` (a PHP value, or a
+/// failure such as a timeout).
+final class PluginHostHarness: @unchecked Sendable {  // used on the test thread only
+    typealias Answer = (_ gateway: String, _ request: GatewayFrame) -> Result<PHPValue, HostError>
 
     static let gatewayA = "127.0.0.1:2900"
     static let gatewayB = "127.0.0.1:2901"
 
     let logs = LogRecorder()
-    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private var host: PluginHost!
-    private let condition = NSCondition()
-    private var received: [(gateway: String, frame: GatewayFrame)] = []  // guarded by `condition`
+    let loop: GatewayEventLoop.EventLoop
+    let transport: FakeTransport
+    let host: PluginHost
 
     /// Starts the host with `plugin` loaded; the register lists `gateways`.
     init(plugin path: String, gateways: [String] = [gatewayA, gatewayB], answer: @escaping Answer) throws {
-        let loop = group.next()
+        loop = try GatewayEventLoop.EventLoop()
+        transport = FakeTransport(gateways: gateways.map { GatewayAddress($0)! }, answer: answer)
         let recorder = logs
         host = PluginHost(
             workerIndex: 0, logger: Logger(label: "test") { _ in RecordingLogHandler(recorder: recorder) },
-            transport: .init(
-                eventLoop: loop,
-                write: { [weak self] segments in self?.collect(segments, gateways: gateways) },
-                ask: { dispatch in
-                    loop.makeSucceededFuture(
-                        dispatch.targets(among: gateways).compactMap { gateway in
-                            dispatch.frame(for: gateway).map { request in
-                                let frame = Self.frames(in: request)[0]
-                                let result = answer(gateway, frame).map { ByteBuffer(bytes: PHPSerializer.serialize($0)) }
-                                return GatewayReply(gateway: GatewayAddress(gateway)!, result: result)
-                            }
-                        })
-                },
-                drainMarkHandled: { _ in }))
-        let started = loop.makePromise(of: Void.self)
-        host.start(
-            load: { api throws(PluginLoadError) in try PluginLoader.load(mappedPath: path, displayPath: path, api: api) },
-            started: { result in
-                switch result {
-                case .success: started.succeed(())
-                case .failure(let error): started.fail(error)
-                }
-            })
-        try started.futureResult.wait()
+            loop: loop, transport: transport)
+        let host = self.host
+        loop.afterIteration = { host.runBacklog() }
+        loop.onWake = { host.runPostedTasks() }
+        _ = try host.start { api throws(PluginLoadError) in try PluginLoader.load(mappedPath: path, displayPath: path, api: api) }
     }
 
     func stop() throws {
-        try host.stop().wait()
-        try group.syncShutdownGracefully()
+        host.stop()
+        loop.close()
     }
 
     /// A client of the gateway at 127.0.0.1:`port`.
@@ -66,52 +48,39 @@ final class PluginHostHarness: @unchecked Sendable {
         ClientID(ipv4: 0x7F00_0001, port: port, connectionID: connection)
     }
 
-    /// Delivers a text message from `client`, as its gateway would.
+    /// Delivers a text message from `client`, as its gateway would, and runs it.
     func send(_ text: String, from client: ClientID) {
         let frame = GatewayFrame(
             command: .onMessage, connectionID: client.connectionID, flags: .scalarBody, extData: ByteBuffer(),
             body: ByteBuffer(string: text), localIP: client.ipv4, localPort: client.port, clientIP: 0x7F00_0001,
             clientPort: 50000, gatewayPort: 8282)
-        host.enqueue([PluginEvent(frame: frame)!])
+        host.deliver(PluginEvent(frame: frame)!)
+        host.runBacklog()
     }
 
-    /// Waits until `count` text messages were sent to `client` (SEND_TO_ONE) and returns them.
-    func replies(to client: ClientID, count: Int = 1, timeout: TimeInterval = 10) -> [String] {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            let replies = received.filter {
-                $0.gateway == client.gatewayAddress && $0.frame.command == .sendToOne
-                    && $0.frame.connectionID == client.connectionID
+    /// The text messages sent to `client` (SEND_TO_ONE) so far; runs the loop (timers, posts)
+    /// until there are `count` of them or `timeout` seconds passed.
+    func replies(to client: ClientID, count: Int = 1, timeout: Double = 10) -> [String] {
+        func current() -> [String] {
+            transport.frames.filter {
+                $0.gateway == client.gateway && $0.frame.command == .sendToOne && $0.frame.connectionID == client.connectionID
             }.map { String(buffer: $0.frame.body) }
-            if replies.count >= count || !condition.wait(until: deadline) { return replies }
         }
+        let deadline = loop.now + Int64(timeout * 1e9)
+        while current().count < count && loop.now < deadline { runLoop(for: 10_000_000) }
+        return current()
+    }
+
+    /// Runs the event loop for `nanoseconds`.
+    func runLoop(for nanoseconds: Int64) {
+        let loop = self.loop
+        loop.schedule(after: nanoseconds) { loop.stop() }
+        loop.run()
     }
 
     /// Every frame written so far, per gateway.
     var frames: [(gateway: String, frame: GatewayFrame)] {
-        condition.lock()
-        defer { condition.unlock() }
-        return received
-    }
-
-    private func collect(_ segments: [OutgoingBatch.Segment], gateways: [String]) {
-        var frames: [(String, GatewayFrame)] = []
-        for segment in segments {
-            switch segment {
-            case .gateway(let gateway, let buffer): frames += Self.frames(in: buffer).map { (gateway.description, $0) }
-            case .all(let buffer): for gateway in gateways { frames += Self.frames(in: buffer).map { (gateway, $0) } }
-            case .perGateway(let make):
-                for gateway in gateways {
-                    frames += make(GatewayAddress(gateway)!).map { Self.frames(in: $0).map { (gateway, $0) } } ?? []
-                }
-            }
-        }
-        condition.lock()
-        received += frames
-        condition.broadcast()
-        condition.unlock()
+        transport.frames.map { ($0.gateway.description, $0.frame) }
     }
 
     static func frames(in buffer: ByteBuffer) -> [GatewayFrame] {
@@ -120,6 +89,50 @@ final class PluginHostHarness: @unchecked Sendable {
         var frames: [GatewayFrame] = []
         while let frame = try? parser.parse(&buffer) { frames.append(frame) }
         return frames
+    }
+}
+
+/// Gateways that collect what the plugin writes to them and answer its queries at once.
+final class FakeTransport: WorkerTransport {
+    let gateways: [GatewayAddress]
+    let answer: PluginHostHarness.Answer
+    private(set) var frames: [(gateway: GatewayAddress, frame: GatewayFrame)] = []
+    private(set) var flushes = 0
+
+    init(gateways: [GatewayAddress], answer: @escaping PluginHostHarness.Answer) {
+        self.gateways = gateways
+        self.answer = answer
+    }
+
+    func append(to address: GatewayAddress, _ encode: (inout ByteBuffer) -> Void) -> Bool {
+        guard gateways.contains(address) else { return false }
+        var buffer = ByteBuffer()
+        encode(&buffer)
+        frames += PluginHostHarness.frames(in: buffer).map { (address, $0) }
+        return true
+    }
+
+    func appendToAll(_ encode: (inout ByteBuffer) -> Void) {
+        for gateway in gateways { _ = append(to: gateway, encode) }
+    }
+
+    func appendPerGateway(_ make: (GatewayAddress) -> ByteBuffer?) {
+        for gateway in gateways {
+            guard let frame = make(gateway) else { continue }
+            _ = append(to: gateway) { $0.writeImmutableBuffer(frame) }
+        }
+    }
+
+    func flush() { flushes += 1 }
+
+    func ask(_ dispatch: GatewayDispatch) -> [GatewayReply] {
+        dispatch.targets(among: gateways).compactMap { gateway in
+            dispatch.frame(for: gateway).map { request in
+                let frame = PluginHostHarness.frames(in: request)[0]
+                let result = answer(gateway.description, frame).map { ByteBuffer(bytes: PHPSerializer.serialize($0)) }
+                return GatewayReply(gateway: gateway, result: result)
+            }
+        }
     }
 }
 

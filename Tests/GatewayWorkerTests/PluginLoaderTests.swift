@@ -65,7 +65,7 @@ final class PluginLoaderTests: XCTestCase {
 
         XCTAssertEqual(report.name, "loader-good")
         XCTAssertEqual(report.version, "1.2.3")
-        XCTAssertEqual(report.abi, "1.1")
+        XCTAssertEqual(report.abi, "1.\(GWD_ABI_VERSION_MINOR)")
         XCTAssertEqual(report.callbacks, ["on_connect", "on_message"])
     }
 
@@ -86,7 +86,7 @@ final class PluginLoaderTests: XCTestCase {
         XCTAssertEqual(loaded.name, "loader-mapped")
         XCTAssertEqual(loaded.version, "", "a missing version reads as empty")
         XCTAssertEqual(loaded.abiMajor, 1)
-        XCTAssertEqual(loaded.abiMinor, 1)
+        XCTAssertEqual(loaded.abiMinor, Int(GWD_ABI_VERSION_MINOR))
         XCTAssertNotNil(loaded.descriptor.on_close)
         XCTAssertNil(loaded.descriptor.on_message)
         XCTAssertEqual(Int(loaded.descriptor.struct_size), MemoryLayout<gwd_plugin>.size)
@@ -191,10 +191,10 @@ final class PluginLoaderTests: XCTestCase {
 
         let error = loadError(path)
 
-        XCTAssertEqual(error, .abiMismatch(path: path, pluginMajor: 2, pluginMinor: 3, hostMajor: 1, hostMinor: 1))
+        XCTAssertEqual(error, .abiMismatch(path: path, pluginMajor: 2, pluginMinor: 3, hostMajor: 1, hostMinor: Int(GWD_ABI_VERSION_MINOR)))
         let text = error?.description ?? ""
         XCTAssertTrue(text.contains("ABI 2.3"), text)
-        XCTAssertTrue(text.contains("ABI 1.1"), text)
+        XCTAssertTrue(text.contains("ABI 1.\(GWD_ABI_VERSION_MINOR)"), text)
         XCTAssertTrue(text.contains(path), text)
     }
 
@@ -238,7 +238,7 @@ final class PluginLoaderTests: XCTestCase {
             loadError(path),
             .entryFailed(
                 path: path, status: GWD_ERR_ABI_MISMATCH.code,
-                reason: "plugin built against gatewayd plugin ABI 1.1, host has ABI 7.1"))
+                reason: "plugin built against gatewayd plugin ABI 1.\(GWD_ABI_VERSION_MINOR), host has ABI 7.1"))
     }
 
     func testDescriptorWithoutANameIsInvalid() throws {
