@@ -40,6 +40,8 @@ final class StreamConnection: IOHandler {
     private var writeBuffer: ByteBuffer
     private var connectTimer: TimerID?
     private var readingPaused = false
+    /// What epoll watches now, so an unchanged interest costs no system call.
+    private var interest: IOInterest = .writable
     /// Bytes written and not yet handed to the kernel.
     var pendingWriteBytes: Int { writeBuffer.readableBytes }
 
@@ -109,7 +111,12 @@ final class StreamConnection: IOHandler {
     func readable() {
         guard state == .connected, !readingPaused else { return }
         for _ in 0..<Self.readsPerWakeup {
-            if readBuffer.readableBytes == 0 { readBuffer.clear() }
+            if readBuffer.readableBytes == 0 {
+                readBuffer.clear()
+            } else if readBuffer.readerIndex > 0 && readBuffer.writableBytes < Self.readChunk {
+                // A partial frame at the end: move it to the front rather than grow the buffer.
+                readBuffer.discardReadBytes()
+            }
             var outcome = TCPSocket.IOResult.wouldBlock
             readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readChunk) { space in
                 outcome = socket.read(into: space)
@@ -176,10 +183,12 @@ final class StreamConnection: IOHandler {
 
     private func updateInterest() {
         guard let registration else { return }
-        var interest: IOInterest = []
-        if state == .connecting || writeBuffer.readableBytes > 0 { interest.insert(.writable) }
-        if state == .connected && !readingPaused { interest.insert(.readable) }
-        loop.setInterest(registration, interest)
+        var wanted: IOInterest = []
+        if state == .connecting || writeBuffer.readableBytes > 0 { wanted.insert(.writable) }
+        if state == .connected && !readingPaused { wanted.insert(.readable) }
+        guard wanted != interest else { return }
+        interest = wanted
+        loop.setInterest(registration, wanted)
     }
 }
 
