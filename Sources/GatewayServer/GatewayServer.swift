@@ -574,6 +574,13 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             let speaksGatewayd = body.extra.contains { $0.key == GatewaydCapability.key }
             let link = WorkerLink(key: "\(remote):\(body.workerKey)", channel: channel, speaksGatewayd: speaksGatewayd)
             link.sendsHeartbeats = GatewaydHeartbeat.workerPings(body)
+            link.framedReplies = GatewaydCapability.wantsFramedReplies(body)
+            if link.framedReplies {
+                // Its first frame, ahead of any event (held ones are released below) and of
+                // the first ping: this gateway answers queries on this connection.
+                outbound.enqueue(GatewaydCapability.helloFrame(), to: link)
+                outbound.flush()
+            }
             if let replaced = router.add(link) {
                 logger.info("worker reconnected; closing its previous connection", metadata: ["gw.worker": "\(link.key)"])
                 replaced.channel.close(promise: nil)
@@ -601,7 +608,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
             if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
                 return refuseInner(channel, "command \(frame.command) before authentication")
             }
-            execute(frame, replyTo: channel)
+            execute(frame, replyTo: replyRoute(for: peer, channel: channel))
             return peer
         }
     }
@@ -640,6 +647,14 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         releaseHeldEvents()
     }
 
+    /// Where the replies to queries read from `channel` go: framed on the main connection of
+    /// a worker that asked for it, bare otherwise (GatewayClients, query connections, PHP and
+    /// older gatewayd workers).
+    private func replyRoute(for peer: InnerConnectionHandler.Peer, channel: Channel) -> ReplyRoute {
+        if case .worker(let link) = peer, link.framedReplies { return .framed(link) }
+        return .bare(channel)
+    }
+
     func logInnerError(_ error: Error, channel: Channel) {
         logger.warning(
             "inner connection error: \(error)", metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
@@ -647,7 +662,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
 
     // MARK: - Commands
 
-    private func execute(_ frame: GatewayFrame, replyTo channel: Channel) {
+    private func execute(_ frame: GatewayFrame, replyTo route: ReplyRoute) {
         switch frame.command {
         case .sendToOne:
             if let client = table[frame.connectionID] { send(frame.body, flags: frame.flags, to: client) }
@@ -678,10 +693,10 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         case .setSession:
             table[frame.connectionID]?.session = Self.owned(frame.extData)
         case .getSessionByClientID:
-            guard let client = table[frame.connectionID] else { return reply(rawPayload: ByteBuffer(string: "N;"), to: channel) }
-            reply(rawPayload: client.session.readableBytes == 0 ? ByteBuffer(string: "a:0:{}") : client.session, to: channel)
+            guard let client = table[frame.connectionID] else { return reply(rawPayload: ByteBuffer(string: "N;"), to: route) }
+            reply(rawPayload: client.session.readableBytes == 0 ? ByteBuffer(string: "a:0:{}") : client.session, to: route)
         case .isOnline:
-            reply(.int(table[frame.connectionID] == nil ? 0 : 1), to: channel)
+            reply(.int(table[frame.connectionID] == nil ? 0 : 1), to: route)
         case .bindUID:
             table.bind(frame.connectionID, uid: String(buffer: frame.extData))
         case .unbindUID:
@@ -709,23 +724,23 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                 }
             }
         case .getClientCountByGroup:
-            reply(table.clientCount(inGroup: String(buffer: frame.extData)), to: channel)
+            reply(table.clientCount(inGroup: String(buffer: frame.extData)), to: route)
         case .getAllClientSessions:
-            reply(table.allSessions(), to: channel)
+            reply(table.allSessions(), to: route)
         case .getClientSessionsByGroup:
-            reply(table.sessions(inGroup: String(buffer: frame.extData)), to: channel)
+            reply(table.sessions(inGroup: String(buffer: frame.extData)), to: route)
         case .getClientIDByUID:
-            reply(table.connectionIDs(ofUID: String(buffer: frame.extData)), to: channel)
+            reply(table.connectionIDs(ofUID: String(buffer: frame.extData)), to: route)
         case .batchGetClientIDByUID:
             // Unreadable ext_data answers an empty array, as a PHP gateway's json_decode would.
-            reply(table.connectionIDs(ofUIDs: (try? UIDListExt.decode(frame.extData)) ?? []), to: channel)
+            reply(table.connectionIDs(ofUIDs: (try? UIDListExt.decode(frame.extData)) ?? []), to: route)
         case .batchGetClientCountByGroup:
-            reply(table.clientCounts(inGroups: (try? UIDListExt.decode(frame.extData)) ?? []), to: channel)
+            reply(table.clientCounts(inGroups: (try? UIDListExt.decode(frame.extData)) ?? []), to: route)
         case .getGroupIDList:
-            reply(table.groupNames(), to: channel)
+            reply(table.groupNames(), to: route)
         case .select:
-            guard let request = try? SelectExt(extData: frame.extData) else { return reply(.array(PHPArray()), to: channel) }
-            reply(table.select(request), to: channel)
+            guard let request = try? SelectExt(extData: frame.extData) else { return reply(.array(PHPArray()), to: route) }
+            reply(table.select(request), to: route)
         case .handshakeVerdict:
             guard let pending = pendingVerdicts.removeValue(forKey: frame.connectionID) else { return }
             pending.timeout.cancel()
@@ -803,17 +818,32 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
-    private func reply(_ value: PHPValue, to channel: Channel) {
-        var buffer = channel.allocator.buffer(capacity: 16)
-        buffer.writeGatewayReply(value)
-        outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
+    private func reply(_ value: PHPValue, to route: ReplyRoute) {
+        switch route {
+        case .bare(let channel):
+            var buffer = channel.allocator.buffer(capacity: 16)
+            buffer.writeGatewayReply(value)
+            outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
+        case .framed(let link):
+            var payload = link.channel.allocator.buffer(capacity: 16)
+            PHPSerializer.serialize(value, into: &payload)
+            reply(rawPayload: payload, to: route)
+        }
     }
 
-    private func reply(rawPayload: ByteBuffer, to channel: Channel) {
-        var buffer = channel.allocator.buffer(capacity: 4 + rawPayload.readableBytes)
-        buffer.writeInteger(UInt32(rawPayload.readableBytes))
-        buffer.writeImmutableBuffer(rawPayload)
-        outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
+    private func reply(rawPayload: ByteBuffer, to route: ReplyRoute) {
+        switch route {
+        case .bare(let channel):
+            var buffer = channel.allocator.buffer(capacity: 4 + rawPayload.readableBytes)
+            buffer.writeInteger(UInt32(rawPayload.readableBytes))
+            buffer.writeImmutableBuffer(rawPayload)
+            outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
+        case .framed(let link):
+            // Queued for the link itself: behind every event and mark queued for it before.
+            var frame = link.channel.allocator.buffer(capacity: GatewayFrame.headerLength + rawPayload.readableBytes)
+            frame.writeQueryReply(payload: rawPayload)
+            outbound.enqueue(frame, to: link)
+        }
     }
 
     /// A copy of `slice` in memory of its own: a session kept as a slice of the worker link's
@@ -832,6 +862,14 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
         return ByteBuffer(bytes: PHPSerializer.serialize(current.replacingRecursive(with: change)))
     }
+}
+
+/// Where a query's reply goes, and in which form.
+private enum ReplyRoute {
+    /// A bare length-prefixed payload on the connection the query came on.
+    case bare(Channel)
+    /// A QUERY_REPLY frame on the main connection of a worker that announced capability 3.
+    case framed(WorkerLink)
 }
 
 /// A query's reply channel as an outbound target (queries are not on the hot path).

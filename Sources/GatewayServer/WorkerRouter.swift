@@ -9,6 +9,9 @@ final class WorkerLink: OutboundTarget, @unchecked Sendable {  // confined to th
     let speaksGatewayd: Bool
     /// Announced it pings every heartbeat interval: silence means it is gone.
     var sendsHeartbeats = false
+    /// Announced capability 3 or higher: its queries on this connection are answered there, with
+    /// QUERY_REPLY frames, and it got GATEWAYD_HELLO.
+    var framedReplies = false
     var assignedClients = 0
     /// Asked for no more events (reload): keeps its clients until it is done, gets no new ones.
     var draining = false

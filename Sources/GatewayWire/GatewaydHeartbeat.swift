@@ -27,10 +27,7 @@ public enum GatewaydHeartbeat {
 
     /// Whether a WORKER_CONNECT's capabilities say the worker pings every interval.
     public static func workerPings(_ body: WorkerConnectBody) -> Bool {
-        guard let version = body.extra.first(where: { $0.key == GatewaydCapability.key })?.value.intValue else {
-            return false
-        }
-        return version >= pingingWorkerVersion
+        (GatewaydCapability.announcedVersion(body) ?? 0) >= pingingWorkerVersion
     }
 
     /// `{"event":"ping","gatewayd":1}` and its newline.

@@ -2,6 +2,8 @@
 // GatewayWorker 4.x does not, and a PHP peer ignores them: a PHP gateway drops unknown
 // commands silently and tests flag bits one by one.
 
+import NIOCore
+
 extension GatewayCommand {
     /// 230 (gatewayd): a worker's verdict on a WebSocket handshake, so a plugin can refuse it
     /// with an HTTP status before the gateway answers 101. connection_id names the client; the
@@ -17,14 +19,33 @@ extension GatewayCommand {
 
     /// 231 (gatewayd, worker → gateway): send me no more events.
     public static let drainRequest = GatewayCommand(rawValue: 231)
-    /// 232 (gatewayd, gateway → worker): the last frame this gateway sends you.
+    /// 232 (gatewayd, gateway → worker): the last frame this gateway sends you (but for
+    /// QUERY_REPLY frames answering queries you still send on this connection).
     public static let drainMark = GatewayCommand(rawValue: 232)
     /// 233 (gatewayd, worker → gateway): everything before your mark is handled.
     public static let drainDone = GatewayCommand(rawValue: 233)
-    /// 234 (gatewayd, gateway → worker): answers queries on the main connection (placeholder
-    /// until the framed-replies branch lands).
+
+    // Queries in order with commands: a worker's commands go on its main connection and its
+    // queries, whose replies are bare length-prefixed payloads, on a connection of their own,
+    // so a query could be answered before a command sent earlier (bind, then ask for the
+    // uid's clients) was executed. A worker announcing capability version 3
+    // (``GatewaydCapability/framedRepliesVersion``) may send queries on its main connection
+    // instead; a gatewayd gateway answers them there as frames, so everything the worker sent
+    // before a query is executed before it is answered.
+
+    /// 234 (gatewayd, gateway → worker): this gateway answers queries on your main connection.
+    /// Sent once, before anything else, on the main connection of a worker whose WORKER_CONNECT
+    /// announced version 3 or higher; the body is the decimal text of the gateway's capability
+    /// version ("3", flag scalarBody; ``GatewaydCapability/helloFrame()``). A PHP gateway or an
+    /// older gatewayd gateway never sends it: until it comes, queries go on a query connection.
     public static let gatewaydHello = GatewayCommand(rawValue: 234)
-    /// 235 (gatewayd, gateway → worker): a query reply as a frame.
+    /// 235 (gatewayd, gateway → worker): the reply to a query (``expectsReply``) that came on
+    /// the main connection of a worker that announced version 3 or higher. The body is exactly
+    /// the payload that follows the u32 length on a query connection; connection id, flags and
+    /// addresses are 0 and ext_data is empty (``ByteBuffer/writeQueryReply(payload:)``).
+    /// Replies come in the order the queries came, after every frame queued for that worker
+    /// before the query was read — a drain mark too: a draining worker's queries are still
+    /// answered after its DRAIN_MARK. On any other connection replies stay bare.
     public static let queryReply = GatewayCommand(rawValue: 235)
 }
 
@@ -41,5 +62,44 @@ public enum GatewaydCapability {
     public static let key = "gatewayd"
     /// Version 1: understands binary flags and answers handshakes with handshakeVerdict.
     /// Version 2: also sends CMD_PING every inner heartbeat interval (``GatewaydHeartbeat``).
-    public static let version = 2
+    /// Version 3: also may send queries on its main connection and wants them answered there
+    /// with QUERY_REPLY frames (``GatewayCommand/queryReply``); a gateway that does so says it
+    /// with GATEWAYD_HELLO (``GatewayCommand/gatewaydHello``).
+    public static let version = 3
+
+    /// The lowest WORKER_CONNECT capability version whose queries on the main connection are
+    /// answered with QUERY_REPLY frames.
+    public static let framedRepliesVersion = 3
+
+    /// The capability version a WORKER_CONNECT announces; nil without the key (a PHP worker)
+    /// or when its value is not an integer.
+    public static func announcedVersion(_ body: WorkerConnectBody) -> Int? {
+        body.extra.first(where: { $0.key == key })?.value.intValue
+    }
+
+    /// Whether a WORKER_CONNECT's worker wants its queries on the main connection answered
+    /// with QUERY_REPLY frames there.
+    public static func wantsFramedReplies(_ body: WorkerConnectBody) -> Bool {
+        (announcedVersion(body) ?? 0) >= framedRepliesVersion
+    }
+
+    /// The GATEWAYD_HELLO frame: the decimal text of ``version``.
+    public static func helloFrame() -> ByteBuffer {
+        .command(.gatewaydHello, body: Array(String(version).utf8))
+    }
+
+    /// The capability version of the gateway that sent a GATEWAYD_HELLO; nil for any other
+    /// frame or a body that is not a decimal number.
+    public static func helloVersion(_ frame: GatewayFrame) -> Int? {
+        guard frame.command == .gatewaydHello else { return nil }
+        return Int(String(buffer: frame.body))
+    }
+}
+
+extension ByteBuffer {
+    /// Appends a QUERY_REPLY frame whose body is `payload`: a reply as it would follow the u32
+    /// length on a query connection (e.g. what ``writeGatewayReply(_:)`` writes after it).
+    public mutating func writeQueryReply(payload: ByteBuffer) {
+        payload.withUnsafeReadableBytes { writeCommand(.queryReply, flags: [], body: $0) }
+    }
 }

@@ -23,6 +23,8 @@ final class GatewayServerFixture {
     let server: GatewayServer
     let worker: EmbeddedChannel
     let configuration: GatewayServerConfiguration
+    /// What the worker was sent when it attached (its GATEWAYD_HELLO); `workerFrames()` starts after.
+    private(set) var attachFrames: [GatewayFrame] = []
     private let controlGroup: MultiThreadedEventLoopGroup
     private let controlPeer: Int32
     private var parser = GatewayFrameParser()
@@ -57,6 +59,7 @@ final class GatewayServerFixture {
             GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), peer: .unauthenticated,
             channel: worker)
         guard case .worker = peer else { throw XCTSkip("the fixture's worker was not accepted") }
+        attachFrames = try workerFrames()
     }
 
     /// Accepts a client on `channel` and completes its handshake, as the pipeline would.
