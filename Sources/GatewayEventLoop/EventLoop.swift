@@ -43,7 +43,13 @@ public final class EventLoop {
     private let wakeSignal: WakeSignal
     private let clock: any MonotonicClock
 
-    private var timers = TimerQueue<() -> Void>()
+    /// A closure in a struct: stored as a bare generic `Payload`, a closure would be wrapped in
+    /// a reabstraction thunk, one allocation per schedule even of an existing closure.
+    private struct TimerBody {
+        let run: () -> Void
+    }
+
+    private var timers = TimerQueue<TimerBody>()
     private var slots: [Slot] = []
     private var freeSlots: [Int] = []
     /// One epoll_wait buffer per nesting depth (index 0: the top-level wait), kept once made.
@@ -173,13 +179,13 @@ public final class EventLoop {
     /// `deadline`; never earlier.
     @discardableResult
     public func schedule(at deadline: Instant, _ body: @escaping () -> Void) -> TimerID {
-        timers.schedule(at: deadline, body)
+        timers.schedule(at: deadline, TimerBody(run: body))
     }
 
     /// Runs `body` `nanoseconds` from now (see `schedule(at:_:)`).
     @discardableResult
     public func schedule(after nanoseconds: Int64, _ body: @escaping () -> Void) -> TimerID {
-        timers.schedule(at: clock.now() + nanoseconds, body)
+        timers.schedule(at: clock.now() + nanoseconds, TimerBody(run: body))
     }
 
     /// Cancels a pending timer; an unknown or already fired id is ignored. A timer cancelled
@@ -249,7 +255,7 @@ public final class EventLoop {
         let now = clock.now()
         let mark = timers.sequenceMark
         while let due = timers.popDue(now: now, scheduledBefore: mark) {
-            due.payload()
+            due.payload.run()
         }
     }
 
