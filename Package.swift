@@ -84,6 +84,8 @@ let package = Package(
         ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
         .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
+        // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO (issue 12/14).
+        .target(name: "GatewayEventLoop"),
         // The Swift plugin SDK.
         .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI"]),
         // The command line: commands only.
@@ -121,6 +123,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
+        .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),
     ],
