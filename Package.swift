@@ -84,8 +84,6 @@ let package = Package(
         ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
         .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
-        // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO (issue 12/14).
-        .target(name: "GatewayEventLoop"),
         // The Swift plugin SDK.
         .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI"]),
         // The command line: commands only.

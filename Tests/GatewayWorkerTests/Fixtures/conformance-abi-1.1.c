@@ -1,0 +1,1119 @@
+/*
+ * conformance-c — the C conformance plugin. TEST FIXTURE, UNFIT FOR REAL USERS: `crash:` kills
+ * the worker process and `sleep:` blocks its plugin thread; it exists for the end-to-end tests,
+ * the benchmarks and outside checks, which drive it with the messages of the conformance
+ * protocol (shared/design/conformance-protocol.md; plugins/README.md lists them).
+ *
+ * Build (from the repository root):
+ *   cc -std=c99 -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -I include \
+ *      plugins/conformance-c/conformance.c -o conformance-c.so
+ *
+ * Behaviour beyond the table:
+ *  - Messages are parsed as bytes with lengths, never as C strings, so any payload is safe.
+ *  - Binary messages are parsed like text ones; every reply is a text frame.
+ *  - The plugin replies only as the table says. When a host call fails it logs
+ *    "conformance-c: <command> failed: <status text>" at warning level and sends nothing,
+ *    with two exceptions: `online:` reads NOT_FOUND and INVALID_ARGUMENT as offline
+ *    (`online:0`), and `getsess:` reads NOT_FOUND as unset (`sess:<k>=`).
+ *  - A command whose arguments do not parse (`group:` without a second colon, `sess:` without
+ *    `=`, `sleep:` without a number) is ignored like an unknown message.
+ *  - `api:<function> <args…>` calls any host function by its C name and answers its result as
+ *    JSON (README.md lists the arguments); `destroy:` destroys the current client. The 1.1
+ *    functions are called only when GWD_HAS says the host has them (else UNSUPPORTED).
+ *
+ * The same behaviour in Swift: plugins/conformance-swift.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gatewayd.h"
+
+/* The version `ver:` answers. Tests rewrite this exact line with sed: keep it on one line. */
+#define CONFORMANCE_VERSION "1"
+
+#define PLUGIN_NAME "conformance-c"
+#define CLIENT_ID_LEN 20
+
+/* The size of an ABI 1.0 host table: every entry up to and including `free`. */
+#define GWD_ABI_1_0_TABLE_SIZE (offsetof(gwd_host_api, free) + sizeof(((gwd_host_api *)0)->free))
+
+GWD_PLUGIN_API;
+
+/* ======================================================================================
+ * Byte views
+ * ====================================================================================== */
+
+/* A borrowed (pointer, length) view into the message being handled. */
+typedef struct view {
+    const char *p;
+    size_t n;
+} view;
+
+static view view_of(const char *s) {
+    view v = { s, strlen(s) };
+    return v;
+}
+
+static const view no_view = { NULL, 0 };
+
+static int view_equals(view v, const char *s) {
+    size_t n = strlen(s);
+    return v.n == n && (n == 0 || memcmp(v.p, s, n) == 0);
+}
+
+/* True when `m` starts with `prefix`; `rest` is then what follows it. */
+static int starts_with(view m, const char *prefix, view *rest) {
+    size_t n = strlen(prefix);
+    if (m.n < n || memcmp(m.p, prefix, n) != 0) return 0;
+    rest->p = m.p + n;
+    rest->n = m.n - n;
+    return 1;
+}
+
+/* Splits `v` at its first `sep` into `head` and `tail`; 0 when `v` has no `sep`. */
+static int split_at(view v, char sep, view *head, view *tail) {
+    const char *at = v.n > 0 ? memchr(v.p, sep, v.n) : NULL;
+    if (at == NULL) return 0;
+    head->p = v.p;
+    head->n = (size_t)(at - v.p);
+    tail->p = at + 1;
+    tail->n = v.n - head->n - 1;
+    return 1;
+}
+
+/* Copies a client id out of a message as the NUL-terminated string the host functions take.
+ * 0 unless it is 20 bytes without a NUL; the host checks that they are lowercase hex. */
+static int copy_client_id(view v, char out[CLIENT_ID_LEN + 1]) {
+    if (v.n != CLIENT_ID_LEN || memchr(v.p, '\0', v.n) != NULL) return 0;
+    memcpy(out, v.p, CLIENT_ID_LEN);
+    out[CLIENT_ID_LEN] = '\0';
+    return 1;
+}
+
+/* Parses a millisecond count of 1 to 9 decimal digits. */
+static int parse_ms(view v, long *out) {
+    long ms = 0;
+    size_t i;
+    if (v.n == 0 || v.n > 9) return 0;
+    for (i = 0; i < v.n; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9') return 0;
+        ms = ms * 10 + (v.p[i] - '0');
+    }
+    *out = ms;
+    return 1;
+}
+
+/* ======================================================================================
+ * Replies and failures
+ * ====================================================================================== */
+
+static void log_failure(gwd_ctx *ctx, const char *command, int32_t status) {
+    char line[192];
+    const char *text = gwd_api->status_string(status);
+    int n = snprintf(line, sizeof line, PLUGIN_NAME ": %s failed: %s (%d)", command,
+                     text != NULL ? text : "unknown status", (int)status);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
+    gwd_api->log(ctx, GWD_LOG_WARNING, line, (size_t)n);
+}
+
+/* Sends a + b + c to the current client as one text frame. */
+static void reply3(gwd_ctx *ctx, const char *command, view a, view b, view c) {
+    char small[512];
+    size_t len = a.n + b.n + c.n;
+    char *buf = len <= sizeof small ? small : malloc(len);
+    int32_t status;
+    if (buf == NULL) {
+        log_failure(ctx, command, GWD_ERR_NO_MEMORY);
+        return;
+    }
+    if (a.n > 0) memcpy(buf, a.p, a.n);
+    if (b.n > 0) memcpy(buf + a.n, b.p, b.n);
+    if (c.n > 0) memcpy(buf + a.n + b.n, c.p, c.n);
+    status = gwd_api->send_to_current_client(ctx, buf, len, 0);
+    if (buf != small) free(buf);
+    if (status != GWD_OK) log_failure(ctx, command, status);
+}
+
+static void reply2(gwd_ctx *ctx, const char *command, const char *prefix, view body) {
+    reply3(ctx, command, view_of(prefix), body, no_view);
+}
+
+/* Logs a failed host call; true when it succeeded. */
+static int ok(gwd_ctx *ctx, const char *command, int32_t status) {
+    if (status == GWD_OK) return 1;
+    log_failure(ctx, command, status);
+    return 0;
+}
+
+/* ======================================================================================
+ * Echo connections: the client ids whose handshake asked for /raw-echo.
+ *
+ * A chained hash set keyed by the 20-character id. Touched only on the plugin thread.
+ * ====================================================================================== */
+
+#define ECHO_BUCKETS 256u /* a power of two */
+
+typedef struct echo_node {
+    struct echo_node *next;
+    char id[CLIENT_ID_LEN];
+} echo_node;
+
+static echo_node *echo_buckets[ECHO_BUCKETS];
+
+static echo_node **echo_slot(const char *client_id) {
+    uint32_t hash = 2166136261u; /* FNV-1a */
+    echo_node **link;
+    size_t i;
+    for (i = 0; i < CLIENT_ID_LEN; i++) hash = (hash ^ (unsigned char)client_id[i]) * 16777619u;
+    link = &echo_buckets[hash & (ECHO_BUCKETS - 1)];
+    while (*link != NULL && memcmp((*link)->id, client_id, CLIENT_ID_LEN) != 0) link = &(*link)->next;
+    return link; /* the link that points at the id's node, or the NULL end of its chain */
+}
+
+static int echo_contains(const char *client_id) {
+    return *echo_slot(client_id) != NULL;
+}
+
+static void echo_add(gwd_ctx *ctx, const char *client_id) {
+    echo_node **link = echo_slot(client_id);
+    echo_node *node;
+    if (*link != NULL) return;
+    node = malloc(sizeof *node);
+    if (node == NULL) {
+        log_failure(ctx, "raw-echo", GWD_ERR_NO_MEMORY);
+        return;
+    }
+    memcpy(node->id, client_id, CLIENT_ID_LEN);
+    node->next = NULL;
+    *link = node;
+}
+
+static void echo_remove(const char *client_id) {
+    echo_node **link = echo_slot(client_id);
+    echo_node *node = *link;
+    if (node == NULL) return;
+    *link = node->next;
+    free(node);
+}
+
+/* ======================================================================================
+ * Commands
+ * ====================================================================================== */
+
+/* Writes through a null pointer: SIGSEGV. The pointer is volatile, so the compiler cannot prove
+ * it null, and so is the int it points at, so the store is not dead before abort(). */
+static void crash(void) {
+    volatile int *volatile target = NULL;
+    *target = 1;
+    abort(); /* not reached, unless page zero is mapped */
+}
+
+static void sleep_ms(long ms) {
+    struct timespec left;
+    left.tv_sec = ms / 1000;
+    left.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
+}
+
+static void api_call(gwd_ctx *ctx, view call);
+
+static void handle_command(gwd_ctx *ctx, const char *client_id, view m) {
+    view rest, a, b;
+
+    if (starts_with(m, "echo:", &rest)) {
+        reply3(ctx, "echo", m, no_view, no_view);
+    } else if (starts_with(m, "all:", &rest)) {
+        ok(ctx, "all", gwd_api->send_to_all(ctx, rest.p, rest.n, 0, NULL, 0));
+    } else if (starts_with(m, "join:", &rest)) {
+        if (ok(ctx, "join", gwd_api->join_group(ctx, client_id, rest.p, rest.n)))
+            reply2(ctx, "join", "joined:", rest);
+    } else if (starts_with(m, "leave:", &rest)) {
+        if (ok(ctx, "leave", gwd_api->leave_group(ctx, client_id, rest.p, rest.n)))
+            reply2(ctx, "leave", "left:", rest);
+    } else if (starts_with(m, "group:", &rest)) {
+        if (split_at(rest, ':', &a, &b))
+            ok(ctx, "group", gwd_api->send_to_group(ctx, a.p, a.n, b.p, b.n, 0, NULL, 0));
+    } else if (starts_with(m, "id:", &rest)) {
+        reply2(ctx, "id", "id:", view_of(client_id));
+    } else if (starts_with(m, "count:", &rest)) {
+        uint64_t count = 0;
+        char text[32];
+        if (ok(ctx, "count", gwd_api->get_all_client_count(ctx, &count))) {
+            snprintf(text, sizeof text, "%llu", (unsigned long long)count);
+            reply2(ctx, "count", "count:", view_of(text));
+        }
+    } else if (starts_with(m, "ver:", &rest)) {
+        int32_t pid = 0, index = 0;
+        char text[64];
+        if (ok(ctx, "ver", gwd_api->worker_info(ctx, &pid, &index))) {
+            snprintf(text, sizeof text, "%s:%ld", CONFORMANCE_VERSION, (long)pid);
+            reply2(ctx, "ver", "ver:", view_of(text));
+        }
+    } else if (starts_with(m, "uid:", &rest)) {
+        if (ok(ctx, "uid", gwd_api->bind_uid(ctx, client_id, rest.p, rest.n)))
+            reply2(ctx, "uid", "uid:", rest);
+    } else if (starts_with(m, "touid:", &rest)) {
+        if (split_at(rest, ':', &a, &b))
+            ok(ctx, "touid", gwd_api->send_to_uid(ctx, a.p, a.n, b.p, b.n, 0));
+    } else if (starts_with(m, "to:", &rest)) {
+        char target[CLIENT_ID_LEN + 1];
+        if (split_at(rest, ':', &a, &b)) {
+            if (copy_client_id(a, target))
+                ok(ctx, "to", gwd_api->send_to_client(ctx, target, b.p, b.n, 0));
+            else
+                log_failure(ctx, "to", GWD_ERR_INVALID_ARGUMENT);
+        }
+    } else if (starts_with(m, "online:", &rest)) {
+        char target[CLIENT_ID_LEN + 1];
+        int32_t online = 0;
+        int32_t status = copy_client_id(rest, target) ? gwd_api->is_online(ctx, target, &online)
+                                                      : GWD_ERR_INVALID_ARGUMENT;
+        if (status == GWD_ERR_NOT_FOUND || status == GWD_ERR_INVALID_ARGUMENT) {
+            online = 0;
+            status = GWD_OK;
+        }
+        if (ok(ctx, "online", status)) reply2(ctx, "online", online ? "online:1" : "online:0", no_view);
+    } else if (starts_with(m, "sess:", &rest)) {
+        gwd_pair pair;
+        if (split_at(rest, '=', &a, &b)) {
+            pair.key.data = a.p;
+            pair.key.len = a.n;
+            pair.value.data = b.p;
+            pair.value.len = b.n;
+            if (ok(ctx, "sess", gwd_api->update_session(ctx, NULL, &pair, 1)))
+                reply2(ctx, "sess", "sess:ok", no_view);
+        }
+    } else if (starts_with(m, "getsess:", &rest)) {
+        gwd_bytes value = { NULL, 0 };
+        int32_t status = gwd_api->session_get(ctx, rest.p, rest.n, &value);
+        view v = { value.data, value.len };
+        if (status == GWD_ERR_NOT_FOUND) {
+            v = no_view;
+            status = GWD_OK;
+        }
+        if (ok(ctx, "getsess", status)) {
+            view sess_key = { m.p + 3, m.n - 3 }; /* "sess:<k>": the tail of "getsess:<k>" */
+            reply3(ctx, "getsess", sess_key, view_of("="), v);
+        }
+    } else if (starts_with(m, "kick:", &rest)) {
+        ok(ctx, "kick", gwd_api->close_current_client(ctx, NULL, 0, 0));
+    } else if (starts_with(m, "sleep:", &rest)) {
+        long ms;
+        if (parse_ms(rest, &ms)) {
+            sleep_ms(ms);
+            reply2(ctx, "sleep", "slept:", rest);
+        }
+    } else if (starts_with(m, "crash:", &rest)) {
+        crash();
+    } else if (starts_with(m, "api:", &rest)) {
+        api_call(ctx, rest);
+    } else if (starts_with(m, "destroy:", &rest)) {
+        if (GWD_HAS(gwd_api, destroy_current_client)) ok(ctx, "destroy", gwd_api->destroy_current_client(ctx));
+        else log_failure(ctx, "destroy", GWD_ERR_UNSUPPORTED);
+    }
+    /* anything else: ignored */
+}
+
+/* ======================================================================================
+ * api:<function> <args…> — every host function by its C name, answering
+ * `api:<function>:<result as compact JSON>` or `api:<function>:error:<status name>`.
+ * plugins/conformance-c/README.md gives the arguments of each function.
+ * ====================================================================================== */
+
+/* A growable output buffer for one reply. */
+typedef struct out {
+    char *p;
+    size_t n, cap;
+    int failed; /* out of memory: the reply is dropped */
+} out;
+
+static void out_bytes(out *o, const char *p, size_t n) {
+    if (o->failed || n == 0) return;
+    if (o->n + n > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        char *grown;
+        while (cap < o->n + n) cap *= 2;
+        grown = realloc(o->p, cap);
+        if (grown == NULL) {
+            o->failed = 1;
+            return;
+        }
+        o->p = grown;
+        o->cap = cap;
+    }
+    memcpy(o->p + o->n, p, n);
+    o->n += n;
+}
+
+static void out_text(out *o, const char *s) { out_bytes(o, s, strlen(s)); }
+
+static void out_u64(out *o, unsigned long long value) {
+    char text[24];
+    snprintf(text, sizeof text, "%llu", value);
+    out_text(o, text);
+}
+
+/* A JSON string: `"` and `\` escaped, control characters as \u00xx, every other byte as is. */
+static void out_json_string(out *o, const char *p, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+    out_text(o, "\"");
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\') {
+            char escaped[2] = { '\\', (char)c };
+            out_bytes(o, escaped, 2);
+        } else if (c < 0x20) {
+            char escaped[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            out_bytes(o, escaped, 6);
+        } else {
+            out_bytes(o, (const char *)&c, 1);
+        }
+    }
+    out_text(o, "\"");
+}
+
+static void out_json_strings(out *o, const gwd_bytes *items, size_t count) {
+    size_t i;
+    out_text(o, "[");
+    for (i = 0; i < count; i++) {
+        if (i > 0) out_text(o, ",");
+        out_json_string(o, items[i].data, items[i].len);
+    }
+    out_text(o, "]");
+}
+
+/* A gwd_table as a JSON object: lists as arrays, numbers as numbers (or true/false). */
+static void out_json_table(out *o, const gwd_table *table, int as_bool) {
+    size_t i;
+    out_text(o, "{");
+    for (i = 0; i < table->count; i++) {
+        const gwd_table_entry *entry = &table->entries[i];
+        if (i > 0) out_text(o, ",");
+        out_json_string(o, entry->key.data, entry->key.len);
+        out_text(o, ":");
+        if (entry->items != NULL) out_json_strings(o, entry->items, entry->count);
+        else if (as_bool) out_text(o, entry->count ? "true" : "false");
+        else out_u64(o, (unsigned long long)entry->count);
+    }
+    out_text(o, "}");
+}
+
+/* The arguments after the function name: single-space separated; `present` is 0 once none is
+ * left. */
+typedef struct args {
+    view rest;
+    int present;
+} args;
+
+/* The next argument. */
+static int arg(args *a, view *v) {
+    view tail;
+    if (!a->present) return 0;
+    if (split_at(a->rest, ' ', v, &tail)) {
+        a->rest = tail;
+    } else {
+        *v = a->rest;
+        a->present = 0;
+    }
+    return 1;
+}
+
+/* Everything left, spaces included (a message, JSON). */
+static int arg_rest(args *a, view *v) {
+    if (!a->present) return 0;
+    *v = a->rest;
+    a->present = 0;
+    return 1;
+}
+
+/* Lists: comma-separated items, `-` for none. Heap copies, freed with free_list. */
+typedef struct list_arg {
+    size_t count;
+    gwd_bytes *names;  /* the items as views into the message */
+    char (*ids)[CLIENT_ID_LEN + 1];
+    const char **id_pointers; /* the items as client ids, when parsed with ids = 1 */
+} list_arg;
+
+static void free_list(list_arg *l) {
+    free(l->names);
+    free(l->ids);
+    free((void *)l->id_pointers);
+}
+
+/* Parses `v`; with `ids`, every item must be a 20-byte client id. GWD_OK or a status. */
+static int32_t parse_list(view v, int ids, list_arg *l) {
+    view item, tail, rest = v;
+    size_t i = 0, count = 1, k;
+    memset(l, 0, sizeof *l);
+    if (view_equals(v, "-")) return GWD_OK;
+    for (k = 0; k < v.n; k++) count += v.p[k] == ',';
+    l->names = calloc(count, sizeof *l->names);
+    if (ids) {
+        l->ids = calloc(count, sizeof *l->ids);
+        l->id_pointers = calloc(count, sizeof *l->id_pointers);
+    }
+    if (l->names == NULL || (ids && (l->ids == NULL || l->id_pointers == NULL))) {
+        free_list(l);
+        return GWD_ERR_NO_MEMORY;
+    }
+    l->count = count;
+    for (i = 0; i < count; i++) {
+        if (!split_at(rest, ',', &item, &tail)) {
+            item = rest;
+            tail = no_view;
+        }
+        l->names[i].data = item.p;
+        l->names[i].len = item.n;
+        if (ids) {
+            if (!copy_client_id(item, l->ids[i])) {
+                free_list(l);
+                return GWD_ERR_INVALID_ARGUMENT;
+            }
+            l->id_pointers[i] = l->ids[i];
+        }
+        rest = tail;
+    }
+    return GWD_OK;
+}
+
+/* A client id argument; `-` (when allowed) means NULL, the current client. */
+static int32_t parse_id(view v, int dash_is_null, char out_id[CLIENT_ID_LEN + 1], const char **id) {
+    if (dash_is_null && view_equals(v, "-")) {
+        *id = NULL;
+        return GWD_OK;
+    }
+    if (!copy_client_id(v, out_id)) return GWD_ERR_INVALID_ARGUMENT;
+    *id = out_id;
+    return GWD_OK;
+}
+
+/* Session pairs `k=v,k=v` (or `-`): views into the message. */
+static int32_t parse_pairs(view v, gwd_pair **pairs, size_t *count) {
+    list_arg l;
+    size_t i;
+    view key, value;
+    int32_t status = parse_list(v, 0, &l);
+    *pairs = NULL;
+    *count = 0;
+    if (status != GWD_OK) return status;
+    if (l.count > 0) {
+        *pairs = calloc(l.count, sizeof **pairs);
+        if (*pairs == NULL) status = GWD_ERR_NO_MEMORY;
+    }
+    for (i = 0; status == GWD_OK && i < l.count; i++) {
+        view item = { l.names[i].data, l.names[i].len };
+        if (!split_at(item, '=', &key, &value)) {
+            status = GWD_ERR_INVALID_ARGUMENT;
+            break;
+        }
+        (*pairs)[i].key.data = key.p;
+        (*pairs)[i].key.len = key.n;
+        (*pairs)[i].value.data = value.p;
+        (*pairs)[i].value.len = value.n;
+    }
+    free_list(&l);
+    if (status == GWD_OK) {
+        *count = l.count;
+    } else {
+        free(*pairs);
+        *pairs = NULL;
+    }
+    return status;
+}
+
+#define NEED(condition) do { if (!(condition)) return GWD_ERR_INVALID_ARGUMENT; } while (0)
+#define NEED_HOST(field) do { if (!GWD_HAS(gwd_api, field)) return GWD_ERR_UNSUPPORTED; } while (0)
+#define TRY(expression) do { int32_t status_ = (expression); if (status_ != GWD_OK) return status_; } while (0)
+
+/* Each handler reads its arguments, calls its host function, writes the JSON result into `o`
+ * and returns the status. `*silent` set: the client is gone, nothing is answered. */
+typedef int32_t (*api_handler)(gwd_ctx *ctx, args *a, out *o, int *silent);
+
+/* The emitters take results by pointer: they run after the call that fills them (C leaves the
+ * order in which a call's arguments are evaluated open). */
+static int32_t emit_list(out *o, int32_t status, gwd_list *const *list) {
+    if (*list != NULL) {
+        if (status == GWD_OK) out_json_strings(o, (*list)->items, (*list)->count);
+        gwd_api->free(*list);
+    }
+    return status;
+}
+
+static int32_t emit_table(out *o, int32_t status, gwd_table *const *table, int as_bool) {
+    if (*table != NULL) {
+        if (status == GWD_OK) out_json_table(o, *table, as_bool);
+        gwd_api->free(*table);
+    }
+    return status;
+}
+
+/* A gwd_buffer as raw JSON (`as_string` 0) or as a JSON string. */
+static int32_t emit_buffer(out *o, int32_t status, const gwd_buffer *buffer, int as_string) {
+    if (buffer->data != NULL) {
+        if (status == GWD_OK && as_string) out_json_string(o, buffer->data, buffer->len);
+        else if (status == GWD_OK) out_bytes(o, buffer->data, buffer->len);
+        gwd_api->free(buffer->data);
+    }
+    return status;
+}
+
+static int32_t emit_count(out *o, int32_t status, const uint64_t *count) {
+    if (status == GWD_OK) out_u64(o, (unsigned long long)*count);
+    return status;
+}
+
+static int32_t emit_flag(out *o, int32_t status, const int32_t *flag) {
+    if (status == GWD_OK) out_text(o, *flag ? "true" : "false");
+    return status;
+}
+
+static int32_t emit_sent(out *o, int32_t status) {
+    if (status == GWD_OK) out_text(o, "null");
+    return status;
+}
+
+/* ---- 1.0 ---- */
+
+static int32_t api_worker_info(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    int32_t pid = 0, index = 0, status;
+    (void)silent;
+    NEED(!a->present);
+    status = gwd_api->worker_info(ctx, &pid, &index);
+    if (status == GWD_OK) {
+        out_text(o, "{\"index\":");
+        out_u64(o, (unsigned long long)index);
+        out_text(o, ",\"pid\":");
+        out_u64(o, (unsigned long long)pid);
+        out_text(o, "}");
+    }
+    return status;
+}
+
+static int32_t api_current_client_id(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    const char *id;
+    (void)silent;
+    NEED(!a->present);
+    id = gwd_api->current_client_id(ctx);
+    if (id != NULL) out_json_string(o, id, strlen(id));
+    else out_text(o, "null");
+    return GWD_OK;
+}
+
+static int32_t api_send_to_client(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id, text;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    (void)silent;
+    NEED(arg(a, &id) && arg_rest(a, &text));
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_sent(o, gwd_api->send_to_client(ctx, target, text.p, text.n, 0));
+}
+
+static int32_t api_send_to_current_client(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view text;
+    (void)silent;
+    NEED(arg_rest(a, &text));
+    return emit_sent(o, gwd_api->send_to_current_client(ctx, text.p, text.n, 0));
+}
+
+static int32_t api_send_to_all(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view exclude, text;
+    list_arg l;
+    int32_t status;
+    (void)silent;
+    NEED(arg(a, &exclude) && arg_rest(a, &text));
+    TRY(parse_list(exclude, 1, &l));
+    status = gwd_api->send_to_all(ctx, text.p, text.n, 0, l.id_pointers, l.count);
+    free_list(&l);
+    return emit_sent(o, status);
+}
+
+static int32_t api_close_client(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id, text;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    int has_text;
+    (void)silent;
+    NEED(arg(a, &id));
+    has_text = arg_rest(a, &text);
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_sent(o, has_text ? gwd_api->close_client(ctx, target, text.p, text.n, 0)
+                                 : gwd_api->close_client(ctx, target, NULL, 0, 0));
+}
+
+static int32_t api_close_current_client(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view text;
+    int32_t status = arg_rest(a, &text) ? gwd_api->close_current_client(ctx, text.p, text.n, 0)
+                                        : gwd_api->close_current_client(ctx, NULL, 0, 0);
+    *silent = status == GWD_OK;
+    return emit_sent(o, status);
+}
+
+/* join_group, leave_group, bind_uid, unbind_uid: <id> <name>. */
+typedef int32_t (*membership_fn)(gwd_ctx *, const char *, const char *, size_t);
+
+static int32_t membership(gwd_ctx *ctx, args *a, out *o, membership_fn fn) {
+    view id, name;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    NEED(arg(a, &id) && arg(a, &name) && !a->present);
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_sent(o, fn(ctx, target, name.p, name.n));
+}
+
+static int32_t api_join_group(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return membership(ctx, a, o, gwd_api->join_group);
+}
+
+static int32_t api_leave_group(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return membership(ctx, a, o, gwd_api->leave_group);
+}
+
+static int32_t api_bind_uid(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return membership(ctx, a, o, gwd_api->bind_uid);
+}
+
+static int32_t api_unbind_uid(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return membership(ctx, a, o, gwd_api->unbind_uid);
+}
+
+static int32_t api_ungroup(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view group;
+    (void)silent;
+    NEED(arg(a, &group) && !a->present);
+    return emit_sent(o, gwd_api->ungroup(ctx, group.p, group.n));
+}
+
+static int32_t api_send_to_group(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view group, exclude, text;
+    list_arg l;
+    int32_t status;
+    (void)silent;
+    NEED(arg(a, &group) && arg(a, &exclude) && arg_rest(a, &text));
+    TRY(parse_list(exclude, 1, &l));
+    status = gwd_api->send_to_group(ctx, group.p, group.n, text.p, text.n, 0, l.id_pointers, l.count);
+    free_list(&l);
+    return emit_sent(o, status);
+}
+
+static int32_t api_send_to_uid(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view uid, text;
+    (void)silent;
+    NEED(arg(a, &uid) && arg_rest(a, &text));
+    return emit_sent(o, gwd_api->send_to_uid(ctx, uid.p, uid.n, text.p, text.n, 0));
+}
+
+static int32_t api_is_online(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    int32_t online = 0;
+    (void)silent;
+    NEED(arg(a, &id) && !a->present);
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_flag(o, gwd_api->is_online(ctx, target, &online), &online);
+}
+
+static int32_t api_get_all_client_count(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    uint64_t count = 0;
+    (void)silent;
+    NEED(!a->present);
+    return emit_count(o, gwd_api->get_all_client_count(ctx, &count), &count);
+}
+
+static int32_t api_session_get(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view key;
+    gwd_bytes value = { NULL, 0 };
+    int32_t status;
+    (void)silent;
+    NEED(arg(a, &key) && !a->present);
+    status = gwd_api->session_get(ctx, key.p, key.n, &value);
+    if (status == GWD_OK) out_json_string(o, value.data, value.len);
+    return status;
+}
+
+static int32_t api_session_json(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    gwd_bytes json = { NULL, 0 };
+    int32_t status;
+    (void)silent;
+    NEED(!a->present);
+    status = gwd_api->session_json(ctx, &json);
+    if (status == GWD_OK) out_bytes(o, json.data, json.len);
+    return status;
+}
+
+/* set_session, update_session: <id|-> <k=v,…|->. */
+typedef int32_t (*session_fn)(gwd_ctx *, const char *, const gwd_pair *, size_t);
+
+static int32_t session_pairs(gwd_ctx *ctx, args *a, out *o, session_fn fn) {
+    view id, list;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    gwd_pair *pairs;
+    size_t count;
+    int32_t status;
+    NEED(arg(a, &id) && arg(a, &list) && !a->present);
+    TRY(parse_id(id, 1, buffer, &target));
+    TRY(parse_pairs(list, &pairs, &count));
+    status = fn(ctx, target, pairs, count);
+    free(pairs);
+    return emit_sent(o, status);
+}
+
+static int32_t api_set_session(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return session_pairs(ctx, a, o, gwd_api->set_session);
+}
+
+static int32_t api_update_session(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return session_pairs(ctx, a, o, gwd_api->update_session);
+}
+
+/* set_session_json, update_session_json: <id|-> <json…>. */
+typedef int32_t (*session_json_fn)(gwd_ctx *, const char *, const char *, size_t);
+
+static int32_t session_json(gwd_ctx *ctx, args *a, out *o, session_json_fn fn) {
+    view id, json;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    NEED(arg(a, &id) && arg_rest(a, &json));
+    TRY(parse_id(id, 1, buffer, &target));
+    return emit_sent(o, fn(ctx, target, json.p, json.n));
+}
+
+static int32_t api_set_session_json(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return session_json(ctx, a, o, gwd_api->set_session_json);
+}
+
+static int32_t api_update_session_json(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    (void)silent;
+    return session_json(ctx, a, o, gwd_api->update_session_json);
+}
+
+static int32_t api_get_session_json(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    gwd_buffer result = { NULL, 0 };
+    (void)silent;
+    NEED(arg(a, &id) && !a->present);
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_buffer(o, gwd_api->get_session_json(ctx, target, &result), &result, 0);
+}
+
+/* ---- 1.1 ---- */
+
+static int32_t api_destroy_client(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    (void)silent;
+    NEED_HOST(destroy_client);
+    NEED(arg(a, &id) && !a->present);
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_sent(o, gwd_api->destroy_client(ctx, target));
+}
+
+static int32_t api_destroy_current_client(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    int32_t status;
+    NEED_HOST(destroy_current_client);
+    NEED(!a->present);
+    status = gwd_api->destroy_current_client(ctx);
+    *silent = status == GWD_OK;
+    return emit_sent(o, status);
+}
+
+static int32_t api_send_to_clients(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view ids, text;
+    list_arg l;
+    int32_t status;
+    (void)silent;
+    NEED_HOST(send_to_clients);
+    NEED(arg(a, &ids) && arg_rest(a, &text));
+    TRY(parse_list(ids, 1, &l));
+    status = gwd_api->send_to_clients(ctx, l.id_pointers, l.count, text.p, text.n, 0);
+    free_list(&l);
+    return emit_sent(o, status);
+}
+
+static int32_t api_send_to_uids(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view uids, text;
+    list_arg l;
+    int32_t status;
+    (void)silent;
+    NEED_HOST(send_to_uids);
+    NEED(arg(a, &uids) && arg_rest(a, &text));
+    TRY(parse_list(uids, 0, &l));
+    status = gwd_api->send_to_uids(ctx, l.names, l.count, text.p, text.n, 0);
+    free_list(&l);
+    return emit_sent(o, status);
+}
+
+static int32_t api_send_to_groups(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view groups, exclude, text;
+    list_arg g, x;
+    int32_t status;
+    (void)silent;
+    NEED_HOST(send_to_groups);
+    NEED(arg(a, &groups) && arg(a, &exclude) && arg_rest(a, &text));
+    TRY(parse_list(groups, 0, &g));
+    status = parse_list(exclude, 1, &x);
+    if (status == GWD_OK) {
+        status = gwd_api->send_to_groups(ctx, g.names, g.count, text.p, text.n, 0, x.id_pointers, x.count);
+        free_list(&x);
+    }
+    free_list(&g);
+    return emit_sent(o, status);
+}
+
+static int32_t api_is_uid_online(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view uid;
+    int32_t online = 0;
+    (void)silent;
+    NEED_HOST(is_uid_online);
+    NEED(arg(a, &uid) && !a->present);
+    return emit_flag(o, gwd_api->is_uid_online(ctx, uid.p, uid.n, &online), &online);
+}
+
+static int32_t api_get_uid_by_client_id(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id;
+    char buffer[CLIENT_ID_LEN + 1];
+    const char *target;
+    gwd_buffer result = { NULL, 0 };
+    (void)silent;
+    NEED_HOST(get_uid_by_client_id);
+    NEED(arg(a, &id) && !a->present);
+    TRY(parse_id(id, 0, buffer, &target));
+    return emit_buffer(o, gwd_api->get_uid_by_client_id(ctx, target, &result), &result, 1);
+}
+
+/* Queries of one name (uid or group) answering a list, a count or a JSON buffer. */
+#define NAME_QUERY(function, result_type, init, emit) \
+    static int32_t api_##function(gwd_ctx *ctx, args *a, out *o, int *silent) { \
+        view name; \
+        result_type result = init; \
+        (void)silent; \
+        NEED_HOST(function); \
+        NEED(arg(a, &name) && !a->present); \
+        return emit; \
+    }
+
+NAME_QUERY(get_client_id_by_uid, gwd_list *, NULL,
+           emit_list(o, gwd_api->get_client_id_by_uid(ctx, name.p, name.n, &result), &result))
+NAME_QUERY(get_client_count_by_group, uint64_t, 0,
+           emit_count(o, gwd_api->get_client_count_by_group(ctx, name.p, name.n, &result), &result))
+NAME_QUERY(get_client_id_list_by_group, gwd_list *, NULL,
+           emit_list(o, gwd_api->get_client_id_list_by_group(ctx, name.p, name.n, &result), &result))
+NAME_QUERY(get_client_sessions_by_group, gwd_buffer, {0},
+           emit_buffer(o, gwd_api->get_client_sessions_by_group(ctx, name.p, name.n, &result), &result, 0))
+NAME_QUERY(get_uid_list_by_group, gwd_list *, NULL,
+           emit_list(o, gwd_api->get_uid_list_by_group(ctx, name.p, name.n, &result), &result))
+NAME_QUERY(get_uid_count_by_group, uint64_t, 0,
+           emit_count(o, gwd_api->get_uid_count_by_group(ctx, name.p, name.n, &result), &result))
+
+/* Queries of everyone (no arguments). */
+#define ALL_QUERY(function, result_type, init, emit) \
+    static int32_t api_##function(gwd_ctx *ctx, args *a, out *o, int *silent) { \
+        result_type result = init; \
+        (void)silent; \
+        NEED_HOST(function); \
+        NEED(!a->present); \
+        return emit; \
+    }
+
+ALL_QUERY(get_all_client_id_list, gwd_list *, NULL, emit_list(o, gwd_api->get_all_client_id_list(ctx, &result), &result))
+ALL_QUERY(get_all_client_sessions, gwd_buffer, {0},
+          emit_buffer(o, gwd_api->get_all_client_sessions(ctx, &result), &result, 0))
+ALL_QUERY(get_all_group_id_list, gwd_list *, NULL, emit_list(o, gwd_api->get_all_group_id_list(ctx, &result), &result))
+ALL_QUERY(get_all_uid_list, gwd_list *, NULL, emit_list(o, gwd_api->get_all_uid_list(ctx, &result), &result))
+ALL_QUERY(get_all_uid_count, uint64_t, 0, emit_count(o, gwd_api->get_all_uid_count(ctx, &result), &result))
+ALL_QUERY(get_all_group_uid_list, gwd_table *, NULL,
+          emit_table(o, gwd_api->get_all_group_uid_list(ctx, &result), &result, 0))
+ALL_QUERY(get_all_group_uid_count, gwd_table *, NULL,
+          emit_table(o, gwd_api->get_all_group_uid_count(ctx, &result), &result, 0))
+ALL_QUERY(get_all_group_client_id_list, gwd_table *, NULL,
+          emit_table(o, gwd_api->get_all_group_client_id_list(ctx, &result), &result, 0))
+ALL_QUERY(get_all_group_client_id_count, gwd_table *, NULL,
+          emit_table(o, gwd_api->get_all_group_client_id_count(ctx, &result), &result, 0))
+
+/* Batch queries: <names>. */
+#define BATCH_QUERY(function, as_bool) \
+    static int32_t api_##function(gwd_ctx *ctx, args *a, out *o, int *silent) { \
+        view names; \
+        list_arg l; \
+        gwd_table *result = NULL; \
+        int32_t status; \
+        (void)silent; \
+        NEED_HOST(function); \
+        NEED(arg(a, &names) && !a->present); \
+        TRY(parse_list(names, 0, &l)); \
+        status = gwd_api->function(ctx, l.names, l.count, &result); \
+        free_list(&l); \
+        return emit_table(o, status, &result, as_bool); \
+    }
+
+BATCH_QUERY(batch_get_client_id_by_uid, 0)
+BATCH_QUERY(batch_get_client_count_by_group, 0)
+BATCH_QUERY(is_uids_online, 1)
+
+static const struct api_function {
+    const char *name;
+    api_handler handler;
+} api_functions[] = {
+#define API(function) { #function, api_##function }
+    API(worker_info), API(current_client_id), API(send_to_client), API(send_to_current_client),
+    API(send_to_all), API(close_client), API(close_current_client), API(join_group), API(leave_group),
+    API(ungroup), API(send_to_group), API(bind_uid), API(unbind_uid), API(send_to_uid), API(is_online),
+    API(get_all_client_count), API(session_get), API(session_json), API(set_session), API(update_session),
+    API(set_session_json), API(update_session_json), API(get_session_json),
+    API(destroy_client), API(destroy_current_client), API(send_to_clients), API(send_to_uids),
+    API(send_to_groups), API(is_uid_online), API(get_client_id_by_uid), API(get_uid_by_client_id),
+    API(get_client_count_by_group), API(get_client_id_list_by_group), API(get_client_sessions_by_group),
+    API(get_uid_list_by_group), API(get_uid_count_by_group), API(get_all_client_id_list),
+    API(get_all_client_sessions), API(get_all_group_id_list), API(get_all_uid_list), API(get_all_uid_count),
+    API(get_all_group_uid_list), API(get_all_group_uid_count), API(get_all_group_client_id_list),
+    API(get_all_group_client_id_count), API(batch_get_client_id_by_uid), API(batch_get_client_count_by_group),
+    API(is_uids_online),
+#undef API
+};
+
+/* The C name of a status, as GatewayError.Code names it in Swift. */
+static void out_status_name(out *o, int32_t status) {
+    static const char *const names[] = {
+        "GWD_OK", "GWD_ERR_INVALID_ARGUMENT", "GWD_ERR_NOT_FOUND", "GWD_ERR_NO_CURRENT_CLIENT",
+        "GWD_ERR_UNAVAILABLE", "GWD_ERR_TIMEOUT", "GWD_ERR_NO_MEMORY", "GWD_ERR_WRONG_THREAD",
+        "GWD_ERR_UNSUPPORTED", "GWD_ERR_TOO_LARGE", "GWD_ERR_ABI_MISMATCH", "GWD_ERR_FAILED", "GWD_ERR_INTERNAL",
+    };
+    char text[32];
+    if (status >= 0 && (size_t)status < sizeof names / sizeof names[0]) {
+        out_text(o, names[status]);
+    } else {
+        snprintf(text, sizeof text, "gwd_status %ld", (long)status);
+        out_text(o, text);
+    }
+}
+
+/* `call` is what follows "api:": the function name, then its arguments. */
+static void api_call(gwd_ctx *ctx, view call) {
+    view function;
+    args a;
+    out result = { NULL, 0, 0, 0 }, reply = { NULL, 0, 0, 0 };
+    int32_t status = GWD_ERR_UNSUPPORTED;
+    int silent = 0;
+    size_t i;
+    if (split_at(call, ' ', &function, &a.rest)) {
+        a.present = 1;
+    } else {
+        function = call;
+        a.rest = no_view;
+        a.present = 0;
+    }
+    for (i = 0; i < sizeof api_functions / sizeof api_functions[0]; i++) {
+        if (view_equals(function, api_functions[i].name)) {
+            status = api_functions[i].handler(ctx, &a, &result, &silent);
+            break;
+        }
+    }
+    if (!silent) {
+        out_text(&reply, "api:");
+        out_bytes(&reply, function.p, function.n);
+        out_text(&reply, ":");
+        if (status == GWD_OK) {
+            out_bytes(&reply, result.p, result.n);
+        } else {
+            out_text(&reply, "error:");
+            out_status_name(&reply, status);
+        }
+        if (reply.failed || result.failed) log_failure(ctx, "api", GWD_ERR_NO_MEMORY);
+        else ok(ctx, "api", gwd_api->send_to_current_client(ctx, reply.p, reply.n, 0));
+    }
+    free(result.p);
+    free(reply.p);
+}
+
+/* ======================================================================================
+ * Callbacks
+ * ====================================================================================== */
+
+/* True when the query string has the parameter `reject=1`. */
+static int query_rejects(view query) {
+    view param, tail;
+    while (split_at(query, '&', &param, &tail)) {
+        if (view_equals(param, "reject=1")) return 1;
+        query = tail;
+    }
+    return view_equals(query, "reject=1");
+}
+
+#define HANDSHAKE_HAS(request, field) \
+    ((request)->struct_size >= offsetof(gwd_handshake, field) + sizeof((request)->field))
+
+static int32_t on_websocket_handshake(gwd_ctx *ctx, const char *client_id, const gwd_handshake *request) {
+    view path = no_view, query = no_view;
+    if (request == NULL) return 0;
+    if (HANDSHAKE_HAS(request, path)) {
+        path.p = request->path.data;
+        path.n = request->path.len;
+    }
+    if (HANDSHAKE_HAS(request, query)) {
+        query.p = request->query.data;
+        query.n = request->query.len;
+    }
+    if (query_rejects(query)) return 403;
+    if (client_id != NULL && view_equals(path, "/raw-echo")) echo_add(ctx, client_id);
+    return 0;
+}
+
+static void on_message(gwd_ctx *ctx, const char *client_id, const void *data, size_t len, uint32_t kind) {
+    view m = { (const char *)data, len };
+    if (client_id == NULL) return;
+    if (echo_contains(client_id)) {
+        uint32_t flags = kind == GWD_MESSAGE_BINARY ? GWD_SEND_BINARY : 0;
+        ok(ctx, "raw-echo", gwd_api->send_to_current_client(ctx, data, len, flags));
+        return;
+    }
+    handle_command(ctx, client_id, m);
+}
+
+static void on_close(gwd_ctx *ctx, const char *client_id) {
+    (void)ctx;
+    if (client_id != NULL) echo_remove(client_id);
+}
+
+static const gwd_plugin conformance_plugin = {
+    GWD_PLUGIN_HEADER,
+    .name = PLUGIN_NAME,
+    .version = CONFORMANCE_VERSION,
+    .on_websocket_handshake = on_websocket_handshake,
+    .on_message = on_message,
+    .on_close = on_close,
+};
+
+GWD_PLUGIN_ENTRY(api, out, err, err_len) {
+    GWD_PLUGIN_INIT(api, err, err_len);
+    /* Every 1.x table has all 1.0 entries; a shorter one is broken. The 1.1 entries are tested
+     * with GWD_HAS where they are used, so a 1.0 host answers `api:` calls with UNSUPPORTED. */
+    if (api->struct_size < GWD_ABI_1_0_TABLE_SIZE) {
+        if (err != NULL && err_len > 0)
+            snprintf(err, err_len, PLUGIN_NAME " needs the ABI 1.0 host table (%u bytes), the host's has %u bytes",
+                     (unsigned)GWD_ABI_1_0_TABLE_SIZE, (unsigned)api->struct_size);
+        return GWD_ERR_ABI_MISMATCH;
+    }
+    if (out == NULL) return GWD_ERR_INVALID_ARGUMENT;
+    *out = &conformance_plugin;
+    return GWD_OK;
+}
