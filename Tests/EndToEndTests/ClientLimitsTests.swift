@@ -101,7 +101,7 @@ final class ClientLimitsTests: XCTestCase {
     }
 
     func testASlowPluginHoldsBackItsClientsInsteadOfGrowingMemory() throws {
-        // Small buffers so the chain plugin → worker → gateway → client fills quickly.
+        // Small buffers so the chain worker → gateway → client fills quickly.
         let cluster = try start(config: "worker_queue_bytes: 1048576\nworker_buffer_bytes: 1048576\nping_interval: 0\n")
         let client = try cluster.connect()
         let status = try cluster.status()
@@ -116,7 +116,9 @@ final class ClientLimitsTests: XCTestCase {
         let held = (gateway: residentBytes(of: gatewayPID) - before.gateway, worker: residentBytes(of: workerPID) - before.worker)
         let worker = try XCTUnwrap(try cluster.status().processes(role: "worker").first)
         let gateway = try XCTUnwrap(try cluster.status().processes(role: "gateway").first)
-        XCTAssertEqual(worker.details?["backpressure_pauses"], "1")
+        // The worker has no queue of its own to fill: its one thread runs the plugin, so while the
+        // plugin is busy the worker reads nothing and the gateway's buffer for it fills instead.
+        XCTAssertNil(worker.details?["backpressure_pauses"])
         // At least once: the worker's socket buffer may drain in bursts, each ending a pause.
         XCTAssertGreaterThanOrEqual(Int(gateway.details?["worker_backpressure_pauses"] ?? "0") ?? 0, 1)
         // The client got past every buffer only as far as the limits allow.
