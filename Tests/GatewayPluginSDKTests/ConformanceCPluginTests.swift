@@ -73,6 +73,6 @@ final class ConformanceCPluginTests: XCTestCase {
         let (status, reason, refused) = try ConformanceDriver.refuse(try Self.build(), hostMajor: 2, hostMinor: 1)
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertTrue(refused)
-        XCTAssertEqual(reason, "plugin built against gatewayd plugin ABI 1.1, host has ABI 2.1")
+        XCTAssertEqual(reason, "plugin built against gatewayd plugin ABI 1.2, host has ABI 2.1")
     }
 }

@@ -54,6 +54,6 @@ final class ConformanceSwiftPluginTests: XCTestCase {
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertTrue(refused)
         XCTAssertTrue(reason.hasPrefix("conformance-swift "), reason)
-        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.1, but the host has ABI 3.0"), reason)
+        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.2, but the host has ABI 3.0"), reason)
     }
 }
