@@ -51,6 +51,13 @@ final class ConformanceCPluginTests: XCTestCase {
 
     func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.build()) }
 
+    func testTick() throws { try driver().checkTick() }
+    func testPost() throws { try driver().checkPost() }
+    func testPostRetriesAFullQueue() throws { try driver().checkPostRetriesAFullQueue() }
+    func testTickAndPostOnAVersion1_1Host() throws { try ConformanceDriver.checkTickAndPostOnAVersion1_1Host(try Self.build()) }
+    func testAPIVersion1_2() throws { try driver().checkAPIVersion1_2() }
+    func testAPIVersion1_2OnAVersion1_1Host() throws { try ConformanceDriver.checkAPIVersion1_2OnAVersion1_1Host(try Self.build()) }
+
     /// What the end-to-end reload test does: rewrite the version line, rebuild, see `ver:` answer it.
     func testRewrittenVersionLineAnswersVer() throws {
         let driver = try driver(version: "7")

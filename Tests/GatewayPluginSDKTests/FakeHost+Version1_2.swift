@@ -41,6 +41,7 @@ final class FakePostQueue: @unchecked Sendable {
     private var refusal: Int32 = 0
     private var capacity = 16384
     private var acceptedCount = 0
+    private var refusedCount = 0
 
     /// Answers `status` to every post from now on (0: accept again), e.g. GWD_ERR_STOPPING.
     func refuse(with status: gwd_status) {
@@ -57,26 +58,44 @@ final class FakePostQueue: @unchecked Sendable {
     /// How many posts were accepted since the last reset.
     var accepted: Int { condition.withLock { acceptedCount } }
 
+    /// How many posts were refused (with ``refuse(with:)`` or for a full queue) since the last reset.
+    var refused: Int { condition.withLock { refusedCount } }
+
     /// The table's `post`: any thread.
     func post(_ poster: OpaquePointer?, _ callback: gwd_task_fn?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
         condition.withLock {
             guard poster == FakeHost.poster, let callback else { return Int32(bitPattern: GWD_ERR_INVALID_ARGUMENT.rawValue) }
-            if refusal != 0 { return refusal }
-            guard tasks.count < capacity else { return Int32(bitPattern: GWD_ERR_QUEUE_FULL.rawValue) }
+            defer { condition.broadcast() }
+            if refusal != 0 {
+                refusedCount += 1
+                return refusal
+            }
+            guard tasks.count < capacity else {
+                refusedCount += 1
+                return Int32(bitPattern: GWD_ERR_QUEUE_FULL.rawValue)
+            }
             tasks.append(Queued(callback: callback, userData: userData))
             acceptedCount += 1
-            condition.broadcast()
             return 0
         }
     }
 
     /// Waits until at least `count` tasks are queued; false after `timeout`.
     func wait(for count: Int, timeout: TimeInterval = 10) -> Bool {
+        waitUntil(timeout: timeout) { $0.tasks.count >= count }
+    }
+
+    /// Waits until at least `count` posts were refused; false after `timeout`.
+    func wait(forRefusals count: Int, timeout: TimeInterval = 10) -> Bool {
+        waitUntil(timeout: timeout) { $0.refusedCount >= count }
+    }
+
+    private func waitUntil(timeout: TimeInterval, _ done: (FakePostQueue) -> Bool) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
         condition.lock()
         defer { condition.unlock() }
-        while tasks.count < count {
-            if !condition.wait(until: deadline) { return tasks.count >= count }
+        while !done(self) {
+            if !condition.wait(until: deadline) { return done(self) }
         }
         return true
     }
@@ -110,6 +129,7 @@ final class FakePostQueue: @unchecked Sendable {
             refusal = 0
             capacity = 16384
             acceptedCount = 0
+            refusedCount = 0
         }
     }
 }
