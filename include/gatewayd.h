@@ -19,12 +19,13 @@
  *  - One allocator rule: memory the host returns (a gwd_buffer's data, a gwd_list, a
  *    gwd_table) is one allocation, released with one api->free(). Memory the plugin passes
  *    in is copied before the call returns.
- *  - Threading: a worker process runs its gateway links, its timers and every plugin callback
- *    on one thread (the plugin thread), one callback at a time, as a GatewayWorker
- *    BusinessWorker does. Host functions may only be called from that thread while a callback
- *    is running; anywhere else they return GWD_ERR_WRONG_THREAD. The exceptions say "any
- *    thread": status_string, free, and post (1.2), which is how a thread of the plugin's own
- *    hands work to the plugin thread.
+ *  - Threading: each worker process has one thread, the plugin thread, that runs its gateway
+ *    links, its timers and every callback (plugin events, and since 1.2 timer callbacks and
+ *    posted tasks, which have no current client), one at a time, as a GatewayWorker
+ *    BusinessWorker does. Host functions may only be called on that thread while a callback
+ *    runs; anywhere else they return GWD_ERR_WRONG_THREAD. The exceptions say "any thread":
+ *    status_string, free, and post (1.2), which is how a thread of the plugin's own hands work
+ *    to the plugin thread.
  *  - Errors are gwd_status codes (api->status_string() names each), never signals.
  *  - The host never dlclose()s a plugin. Reload starts a fresh worker process instead.
  */
@@ -136,8 +137,8 @@ typedef struct gwd_table {
 #define GWD_SEND_BINARY 0x1u  /* send a binary frame instead of a text frame */
 #define GWD_SEND_RAW    0x2u  /* write the bytes to the socket as they are, no client framing */
 /* Added in 1.2: binary if the message being handled (on_message) arrived binary, else text.
- * Outside on_message it means text. An older host ignores the bit (text): where binary
- * echoes matter on any host, use gwd_send_flags_for_kind(kind). */
+ * Outside on_message it means text. A 1.0 or 1.1 host ignores the bit and sends text: use it
+ * only when api->abi_minor >= 2, else gwd_send_flags_for_kind(kind). */
 #define GWD_SEND_AS_RECEIVED 0x4u
 
 /* The send flags that answer a message of `kind` in the same kind (any host version). */
@@ -198,17 +199,21 @@ typedef struct gwd_handshake {
  * index this table by offset.
  *
  * Unless noted, every function:
- *  - may be called only on the plugin thread while a callback runs (else GWD_ERR_WRONG_THREAD);
+ *  - may be called only on the plugin thread while a callback runs (a plugin event, a timer
+ *    callback or a posted task), else it returns GWD_ERR_WRONG_THREAD;
  *  - copies every byte it is given before it returns (the plugin keeps ownership);
  *  - accepts (NULL, 0) as an empty payload; a NULL name, key or client id is
- *    GWD_ERR_INVALID_ARGUMENT;
+ *    GWD_ERR_INVALID_ARGUMENT, and so is a malformed client id, a group or uid name that is
+ *    empty or longer than 65535 bytes, or a NULL array with a count above 0;
  *  - returns GWD_OK or a gwd_status. Sends are queued and return before delivery: GWD_OK
- *    means "accepted for delivery", not "received by the client".
+ *    means "accepted for delivery", not "received by the client". A message (or a close
+ *    message) over 64 MiB is GWD_ERR_TOO_LARGE.
+ * The comment of each entry names the statuses it returns.
  * `client_id` arguments are 20-hex-character client ids (NUL-terminated).
  * "The current client" is the client of on_connect, on_websocket_handshake, on_message and
- * on_close; in on_worker_start / on_worker_stop current-client calls return
- * GWD_ERR_NO_CURRENT_CLIENT. Sends to a client that already closed (e.g. from on_close) are
- * accepted and dropped by its gateway.
+ * on_close. Every other callback (on_worker_start, on_worker_stop, a timer callback, a posted
+ * task) has none: there current-client calls return GWD_ERR_NO_CURRENT_CLIENT. Sends to a
+ * client that already closed (e.g. from on_close) are accepted and dropped by its gateway.
  * Every entry inside the host's struct_size is non-NULL; a host that cannot do something on
  * some role returns GWD_ERR_UNSUPPORTED rather than leaving a hole.
  *
@@ -226,6 +231,8 @@ typedef struct gwd_handshake {
  *    and must be freed as on GWD_OK. The worker logs a warning naming the silent gateways.
  *    A query of one client's gateway has no partial result: it fails with the status.
  *  - Name lists passed in (uids, groups) are arrays of gwd_bytes; counts come out as uint64_t.
+ *  - Every query returns GWD_ERR_INVALID_ARGUMENT for a NULL out pointer (or a bad argument,
+ *    as above), and those handing out host memory GWD_ERR_NO_MEMORY when it cannot be had.
  * ====================================================================================== */
 
 typedef struct gwd_host_api {
@@ -235,36 +242,46 @@ typedef struct gwd_host_api {
 
     /* ---- Added in 1.0 ---------------------------------------------------------------- */
 
-    /* A static, NUL-terminated English description of a status code. Any thread. */
+    /* A static, NUL-terminated English description of a status code ("unknown status" for a
+     * code the host does not know). Any thread. Never NULL. */
     const char *(*status_string)(int32_t status);
 
-    /* Writes one line to the worker's log (level GWD_LOG_*). */
+    /* Writes one line to the worker's log (level GWD_LOG_*). No status: a call off the plugin
+     * thread, outside a callback or with a NULL message is dropped. */
     void (*log)(gwd_ctx *ctx, int32_t level, const char *message, size_t len);
 
-    /* The pid and process index (0..count-1) of this worker. */
+    /* The pid and process index (0..count-1) of this worker; either out pointer may be NULL.
+     * Returns GWD_OK; GWD_ERR_WRONG_THREAD. */
     int32_t (*worker_info)(gwd_ctx *ctx, int32_t *out_pid, int32_t *out_index);
 
-    /* The client id of the current event, or NULL outside a client event. Borrowed. */
+    /* The client id of the current event, or NULL outside a client event (and off the plugin
+     * thread). Borrowed. */
     const char *(*current_client_id)(gwd_ctx *ctx);
 
-    /* Sends a message to one client / the current client. flags: GWD_SEND_*. */
+    /* Sends a message to one client / the current client. flags: GWD_SEND_*. Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT (client id); GWD_ERR_NO_CURRENT_CLIENT (send_to_current_client
+     * outside a client event); GWD_ERR_TOO_LARGE; GWD_ERR_WRONG_THREAD. */
     int32_t (*send_to_client)(gwd_ctx *ctx, const char *client_id,
                               const void *data, size_t len, uint32_t flags);
     int32_t (*send_to_current_client)(gwd_ctx *ctx, const void *data, size_t len, uint32_t flags);
 
     /* Sends a message to every client of every gateway except the `exclude_count` client ids
      * in `exclude` (may be NULL when exclude_count is 0). The frame is encoded once per
-     * gateway and written to every connection. */
+     * gateway and written to every connection. Returns GWD_OK; GWD_ERR_INVALID_ARGUMENT (an
+     * exclude id); GWD_ERR_TOO_LARGE; GWD_ERR_WRONG_THREAD. */
     int32_t (*send_to_all)(gwd_ctx *ctx, const void *data, size_t len, uint32_t flags,
                            const char *const *exclude, size_t exclude_count);
 
     /* Closes a client / the current client. If `message` is not NULL it is sent first
-     * (flags as for sends). */
+     * (flags as for sends). Returns GWD_OK; GWD_ERR_INVALID_ARGUMENT (client id);
+     * GWD_ERR_NO_CURRENT_CLIENT (close_current_client); GWD_ERR_TOO_LARGE; GWD_ERR_WRONG_THREAD. */
     int32_t (*close_client)(gwd_ctx *ctx, const char *client_id,
                             const void *message, size_t len, uint32_t flags);
     int32_t (*close_current_client)(gwd_ctx *ctx, const void *message, size_t len, uint32_t flags);
 
-    /* Groups. A client leaves every group when it disconnects. ungroup dissolves a group. */
+    /* Groups. A client leaves every group when it disconnects. ungroup dissolves a group.
+     * Returns GWD_OK; GWD_ERR_INVALID_ARGUMENT (client id, group name, an exclude id);
+     * GWD_ERR_TOO_LARGE (send_to_group); GWD_ERR_WRONG_THREAD. */
     int32_t (*join_group)(gwd_ctx *ctx, const char *client_id, const char *group, size_t group_len);
     int32_t (*leave_group)(gwd_ctx *ctx, const char *client_id, const char *group, size_t group_len);
     int32_t (*ungroup)(gwd_ctx *ctx, const char *group, size_t group_len);
@@ -272,7 +289,9 @@ typedef struct gwd_host_api {
                              const void *data, size_t len, uint32_t flags,
                              const char *const *exclude, size_t exclude_count);
 
-    /* uids. A client has at most one uid; a uid may have many clients. */
+    /* uids. A client has at most one uid; a uid may have many clients. Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT (client id, uid); GWD_ERR_TOO_LARGE (send_to_uid);
+     * GWD_ERR_WRONG_THREAD. */
     int32_t (*bind_uid)(gwd_ctx *ctx, const char *client_id, const char *uid, size_t uid_len);
     int32_t (*unbind_uid)(gwd_ctx *ctx, const char *client_id, const char *uid, size_t uid_len);
     int32_t (*send_to_uid)(gwd_ctx *ctx, const char *uid, size_t uid_len,
@@ -281,7 +300,10 @@ typedef struct gwd_host_api {
     /* Queries (see "Queries" above): is_online asks the client's gateway (isOnline),
      * get_all_client_count every gateway (getAllClientIdCount). Since 1.2 is_online answers
      * 0 with GWD_OK for a client whose gateway this worker is not connected to, as
-     * GatewayWorker's isOnline does (a 1.1 host returned GWD_ERR_UNAVAILABLE). */
+     * GatewayWorker's isOnline does (a 1.1 host returned GWD_ERR_UNAVAILABLE).
+     * is_online returns GWD_OK; GWD_ERR_INVALID_ARGUMENT; GWD_ERR_TIMEOUT (no result);
+     * GWD_ERR_WRONG_THREAD. get_all_client_count: GWD_OK; GWD_ERR_INVALID_ARGUMENT;
+     * GWD_ERR_TIMEOUT / GWD_ERR_UNAVAILABLE with the partial count; GWD_ERR_WRONG_THREAD. */
     int32_t (*is_online)(gwd_ctx *ctx, const char *client_id, int32_t *out_online);
     int32_t (*get_all_client_count)(gwd_ctx *ctx, uint64_t *out_count);
 
@@ -291,67 +313,87 @@ typedef struct gwd_host_api {
      * session_get reads one top-level entry of the current client's session as delivered with
      * this event (and changed by this callback's own set/update calls). Scalars read as text
      * ("42", "1" for true, "" for false and null); a nested map reads as JSON.
-     * GWD_ERR_NOT_FOUND when the key is not set. The view is borrowed until the callback
-     * returns or the session is changed again. */
+     * The view is borrowed until the callback returns or the session is changed again.
+     * Returns GWD_OK; GWD_ERR_NOT_FOUND when the key is not set (also outside a client event,
+     * where there is no session); GWD_ERR_INVALID_ARGUMENT (NULL key or out_value);
+     * GWD_ERR_WRONG_THREAD. */
     int32_t (*session_get)(gwd_ctx *ctx, const char *key, size_t key_len, gwd_bytes *out_value);
 
-    /* The whole current session as a JSON object (borrowed, like session_get). */
+    /* The whole current session as a JSON object (borrowed, like session_get). Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT (NULL out_json); GWD_ERR_NO_CURRENT_CLIENT; GWD_ERR_WRONG_THREAD. */
     int32_t (*session_json)(gwd_ctx *ctx, gwd_bytes *out_json);
 
     /* Replaces (set) or merges into (update: recursive, new values win) the session of a
-     * client. `client_id` NULL means the current client. Values are strings. */
+     * client. `client_id` NULL means the current client. Values are strings. Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT (client id, a NULL or empty key); GWD_ERR_NO_CURRENT_CLIENT
+     * (NULL client_id outside a client event); GWD_ERR_WRONG_THREAD. */
     int32_t (*set_session)(gwd_ctx *ctx, const char *client_id, const gwd_pair *pairs, size_t count);
     int32_t (*update_session)(gwd_ctx *ctx, const char *client_id, const gwd_pair *pairs, size_t count);
 
-    /* The same with a JSON object, for nested values. GWD_ERR_INVALID_ARGUMENT if `json` is
-     * not a JSON object. */
+    /* The same with a JSON object, for nested values. Returns the same statuses, and
+     * GWD_ERR_INVALID_ARGUMENT if `json` is NULL or not a JSON object. */
     int32_t (*set_session_json)(gwd_ctx *ctx, const char *client_id, const char *json, size_t len);
     int32_t (*update_session_json)(gwd_ctx *ctx, const char *client_id, const char *json, size_t len);
 
     /* Reads any client's session from its gateway as a JSON object into host memory
-     * (release out->data with api->free). A query: blocks the plugin thread.
-     * GWD_ERR_NOT_FOUND when the client is not online. An empty session reads {}. */
+     * (release out->data with api->free). A query: blocks the plugin thread. An empty session
+     * reads {}. Returns GWD_OK; GWD_ERR_NOT_FOUND when the client is not online;
+     * GWD_ERR_INVALID_ARGUMENT; GWD_ERR_TIMEOUT / GWD_ERR_UNAVAILABLE (no result);
+     * GWD_ERR_NO_MEMORY; GWD_ERR_WRONG_THREAD. */
     int32_t (*get_session_json)(gwd_ctx *ctx, const char *client_id, gwd_buffer *out);
 
-    /* Releases memory the host returned (gwd_buffer.data). NULL is ignored. Any thread. */
+    /* Releases memory the host returned (gwd_buffer.data, a gwd_list, a gwd_table). NULL is
+     * ignored. Any thread. No status. */
     void (*free)(void *ptr);
 
     /* ---- Added in 1.1 ---------------------------------------------------------------- */
     /* Check with GWD_HAS(api, name) before calling: a 1.0 host's table ends before these. */
 
     /* Closes a client / the current client at once: nothing more is written to it, no
-     * WebSocket close frame, sends still queued on its gateway are dropped (destroyClient). */
+     * WebSocket close frame, sends still queued on its gateway are dropped (destroyClient).
+     * Returns GWD_OK; GWD_ERR_INVALID_ARGUMENT (client id); GWD_ERR_NO_CURRENT_CLIENT
+     * (destroy_current_client); GWD_ERR_WRONG_THREAD. */
     int32_t (*destroy_client)(gwd_ctx *ctx, const char *client_id);
     int32_t (*destroy_current_client)(gwd_ctx *ctx);
 
     /* Sends a message to exactly the `count` clients listed, each reached through its own
-     * gateway (sendToAll with a client id list). count 0 sends nothing. */
+     * gateway (sendToAll with a client id list). count 0 sends nothing. Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT (a client id); GWD_ERR_TOO_LARGE; GWD_ERR_WRONG_THREAD. */
     int32_t (*send_to_clients)(gwd_ctx *ctx, const char *const *client_ids, size_t count,
                                const void *data, size_t len, uint32_t flags);
 
     /* Sends a message to every client bound to any of the `count` uids (sendToUid with a
-     * list). A client bound to one of them gets it once. count 0 sends nothing. */
+     * list). A client bound to one of them gets it once. count 0 sends nothing. Returns
+     * GWD_OK; GWD_ERR_INVALID_ARGUMENT (a uid); GWD_ERR_TOO_LARGE; GWD_ERR_WRONG_THREAD. */
     int32_t (*send_to_uids)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count,
                             const void *data, size_t len, uint32_t flags);
 
     /* Sends a message to every member of any of the `group_count` groups except the
      * `exclude_count` client ids in `exclude` (sendToGroup with a list). A client in several of
-     * the groups gets it once. group_count 0 sends nothing. */
+     * the groups gets it once. group_count 0 sends nothing. Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT (a group name, an exclude id); GWD_ERR_TOO_LARGE;
+     * GWD_ERR_WRONG_THREAD. */
     int32_t (*send_to_groups)(gwd_ctx *ctx, const gwd_bytes *groups, size_t group_count,
                               const void *data, size_t len, uint32_t flags,
                               const char *const *exclude, size_t exclude_count);
 
     /* Queries about uids. is_uid_online: whether some client is bound to the uid.
-     * get_client_id_by_uid: the client ids bound to it (a list). get_uid_by_client_id: the
-     * client's uid in a gwd_buffer; GWD_ERR_NOT_FOUND when the client is offline or has no uid
-     * (asks only the client's gateway). */
+     * get_client_id_by_uid: the client ids bound to it (a list). Both ask every gateway and
+     * return GWD_OK; GWD_ERR_INVALID_ARGUMENT; GWD_ERR_TIMEOUT / GWD_ERR_UNAVAILABLE with a
+     * partial result; GWD_ERR_NO_MEMORY (the list); GWD_ERR_WRONG_THREAD.
+     * get_uid_by_client_id: the client's uid in a gwd_buffer (asks only the client's gateway):
+     * GWD_OK; GWD_ERR_NOT_FOUND when the client is offline or has no uid;
+     * GWD_ERR_INVALID_ARGUMENT; GWD_ERR_TIMEOUT / GWD_ERR_UNAVAILABLE (no result);
+     * GWD_ERR_NO_MEMORY; GWD_ERR_WRONG_THREAD. */
     int32_t (*is_uid_online)(gwd_ctx *ctx, const char *uid, size_t uid_len, int32_t *out_online);
     int32_t (*get_client_id_by_uid)(gwd_ctx *ctx, const char *uid, size_t uid_len, gwd_list **out);
     int32_t (*get_uid_by_client_id)(gwd_ctx *ctx, const char *client_id, gwd_buffer *out);
 
     /* Queries about one group: its number of clients, their ids, their sessions (a JSON object
      * {client_id: session object} in a gwd_buffer, as get_session_json gives one session), the
-     * distinct uids bound to its members, and their number. */
+     * distinct uids bound to its members, and their number. Each asks every gateway and returns
+     * GWD_OK; GWD_ERR_INVALID_ARGUMENT; GWD_ERR_TIMEOUT / GWD_ERR_UNAVAILABLE with a partial
+     * result; GWD_ERR_NO_MEMORY (lists, buffers); GWD_ERR_WRONG_THREAD. */
     int32_t (*get_client_count_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, uint64_t *out_count);
     int32_t (*get_client_id_list_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_list **out);
     int32_t (*get_client_sessions_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, gwd_buffer *out);
@@ -359,7 +401,8 @@ typedef struct gwd_host_api {
     int32_t (*get_uid_count_by_group)(gwd_ctx *ctx, const char *group, size_t group_len, uint64_t *out_count);
 
     /* Queries about everyone: every client id, every session (JSON object as above), every
-     * group with at least one member, every bound uid (distinct) and their number. */
+     * group with at least one member, every bound uid (distinct) and their number. Statuses as
+     * for the group queries above. */
     int32_t (*get_all_client_id_list)(gwd_ctx *ctx, gwd_list **out);
     int32_t (*get_all_client_sessions)(gwd_ctx *ctx, gwd_buffer *out);
     int32_t (*get_all_group_id_list)(gwd_ctx *ctx, gwd_list **out);
@@ -368,7 +411,7 @@ typedef struct gwd_host_api {
 
     /* Every group with members: its distinct uids (list table) or their number (number table);
      * its client ids (list table) or their number (number table). Members without a uid count
-     * only in the client id forms. */
+     * only in the client id forms. Statuses as for the group queries above. */
     int32_t (*get_all_group_uid_list)(gwd_ctx *ctx, gwd_table **out);
     int32_t (*get_all_group_uid_count)(gwd_ctx *ctx, gwd_table **out);
     int32_t (*get_all_group_client_id_list)(gwd_ctx *ctx, gwd_table **out);
@@ -377,7 +420,8 @@ typedef struct gwd_host_api {
     /* Batch forms; the result has one entry for every name asked (duplicates once), also for
      * names with no clients. batch_get_client_id_by_uid: uid -> client ids (list table).
      * batch_get_client_count_by_group: group -> number of clients (number table).
-     * is_uids_online: uid -> 1 or 0 (number table). */
+     * is_uids_online: uid -> 1 or 0 (number table). Statuses as for the group queries above
+     * (GWD_ERR_INVALID_ARGUMENT also for a bad name in the list). */
     int32_t (*batch_get_client_id_by_uid)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
     int32_t (*batch_get_client_count_by_group)(gwd_ctx *ctx, const gwd_bytes *groups, size_t count, gwd_table **out);
     int32_t (*is_uids_online)(gwd_ctx *ctx, const gwd_bytes *uids, size_t count, gwd_table **out);
@@ -441,7 +485,8 @@ typedef struct gwd_plugin {
     /* Once per worker process, before any client event. Return GWD_OK, or any other status
      * to refuse to start (the worker exits and, on reload, the new plugin is refused). */
     int32_t (*on_worker_start)(gwd_ctx *ctx);
-    /* Once when the worker stops gracefully (not after a crash). */
+    /* Once when the worker stops gracefully (not after a crash). Since 1.2: after every task
+     * still posted has run; timers no longer fire, and posts are refused (GWD_ERR_STOPPING). */
     void (*on_worker_stop)(gwd_ctx *ctx);
     /* A client connected (TCP accepted; for WebSocket before the handshake). */
     void (*on_connect)(gwd_ctx *ctx, const char *client_id);

@@ -15,7 +15,7 @@ static void on_connect(gwd_ctx *ctx, const char *client_id) {
 
 static void on_message(gwd_ctx *ctx, const char *client_id, const void *data, size_t len, uint32_t kind) {
     (void)client_id;
-    api->send_to_current_client(ctx, data, len, kind == GWD_MESSAGE_BINARY ? GWD_SEND_BINARY : 0);
+    api->send_to_current_client(ctx, data, len, gwd_send_flags_for_kind(kind)); /* text as text, binary as binary */
 }
 
 static const gwd_plugin demo = {

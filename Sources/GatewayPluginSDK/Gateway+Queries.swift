@@ -5,7 +5,9 @@ import CGatewayABI
 /// ``GatewayError/Code/timeout`` (or ``GatewayError/Code/unavailable`` when a gateway is not
 /// connected); the C API also hands out the other gateways' answers in that case.
 extension Gateway {
-    /// Whether the client is connected to some gateway (GatewayWorker's isOnline).
+    /// Whether the client is connected to some gateway (GatewayWorker's isOnline). Asks only
+    /// the client's gateway; from ABI 1.2 a client whose gateway this worker is not connected
+    /// to is offline (false), where a 1.1 host throws ``GatewayError/Code/unavailable``.
     public func isOnline(_ client: ClientID) throws(GatewayError) -> Bool {
         let isOnline = try api.require(\.is_online, "is_online")
         var online: Int32 = 0

@@ -7,7 +7,13 @@ import CGatewayABI
 /// callback's thread (the worker's plugin thread). Do not store it, capture it in a closure
 /// that outlives the callback, or hand it to a task: it is deliberately not `Sendable`, and the
 /// host answers calls made outside the callback with ``GatewayError/Code/wrongThread`` — or,
-/// once its context is gone, may not be able to answer at all.
+/// once its context is gone, may not be able to answer at all. Code that needs a `Gateway`
+/// later asks for a fresh one: a timer's body (``addTimer(every:repeats:_:)``) and a posted
+/// closure (``GatewayPoster``, from any thread or task) each get their own.
+///
+/// Timer bodies and posted closures are callbacks with no current client: ``currentClient``
+/// is nil there, and the current-client methods (``reply(_:options:)``, ``session``, …) throw
+/// ``GatewayError/Code/noCurrentClient``; everything that names its client works.
 ///
 /// Error rule: every method that calls a host function that returns a status throws a
 /// ``GatewayError`` when the status is not `GWD_OK`. That includes the fire-and-forget sends,

@@ -5,6 +5,14 @@
 /// plugin thread, one at a time, so the instance needs no locks. Every method has a default
 /// (see `GatewayPlugin+Defaults.swift`): implement only the events you need.
 ///
+/// Threading: one thread per worker runs its gateway links, its timers and every callback —
+/// these methods, timer bodies (``Gateway/addTimer(every:repeats:_:)``) and posted closures
+/// (``GatewayPoster``) — one at a time. State touched only there needs no lock. A thread or
+/// task of your own never calls the host directly: it posts a closure with a
+/// ``GatewayPoster``, which runs on the plugin thread with a ``Gateway`` of its own. Stop such
+/// threads and tasks in ``workerStopping(_:)``: work still queued runs before it, and posts
+/// after it has begun throw ``GatewayError/Code/stopping``.
+///
 /// Each method receives a ``Gateway``, the handle for calling back into the host. It is valid
 /// only until the method returns: do not store it or hand it to another thread.
 ///
@@ -29,7 +37,8 @@ public protocol GatewayPlugin: AnyObject {
     /// `GWD_ERR_FAILED`.
     func workerStarted(_ gateway: Gateway) throws
 
-    /// Once when the worker stops gracefully (not after a crash).
+    /// Once when the worker stops gracefully (not after a crash), after the posted work still
+    /// queued has run. Timers no longer fire; stop your own threads and tasks here.
     func workerStopping(_ gateway: Gateway)
 
     /// A client connected (for WebSocket: before its handshake).

@@ -2,10 +2,10 @@ import CGatewayABI
 
 // The C side of a Swift plugin: the globals behind the descriptor and the C callbacks in it.
 //
-// The host calls the callbacks on the worker's single plugin thread, one at a time, and calls
-// the entry on that thread too, before any callback. So these globals are written once per
-// entry and read only on that thread, while no other code touches them: that, not a lock, is
-// what makes the `nonisolated(unsafe)` sound.
+// The host calls the callbacks (plugin events, timers, posted tasks) on the worker's single
+// plugin thread, one at a time, and calls the entry on that thread too, before any callback.
+// So these globals are written once per entry and read only on that thread, while no other code
+// touches them: that, not a lock, is what makes the `nonisolated(unsafe)` sound.
 
 /// The one plugin instance and the host table it was registered with.
 struct PluginRegistration {
@@ -19,6 +19,20 @@ nonisolated(unsafe) var pluginRegistration: PluginRegistration?
 /// C callback table, part 2: the `gwd_plugin` descriptor handed to the host, allocated on the
 /// first entry and never freed (the host keeps the pointer for the life of the process).
 nonisolated(unsafe) var pluginDescriptor: UnsafeMutablePointer<gwd_plugin>?
+
+/// The `gwd_ctx` of the callback running now on the plugin thread (a plugin event, a timer or a
+/// posted task), or nil between callbacks. It lets handles that are used without a ``Gateway``
+/// (``GatewayTimer/cancel()``) call the host with a context that is valid. Written only by the
+/// trampolines, on the plugin thread, like the globals above.
+nonisolated(unsafe) var runningCallbackContext: OpaquePointer?
+
+/// Runs `body` with `context` as the running callback's context, restoring the outer one after.
+func whileRunning<Result>(_ context: OpaquePointer, _ body: () throws -> Result) rethrows -> Result {
+    let outer = runningCallbackContext
+    runningCallbackContext = context
+    defer { runningCallbackContext = outer }
+    return try body()
+}
 
 /// The registration and a ``Gateway`` for the callback's context, or nil when the host called
 /// without a context or before the entry.
@@ -41,7 +55,7 @@ func pluginWorkerStart(_ context: OpaquePointer?) -> Int32 {
         return Int32(bitPattern: GWD_ERR_INVALID_ARGUMENT.rawValue)
     }
     do {
-        try registration.plugin.workerStarted(gateway)
+        try whileRunning(gateway.context) { try registration.plugin.workerStarted(gateway) }
         return Int32(bitPattern: GWD_OK.rawValue)
     } catch let error as GatewayError {
         gateway.log("workerStarted refused the start: \(error)", level: .error)
@@ -54,14 +68,14 @@ func pluginWorkerStart(_ context: OpaquePointer?) -> Int32 {
 
 func pluginWorkerStop(_ context: OpaquePointer?) {
     guard let (registration, gateway) = callbackGateway(context) else { return }
-    registration.plugin.workerStopping(gateway)
+    whileRunning(gateway.context) { registration.plugin.workerStopping(gateway) }
 }
 
 func pluginConnect(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?) {
     guard let (registration, gateway) = callbackGateway(context),
           let client = callbackClient(gateway, id, "on_connect")
     else { return }
-    registration.plugin.clientConnected(gateway, client: client)
+    whileRunning(gateway.context) { registration.plugin.clientConnected(gateway, client: client) }
 }
 
 func pluginWebSocketHandshake(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?,
@@ -70,7 +84,9 @@ func pluginWebSocketHandshake(_ context: OpaquePointer?, _ id: UnsafePointer<CCh
           let client = callbackClient(gateway, id, "on_websocket_handshake"),
           let request
     else { return 500 }
-    let decision = registration.plugin.handshake(gateway, client: client, request: HandshakeRequest(copying: request))
+    let decision = whileRunning(gateway.context) {
+        registration.plugin.handshake(gateway, client: client, request: HandshakeRequest(copying: request))
+    }
     if case .reject(let status) = decision, !(400...599).contains(status) {
         gateway.log("handshake rejected with HTTP status \(status), outside 400...599: sending 500", level: .warning)
     }
@@ -91,12 +107,12 @@ func pluginMessage(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?, _ dat
         gateway.log("on_message: unknown message kind \(kind); message dropped", level: .warning)
         return
     }
-    registration.plugin.message(gateway, client: client, message: message)
+    whileRunning(gateway.context) { registration.plugin.message(gateway, client: client, message: message) }
 }
 
 func pluginClose(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?) {
     guard let (registration, gateway) = callbackGateway(context),
           let client = callbackClient(gateway, id, "on_close")
     else { return }
-    registration.plugin.clientClosed(gateway, client: client)
+    whileRunning(gateway.context) { registration.plugin.clientClosed(gateway, client: client) }
 }

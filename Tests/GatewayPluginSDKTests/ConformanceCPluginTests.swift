@@ -51,6 +51,13 @@ final class ConformanceCPluginTests: XCTestCase {
 
     func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.build()) }
 
+    func testTick() throws { try driver().checkTick() }
+    func testPost() throws { try driver().checkPost() }
+    func testPostRetriesAFullQueue() throws { try driver().checkPostRetriesAFullQueue() }
+    func testTickAndPostOnAVersion1_1Host() throws { try ConformanceDriver.checkTickAndPostOnAVersion1_1Host(try Self.build()) }
+    func testAPIVersion1_2() throws { try driver().checkAPIVersion1_2() }
+    func testAPIVersion1_2OnAVersion1_1Host() throws { try ConformanceDriver.checkAPIVersion1_2OnAVersion1_1Host(try Self.build()) }
+
     /// What the end-to-end reload test does: rewrite the version line, rebuild, see `ver:` answer it.
     func testRewrittenVersionLineAnswersVer() throws {
         let driver = try driver(version: "7")
@@ -73,6 +80,6 @@ final class ConformanceCPluginTests: XCTestCase {
         let (status, reason, refused) = try ConformanceDriver.refuse(try Self.build(), hostMajor: 2, hostMinor: 1)
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertTrue(refused)
-        XCTAssertEqual(reason, "plugin built against gatewayd plugin ABI 1.1, host has ABI 2.1")
+        XCTAssertEqual(reason, "plugin built against gatewayd plugin ABI 1.2, host has ABI 2.1")
     }
 }

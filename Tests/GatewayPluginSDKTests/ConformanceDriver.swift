@@ -79,7 +79,7 @@ struct ConformanceDriver {
         let descriptor = plugin.pointee
         XCTAssertEqual(Int(descriptor.struct_size), MemoryLayout<gwd_plugin>.size, file: file, line: line)
         XCTAssertEqual(descriptor.abi_major, 1, file: file, line: line)
-        XCTAssertEqual(descriptor.abi_minor, 1, file: file, line: line)
+        XCTAssertEqual(descriptor.abi_minor, 2, file: file, line: line)
         XCTAssertEqual(String(cString: descriptor.version), version, file: file, line: line)
         XCTAssertNotNil(descriptor.on_message, file: file, line: line)
         XCTAssertNotNil(descriptor.on_websocket_handshake, file: file, line: line)

@@ -49,11 +49,21 @@ final class ConformanceSwiftPluginTests: XCTestCase {
 
     func testAPIOnAVersion1_0Host() throws { try ConformanceDriver.checkAPIOnAVersion1_0Host(try Self.library()) }
 
+    func testTick() throws { try driver().checkTick() }
+    func testPost() throws { try driver().checkPost() }
+    func testPostRetriesAFullQueue() throws { try driver().checkPostRetriesAFullQueue() }
+    func testTickAndPostOnAVersion1_1Host() throws { try ConformanceDriver.checkTickAndPostOnAVersion1_1Host(try Self.library()) }
+
+    /// The `api:` calls of the 1.2 functions are conformance-c's only.
+    func testAPIVersion1_2IsNotThere() throws {
+        XCTAssertEqual(try driver().api("timer_add 10 1"), "api:timer_add:error:GWD_ERR_UNSUPPORTED")
+    }
+
     func testMajorVersionMismatchIsRefusedWithBothVersions() throws {
         let (status, reason, refused) = try ConformanceDriver.refuse(try Self.library(), hostMajor: 3, hostMinor: 0)
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertTrue(refused)
         XCTAssertTrue(reason.hasPrefix("conformance-swift "), reason)
-        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.1, but the host has ABI 3.0"), reason)
+        XCTAssertTrue(reason.hasSuffix(": built against gatewayd plugin ABI 1.2, but the host has ABI 3.0"), reason)
     }
 }

@@ -22,6 +22,8 @@ struct HostCall: Equatable, CustomStringConvertible {
     var pairs: [String: String] = [:]
     /// A list of names (uids, groups) or client ids passed in.
     var list: [String] = []
+    /// A number passed in: a timer's interval or id.
+    var number: Int64? = nil
 
     var description: String {
         var parts = [function]
@@ -32,6 +34,7 @@ struct HostCall: Equatable, CustomStringConvertible {
         if !exclude.isEmpty { parts.append("exclude=\(exclude)") }
         if !pairs.isEmpty { parts.append("pairs=\(pairs)") }
         if !list.isEmpty { parts.append("list=\(list)") }
+        if let number { parts.append("number=\(number)") }
         return parts.joined(separator: " ")
     }
 }
@@ -69,6 +72,9 @@ final class FakeHost {
     /// Memory handed out by queries and not yet freed with api->free.
     var outstandingBuffers: Set<UnsafeMutableRawPointer> = []
     var freedBuffers = 0
+    /// The timers the plugin added (ABI 1.2), by id; ``fire(_:)`` calls one as the host would.
+    var timers: [UInt64: FakeTimer] = [:]
+    var nextTimerID: UInt64 = 1
     /// Borrowed views handed to the plugin; released at ``reset()``.
     private var borrowed: [UnsafeMutablePointer<CChar>] = []
 
@@ -101,6 +107,7 @@ nonisolated(unsafe) var fakeHost = FakeHost()
 
 func resetFakeHost() {
     fakeHost = FakeHost()
+    fakePosts.reset()
 }
 
 // MARK: - Argument copies
@@ -159,12 +166,14 @@ enum FakeHostTable {
         case 5: staticCString("timeout")
         case 7: staticCString("wrong thread")
         case 8: staticCString("unsupported")
+        case 13: staticCString("queue full")
+        case 14: staticCString("stopping")
         default: staticCString("fake: unknown status")
         }
     }
 
     /// The ABI 1.0 part of a table whose functions record into ``fakeHost`` (``allocate(_:)``
-    /// adds the 1.1 entries).
+    /// adds the 1.1 and 1.2 entries).
     static func make() -> gwd_host_api {
         gwd_host_api(
             struct_size: UInt32(MemoryLayout<gwd_host_api>.size),
@@ -293,13 +302,14 @@ enum FakeHostTable {
             get_all_client_sessions: nil, get_all_group_id_list: nil, get_all_uid_list: nil, get_all_uid_count: nil,
             get_all_group_uid_list: nil, get_all_group_uid_count: nil, get_all_group_client_id_list: nil,
             get_all_group_client_id_count: nil, batch_get_client_id_by_uid: nil, batch_get_client_count_by_group: nil,
-            is_uids_online: nil)
+            is_uids_online: nil, timer_add: nil, timer_del: nil, get_poster: nil, post: nil)
     }
 
     /// A fresh table in memory that lives for the rest of the process, as a host's does.
     static func allocate(_ adjust: (inout gwd_host_api) -> Void = { _ in }) -> UnsafePointer<gwd_host_api> {
         var table = make()
         installVersion1_1(&table)
+        installVersion1_2(&table)
         adjust(&table)
         let pointer = UnsafeMutablePointer<gwd_host_api>.allocate(capacity: 1)
         pointer.initialize(to: table)

@@ -22,7 +22,7 @@ final class GatewayPluginExportTests: XCTestCase {
         let descriptor = try register(ScriptedPlugin.self).pointee
         XCTAssertEqual(Int(descriptor.struct_size), MemoryLayout<gwd_plugin>.size)
         XCTAssertEqual(descriptor.abi_major, 1)
-        XCTAssertEqual(descriptor.abi_minor, 1)
+        XCTAssertEqual(descriptor.abi_minor, 2)
         XCTAssertEqual(String(cString: try XCTUnwrap(descriptor.name)), "scripted")
         XCTAssertEqual(String(cString: try XCTUnwrap(descriptor.version)), "0.1.0")
         XCTAssertNotNil(descriptor.on_worker_start)
@@ -57,7 +57,7 @@ final class GatewayPluginExportTests: XCTestCase {
         XCTAssertEqual(status, Int32(GWD_ERR_ABI_MISMATCH.rawValue))
         XCTAssertNil(descriptor)
         XCTAssertEqual(string(reason),
-                       "scripted 0.1.0: built against gatewayd plugin ABI 1.1, but the host has ABI 2.3")
+                       "scripted 0.1.0: built against gatewayd plugin ABI 1.2, but the host has ABI 2.3")
         XCTAssertEqual(ScriptedPlugin.instances, 0, "a refused host gets no plugin instance")
     }
 

@@ -131,7 +131,7 @@ final class GatewayTests: GatewayCallTestCase {
             seen.append(gateway.currentClient?.rawValue ?? "nil")
             seen.append("\(gateway.hostABIVersion.major).\(gateway.hostABIVersion.minor)")
         }
-        XCTAssertEqual(seen, ["4242 3 \(clientA)", "nil", "1.1"])
+        XCTAssertEqual(seen, ["4242 3 \(clientA)", "nil", "1.2"])
     }
 
     func testLogLevels() throws {

@@ -11,8 +11,9 @@ enum PluginBuilds {
         .resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
     static var include: String { repositoryRoot.appendingPathComponent("include").path }
 
-    /// The flags plugins/README.md gives, plus warnings as errors.
-    static let pluginFlags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden"]
+    /// The flags plugins/README.md gives (-pthread: conformance-c runs a thread of its own),
+    /// plus warnings as errors.
+    static let pluginFlags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread"]
 
     // Test-owned state; tests run one at a time.
     nonisolated(unsafe) private static var directory: URL?

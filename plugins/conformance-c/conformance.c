@@ -5,8 +5,10 @@
  * protocol (shared/design/conformance-protocol.md; plugins/README.md lists them).
  *
  * Build (from the repository root):
- *   cc -std=c99 -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -I include \
+ *   cc -std=c99 -O2 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden -pthread -I include \
  *      plugins/conformance-c/conformance.c -o conformance-c.so
+ * (-pthread: `post:` runs a thread of its own. With glibc 2.34 or later the plugin also builds
+ * and runs without it, since libc holds the pthread functions.)
  *
  * Behaviour beyond the table:
  *  - Messages are parsed as bytes with lengths, never as C strings, so any payload is safe.
@@ -19,13 +21,50 @@
  *    `=`, `sleep:` without a number) is ignored like an unknown message.
  *  - `api:<function> <args…>` calls any host function by its C name and answers its result as
  *    JSON (README.md lists the arguments); `destroy:` destroys the current client. The 1.1
- *    functions are called only when GWD_HAS says the host has them (else UNSUPPORTED).
+ *    and 1.2 functions are called only when GWD_HAS says the host has them (else UNSUPPORTED).
+ *  - `tick:<ms>:<n>` (ABI 1.2; ms 1 to 9 digits, n 1 to 9 digits and not 0) adds a repeating
+ *    timer (timer_add, GWD_TIMER_REPEAT) holding the asker's client id and a count; each time
+ *    it fires it sends `tick:<count>` to that client, and after `tick:<n>` it deletes itself
+ *    (timer_del) and frees its state. Nothing is answered at once.
+ *  - `post:<x>` (ABI 1.2) hands the asker's client id and x to the plugin's own thread (one
+ *    pthread: started in on_worker_start with the worker's poster, woken through a mutex and
+ *    condition, stopped and joined in on_worker_stop), which calls api->post; the posted task
+ *    sends `posted:<x>` to that client and frees the request. While post answers QUEUE_FULL the
+ *    thread retries every millisecond for up to a second; a request refused otherwise
+ *    (STOPPING) is dropped.
+ *    On a host before 1.2 both commands log "<command> failed: unsupported" and send nothing.
+ *  - `api:` for the 1.2 functions (conformance-c only; conformance-swift answers
+ *    error:GWD_ERR_UNSUPPORTED, as for any unknown function):
+ *      api:timer_add <ms> <flags> [null]   timer_add(ms, flags) → api:timer_add:<id>; the timer
+ *                                          sends `api:timer:<id>` to the asker at each fire
+ *                                          (a GWD_TIMER_ONCE one once). ms is a signed decimal,
+ *                                          flags a decimal uint32, passed as they are (bad ones
+ *                                          → error:GWD_ERR_INVALID_ARGUMENT from the host);
+ *                                          `null` passes a NULL callback.
+ *      api:timer_del <id>                  timer_del(id) → api:timer_del:null (the timer's state
+ *                                          is freed) or error:GWD_ERR_NOT_FOUND.
+ *      api:get_poster [null]               get_poster → api:get_poster:null; `null` passes a
+ *                                          NULL out_poster.
+ *      api:post <text…>                    post from the plugin thread itself →
+ *                                          api:post:null, then the task (run after this
+ *                                          callback) sends `api:posted:<text…>` to the asker.
+ *      api:post_null <poster|callback>     post with a NULL poster / a NULL callback →
+ *                                          error:GWD_ERR_INVALID_ARGUMENT.
+ *      api:post_many <n>                   n posts (1 to 1000000) in a row from the plugin
+ *                                          thread, stopping at the first refusal →
+ *                                          api:post_many:{"accepted":<a>,"status":"<name>"}
+ *                                          (status GWD_OK, or the refusal, e.g.
+ *                                          GWD_ERR_QUEUE_FULL past 16384 waiting tasks); when
+ *                                          the a tasks have run, in order, the last sends
+ *                                          `api:post_many:ran:<a>` (`api:post_many:disorder`
+ *                                          if they ran out of order).
  *
  * The same behaviour in Swift: plugins/conformance-swift.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +261,173 @@ static void sleep_ms(long ms) {
     }
 }
 
+/* ======================================================================================
+ * tick: — a repeating timer (ABI 1.2)
+ * ====================================================================================== */
+
+typedef struct tick_timer {
+    char client_id[CLIENT_ID_LEN + 1];
+    long n;      /* ticks to send */
+    long count;  /* ticks sent */
+} tick_timer;
+
+static void tick_fired(gwd_ctx *ctx, uint64_t timer_id, void *user_data) {
+    tick_timer *t = user_data;
+    char text[32];
+    int len;
+    int32_t status;
+    t->count++;
+    len = snprintf(text, sizeof text, "tick:%ld", t->count);
+    ok(ctx, "tick", gwd_api->send_to_client(ctx, t->client_id, text, (size_t)len, 0));
+    if (t->count < t->n) return;
+    status = gwd_api->timer_del(ctx, timer_id);
+    if (status == GWD_OK || status == GWD_ERR_NOT_FOUND) free(t); /* it will not fire again */
+    else log_failure(ctx, "tick", status);
+}
+
+static void start_ticks(gwd_ctx *ctx, const char *client_id, long ms, long n) {
+    tick_timer *t;
+    if (!GWD_HAS(gwd_api, timer_add) || !GWD_HAS(gwd_api, timer_del)) {
+        log_failure(ctx, "tick", GWD_ERR_UNSUPPORTED);
+        return;
+    }
+    t = malloc(sizeof *t);
+    if (t == NULL) {
+        log_failure(ctx, "tick", GWD_ERR_NO_MEMORY);
+        return;
+    }
+    memcpy(t->client_id, client_id, CLIENT_ID_LEN + 1);
+    t->n = n;
+    t->count = 0;
+    if (!ok(ctx, "tick", gwd_api->timer_add(ctx, (int64_t)ms, GWD_TIMER_REPEAT, tick_fired, t, NULL))) free(t);
+}
+
+/* ======================================================================================
+ * post: — a thread of the plugin's own posts to the plugin thread (ABI 1.2)
+ *
+ * The plugin thread appends requests to a queue under `post_lock` and signals `post_wake`;
+ * the poster thread takes them one at a time and hands each to api->post. The task frees it.
+ * ====================================================================================== */
+
+/* A message for the posted task to send: `text` to `client_id`. */
+typedef struct post_request {
+    struct post_request *next;
+    char client_id[CLIENT_ID_LEN + 1];
+    size_t len;
+    char text[];
+} post_request;
+
+static pthread_mutex_t post_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t post_wake = PTHREAD_COND_INITIALIZER;
+static post_request *post_head, *post_tail; /* under post_lock */
+static int post_stop;                       /* under post_lock */
+static int post_thread_running;             /* plugin thread only */
+static pthread_t post_thread;
+static gwd_poster *worker_poster;           /* set before the thread starts */
+
+/* `prefix` + `body` for `client_id`, or NULL when out of memory. */
+static post_request *new_post_request(const char *client_id, const char *prefix, view body) {
+    size_t prefix_len = strlen(prefix);
+    post_request *r = malloc(sizeof *r + prefix_len + body.n);
+    if (r == NULL) return NULL;
+    r->next = NULL;
+    memcpy(r->client_id, client_id, CLIENT_ID_LEN + 1);
+    memcpy(r->text, prefix, prefix_len);
+    if (body.n > 0) memcpy(r->text + prefix_len, body.p, body.n);
+    r->len = prefix_len + body.n;
+    return r;
+}
+
+/* The posted task: on the plugin thread, after the callback that was running. */
+static void posted_task(gwd_ctx *ctx, void *user_data) {
+    post_request *r = user_data;
+    if (r == NULL) return;
+    ok(ctx, "post", gwd_api->send_to_client(ctx, r->client_id, r->text, r->len, 0));
+    free(r);
+}
+
+/* On the poster thread: post `r`, retrying while the queue is full; drop it otherwise. */
+static void hand_over(post_request *r) {
+    int tries;
+    for (tries = 0; tries < 1000; tries++) {
+        int32_t status = gwd_api->post(worker_poster, posted_task, r);
+        if (status == GWD_OK) return; /* the task owns r now */
+        if (status != GWD_ERR_QUEUE_FULL) break;
+        sleep_ms(1);
+    }
+    free(r);
+}
+
+static void *poster_main(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&post_lock);
+    for (;;) {
+        post_request *r;
+        while (post_head == NULL && !post_stop) pthread_cond_wait(&post_wake, &post_lock);
+        if (post_stop) break;
+        r = post_head;
+        post_head = r->next;
+        if (post_head == NULL) post_tail = NULL;
+        pthread_mutex_unlock(&post_lock);
+        hand_over(r);
+        pthread_mutex_lock(&post_lock);
+    }
+    pthread_mutex_unlock(&post_lock);
+    return NULL;
+}
+
+static int32_t on_worker_start(gwd_ctx *ctx) {
+    int error;
+    if (!GWD_HAS(gwd_api, get_poster) || !GWD_HAS(gwd_api, post)) return GWD_OK; /* before 1.2 */
+    if (post_thread_running) return GWD_OK;
+    if (!ok(ctx, "post", gwd_api->get_poster(ctx, &worker_poster))) return GWD_OK;
+    post_stop = 0;
+    error = pthread_create(&post_thread, NULL, poster_main, NULL);
+    if (error != 0) {
+        log_failure(ctx, "post", error == EAGAIN ? GWD_ERR_NO_MEMORY : GWD_ERR_INTERNAL);
+        return GWD_OK; /* `post:` answers UNSUPPORTED; everything else works */
+    }
+    post_thread_running = 1;
+    return GWD_OK;
+}
+
+static void on_worker_stop(gwd_ctx *ctx) {
+    post_request *r;
+    (void)ctx;
+    if (!post_thread_running) return;
+    pthread_mutex_lock(&post_lock);
+    post_stop = 1;
+    pthread_cond_signal(&post_wake);
+    pthread_mutex_unlock(&post_lock);
+    pthread_join(post_thread, NULL);
+    post_thread_running = 0;
+    while ((r = post_head) != NULL) { /* never handed over: posts are refused from now on */
+        post_head = r->next;
+        free(r);
+    }
+    post_tail = NULL;
+    worker_poster = NULL;
+}
+
+static void request_post(gwd_ctx *ctx, const char *client_id, view x) {
+    post_request *r;
+    if (!post_thread_running) {
+        log_failure(ctx, "post", GWD_ERR_UNSUPPORTED);
+        return;
+    }
+    r = new_post_request(client_id, "posted:", x);
+    if (r == NULL) {
+        log_failure(ctx, "post", GWD_ERR_NO_MEMORY);
+        return;
+    }
+    pthread_mutex_lock(&post_lock);
+    if (post_tail != NULL) post_tail->next = r;
+    else post_head = r;
+    post_tail = r;
+    pthread_cond_signal(&post_wake);
+    pthread_mutex_unlock(&post_lock);
+}
+
 static void api_call(gwd_ctx *ctx, view call);
 
 static void handle_command(gwd_ctx *ctx, const char *client_id, view m) {
@@ -314,6 +520,12 @@ static void handle_command(gwd_ctx *ctx, const char *client_id, view m) {
         crash();
     } else if (starts_with(m, "api:", &rest)) {
         api_call(ctx, rest);
+    } else if (starts_with(m, "tick:", &rest)) {
+        long ms, n;
+        if (split_at(rest, ':', &a, &b) && parse_ms(a, &ms) && parse_ms(b, &n) && n > 0)
+            start_ticks(ctx, client_id, ms, n);
+    } else if (starts_with(m, "post:", &rest)) {
+        request_post(ctx, client_id, rest);
     } else if (starts_with(m, "destroy:", &rest)) {
         if (GWD_HAS(gwd_api, destroy_current_client)) ok(ctx, "destroy", gwd_api->destroy_current_client(ctx));
         else log_failure(ctx, "destroy", GWD_ERR_UNSUPPORTED);
@@ -970,6 +1182,225 @@ BATCH_QUERY(batch_get_client_id_by_uid, 0)
 BATCH_QUERY(batch_get_client_count_by_group, 0)
 BATCH_QUERY(is_uids_online, 1)
 
+/* ---- 1.2 ---- */
+
+/* A decimal int64, with an optional '-'. */
+static int parse_i64(view v, int64_t *out) {
+    int negative = v.n > 0 && v.p[0] == '-';
+    uint64_t magnitude = 0, limit = negative ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+    size_t i;
+    if (v.n == (size_t)negative) return 0;
+    for (i = (size_t)negative; i < v.n; i++) {
+        unsigned digit = (unsigned)(v.p[i] - '0');
+        if (v.p[i] < '0' || v.p[i] > '9' || magnitude > (limit - digit) / 10) return 0;
+        magnitude = magnitude * 10 + digit;
+    }
+    *out = negative ? (int64_t)(0 - magnitude) : (int64_t)magnitude;
+    return 1;
+}
+
+/* A decimal uint64. */
+static int parse_u64(view v, uint64_t *out) {
+    uint64_t value = 0;
+    size_t i;
+    if (v.n == 0) return 0;
+    for (i = 0; i < v.n; i++) {
+        unsigned digit = (unsigned)(v.p[i] - '0');
+        if (v.p[i] < '0' || v.p[i] > '9' || value > (UINT64_MAX - digit) / 10) return 0;
+        value = value * 10 + digit;
+    }
+    *out = value;
+    return 1;
+}
+
+/* An optional last argument that must be the word `null`: 1 when given, 0 when absent, -1
+ * for anything else. */
+static int null_arg(args *a) {
+    view word;
+    if (!arg(a, &word)) return 0;
+    return view_equals(word, "null") && !a->present ? 1 : -1;
+}
+
+/* The timers added with api:timer_add, so api:timer_del and a one-shot fire can free them. */
+typedef struct api_timer {
+    struct api_timer *next;
+    uint64_t id;
+    int repeat;
+    char client_id[CLIENT_ID_LEN + 1];
+} api_timer;
+
+static api_timer *api_timers;
+
+static void api_timer_forget(uint64_t id) {
+    api_timer **link;
+    for (link = &api_timers; *link != NULL; link = &(*link)->next) {
+        if ((*link)->id == id) {
+            api_timer *t = *link;
+            *link = t->next;
+            free(t);
+            return;
+        }
+    }
+}
+
+static void api_timer_fired(gwd_ctx *ctx, uint64_t timer_id, void *user_data) {
+    api_timer *t = user_data;
+    char text[48];
+    int len = snprintf(text, sizeof text, "api:timer:%llu", (unsigned long long)timer_id);
+    ok(ctx, "api", gwd_api->send_to_client(ctx, t->client_id, text, (size_t)len, 0));
+    if (!t->repeat) api_timer_forget(timer_id); /* the host forgot it as it fired */
+}
+
+static int32_t api_timer_add(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view interval, flags_arg;
+    int64_t ms;
+    uint64_t flags, id = 0;
+    int null_callback;
+    const char *client_id = gwd_api->current_client_id(ctx);
+    api_timer *t;
+    int32_t status;
+    (void)silent;
+    NEED_HOST(timer_add);
+    NEED(arg(a, &interval) && arg(a, &flags_arg));
+    null_callback = null_arg(a);
+    NEED(null_callback >= 0 && parse_i64(interval, &ms) && parse_u64(flags_arg, &flags) && flags <= 0xFFFFFFFFu);
+    NEED(client_id != NULL);
+    t = calloc(1, sizeof *t);
+    if (t == NULL) return GWD_ERR_NO_MEMORY;
+    t->repeat = (flags & GWD_TIMER_REPEAT) != 0;
+    memcpy(t->client_id, client_id, CLIENT_ID_LEN + 1);
+    status = gwd_api->timer_add(ctx, ms, (uint32_t)flags, null_callback ? NULL : api_timer_fired, t, &id);
+    if (status != GWD_OK) {
+        free(t);
+        return status;
+    }
+    t->id = id;
+    t->next = api_timers;
+    api_timers = t;
+    out_u64(o, (unsigned long long)id);
+    return GWD_OK;
+}
+
+static int32_t api_timer_del(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view id_arg;
+    uint64_t id;
+    int32_t status;
+    (void)silent;
+    NEED_HOST(timer_del);
+    NEED(arg(a, &id_arg) && !a->present && parse_u64(id_arg, &id));
+    status = gwd_api->timer_del(ctx, id);
+    if (status == GWD_OK) api_timer_forget(id);
+    return emit_sent(o, status);
+}
+
+static int32_t api_get_poster(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    gwd_poster *poster = NULL;
+    int null_out = null_arg(a);
+    (void)silent;
+    NEED_HOST(get_poster);
+    NEED(null_out >= 0);
+    return emit_sent(o, gwd_api->get_poster(ctx, null_out ? NULL : &poster));
+}
+
+static int32_t api_post(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view text;
+    gwd_poster *poster = NULL;
+    const char *client_id = gwd_api->current_client_id(ctx);
+    post_request *r;
+    int32_t status;
+    (void)silent;
+    NEED_HOST(get_poster);
+    NEED_HOST(post);
+    NEED(arg_rest(a, &text) && client_id != NULL);
+    TRY(gwd_api->get_poster(ctx, &poster));
+    r = new_post_request(client_id, "api:posted:", text);
+    if (r == NULL) return GWD_ERR_NO_MEMORY;
+    status = gwd_api->post(poster, posted_task, r);
+    if (status != GWD_OK) free(r); /* not queued: still ours */
+    return emit_sent(o, status);
+}
+
+static int32_t api_post_null(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view which;
+    gwd_poster *poster = NULL;
+    (void)silent;
+    NEED_HOST(get_poster);
+    NEED_HOST(post);
+    NEED(arg(a, &which) && !a->present);
+    if (view_equals(which, "poster")) return emit_sent(o, gwd_api->post(NULL, posted_task, NULL));
+    NEED(view_equals(which, "callback"));
+    TRY(gwd_api->get_poster(ctx, &poster));
+    return emit_sent(o, gwd_api->post(poster, NULL, NULL));
+}
+
+/* api:post_many: the tasks of one call, each pointing at its slot. */
+typedef struct post_batch post_batch;
+typedef struct batch_slot {
+    post_batch *batch;
+    size_t index;
+} batch_slot;
+struct post_batch {
+    char client_id[CLIENT_ID_LEN + 1];
+    size_t accepted, ran;
+    int disorder;
+    batch_slot *slots;
+};
+
+static void batch_task(gwd_ctx *ctx, void *user_data) {
+    batch_slot *slot = user_data;
+    post_batch *b = slot->batch;
+    char text[64];
+    int len;
+    if (slot->index != b->ran) b->disorder = 1;
+    if (++b->ran < b->accepted) return;
+    len = b->disorder ? snprintf(text, sizeof text, "api:post_many:disorder")
+                      : snprintf(text, sizeof text, "api:post_many:ran:%llu", (unsigned long long)b->ran);
+    ok(ctx, "api", gwd_api->send_to_client(ctx, b->client_id, text, (size_t)len, 0));
+    free(b->slots);
+    free(b);
+}
+
+static void out_status_name(out *o, int32_t status);
+
+static int32_t api_post_many(gwd_ctx *ctx, args *a, out *o, int *silent) {
+    view count_arg;
+    long n;
+    size_t i;
+    gwd_poster *poster = NULL;
+    const char *client_id = gwd_api->current_client_id(ctx);
+    post_batch *b;
+    int32_t status = GWD_OK;
+    (void)silent;
+    NEED_HOST(get_poster);
+    NEED_HOST(post);
+    NEED(arg(a, &count_arg) && !a->present && parse_ms(count_arg, &n) && n >= 1 && n <= 1000000 && client_id != NULL);
+    TRY(gwd_api->get_poster(ctx, &poster));
+    b = calloc(1, sizeof *b);
+    if (b != NULL) b->slots = calloc((size_t)n, sizeof *b->slots);
+    if (b == NULL || b->slots == NULL) {
+        free(b);
+        return GWD_ERR_NO_MEMORY;
+    }
+    memcpy(b->client_id, client_id, CLIENT_ID_LEN + 1);
+    for (i = 0; i < (size_t)n; i++) {
+        b->slots[i].batch = b;
+        b->slots[i].index = i;
+        status = gwd_api->post(poster, batch_task, &b->slots[i]);
+        if (status != GWD_OK) break;
+        b->accepted++; /* the tasks run after this callback: `accepted` is final by then */
+    }
+    out_text(o, "{\"accepted\":");
+    out_u64(o, (unsigned long long)b->accepted);
+    out_text(o, ",\"status\":\"");
+    out_status_name(o, status);
+    out_text(o, "\"}");
+    if (b->accepted == 0) {
+        free(b->slots);
+        free(b);
+    }
+    return GWD_OK;
+}
+
 static const struct api_function {
     const char *name;
     api_handler handler;
@@ -988,6 +1419,7 @@ static const struct api_function {
     API(get_all_group_uid_list), API(get_all_group_uid_count), API(get_all_group_client_id_list),
     API(get_all_group_client_id_count), API(batch_get_client_id_by_uid), API(batch_get_client_count_by_group),
     API(is_uids_online),
+    API(timer_add), API(timer_del), API(get_poster), API(post), API(post_null), API(post_many),
 #undef API
 };
 
@@ -997,6 +1429,7 @@ static void out_status_name(out *o, int32_t status) {
         "GWD_OK", "GWD_ERR_INVALID_ARGUMENT", "GWD_ERR_NOT_FOUND", "GWD_ERR_NO_CURRENT_CLIENT",
         "GWD_ERR_UNAVAILABLE", "GWD_ERR_TIMEOUT", "GWD_ERR_NO_MEMORY", "GWD_ERR_WRONG_THREAD",
         "GWD_ERR_UNSUPPORTED", "GWD_ERR_TOO_LARGE", "GWD_ERR_ABI_MISMATCH", "GWD_ERR_FAILED", "GWD_ERR_INTERNAL",
+        "GWD_ERR_QUEUE_FULL", "GWD_ERR_STOPPING",
     };
     char text[32];
     if (status >= 0 && (size_t)status < sizeof names / sizeof names[0]) {
@@ -1098,6 +1531,8 @@ static const gwd_plugin conformance_plugin = {
     GWD_PLUGIN_HEADER,
     .name = PLUGIN_NAME,
     .version = CONFORMANCE_VERSION,
+    .on_worker_start = on_worker_start,
+    .on_worker_stop = on_worker_stop,
     .on_websocket_handshake = on_websocket_handshake,
     .on_message = on_message,
     .on_close = on_close,
@@ -1105,8 +1540,9 @@ static const gwd_plugin conformance_plugin = {
 
 GWD_PLUGIN_ENTRY(api, out, err, err_len) {
     GWD_PLUGIN_INIT(api, err, err_len);
-    /* Every 1.x table has all 1.0 entries; a shorter one is broken. The 1.1 entries are tested
-     * with GWD_HAS where they are used, so a 1.0 host answers `api:` calls with UNSUPPORTED. */
+    /* Every 1.x table has all 1.0 entries; a shorter one is broken. The 1.1 and 1.2 entries are
+     * tested with GWD_HAS where they are used, so an older host answers `api:` calls for them
+     * with UNSUPPORTED (and `tick:` / `post:` log it). */
     if (api->struct_size < GWD_ABI_1_0_TABLE_SIZE) {
         if (err != NULL && err_len > 0)
             snprintf(err, err_len, PLUGIN_NAME " needs the ABI 1.0 host table (%u bytes), the host's has %u bytes",

@@ -5,6 +5,8 @@
 //
 // Build: swift build -c release --package-path plugins/conformance-swift
 //
+// `tick:` and `post:` (ABI 1.2) are in Version1_2.swift.
+//
 // One difference from the C plugin, below the protocol: a command sent in a binary frame is read
 // as UTF-8, so invalid bytes in it become U+FFFD in the reply (every reply is a text frame).
 import GatewayPluginSDK
@@ -30,6 +32,23 @@ final class ConformancePlugin: GatewayPlugin {
 
     /// The clients whose handshake asked for /raw-echo: they get every message back unchanged.
     private var echoClients: Set<ClientID> = []
+    /// The plugin's own consumer of `post:` requests; nil on a host before ABI 1.2.
+    private var postRelay: PostRelay?
+
+    func workerStarted(_ gateway: Gateway) throws {
+        do throws(GatewayError) {
+            postRelay = PostRelay(poster: try gateway.poster())
+        } catch where error.code == .unsupported {
+            // a host before 1.2: `post:` logs UNSUPPORTED
+        } catch {
+            logFailure(gateway, "post", error)
+        }
+    }
+
+    func workerStopping(_ gateway: Gateway) {
+        postRelay?.stop()
+        postRelay = nil
+    }
 
     func handshake(_ gateway: Gateway, client: ClientID, request: HandshakeRequest) -> HandshakeDecision {
         if request.queryParameters.contains(where: { $0.name == "reject" && $0.value == "1" }) {
@@ -112,6 +131,11 @@ final class ConformancePlugin: GatewayPlugin {
             if let reply = apiReply(argument, gateway) { try gateway.reply(reply) }
         case "destroy":
             try gateway.destroyCurrentClient()
+        case "tick":
+            try startTicks(argument, for: client, gateway)
+        case "post":
+            guard let postRelay else { throw GatewayError(code: .unsupported, message: gateway.statusString(.unsupported)) }
+            postRelay.request(PostRelay.Request(client: client, text: argument))
         default:
             return
         }
@@ -132,18 +156,23 @@ final class ConformancePlugin: GatewayPlugin {
         do {
             try body()
         } catch {
-            gateway.log("conformance-swift: \(command) failed: \(error.message) (\(error.code.rawValue))", level: .warning)
+            logFailure(gateway, command, error)
         }
     }
 }
 
-private func split(_ string: String, at separator: Character) -> (String, String)? {
+/// Logs a failed host call as conformance-c does.
+func logFailure(_ gateway: Gateway, _ command: some StringProtocol, _ error: GatewayError) {
+    gateway.log("conformance-swift: \(command) failed: \(error.message) (\(error.code.rawValue))", level: .warning)
+}
+
+func split(_ string: String, at separator: Character) -> (String, String)? {
     guard let index = string.firstIndex(of: separator) else { return nil }
     return (String(string[..<index]), String(string[string.index(after: index)...]))
 }
 
 /// 1 to 9 decimal digits, as the C plugin accepts.
-private func parseMilliseconds(_ text: String) -> Int? {
+func parseMilliseconds(_ text: String) -> Int? {
     guard (1...9).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
     return Int(text)
 }
