@@ -8,7 +8,7 @@ import Glibc
 /// `@_silgen_name` would not guarantee), and `struct epoll_event` is read and written as
 /// bytes at the kernel ABI's offsets. The flag values are the Linux ABI's; the two `O_`
 /// flags come from Glibc, since they differ between architectures.
-struct Epoll: @unchecked Sendable {
+struct Epoll: Sendable {
     typealias Create1 = @convention(c) (Int32) -> Int32
     typealias Control = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
     typealias Wait = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
