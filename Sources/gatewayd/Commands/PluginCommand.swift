@@ -16,7 +16,7 @@ struct PluginBuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Build a plugin .so from a C file, a folder of C files, or a Swift plugin package.",
         discussion: """
-            C sources are compiled with cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden against the gatewayd.h this \
+            C sources are compiled with cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden -pthread against the gatewayd.h this \
             binary implements. A folder with a Package.swift is built with `swift build -c release` and its dynamic \
             library product is copied to OUT.
             """)
@@ -66,7 +66,7 @@ struct PluginBuildCommand: ParsableCommand {
         }
         let cc = compiler ?? ProcessInfo.processInfo.environment["CC"] ?? "cc"
         let arguments =
-            ["-std=c11", "-O2", "-g", "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-I", includeDirectory]
+            ["-std=c11", "-O2", "-g", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-Wall", "-I", includeDirectory]
             + sources + ["-o", output]
         let status = runTool(cc, arguments)
         guard status == 0 else { throw failCommand("\(cc) failed (exit \(status)) building \(source)") }
