@@ -186,17 +186,16 @@ public final class PluginHost {
     func addTimer(
         intervalMilliseconds: Int64, flags: UInt32, callback: gwd_timer_fn?, userData: UnsafeMutableRawPointer?
     ) throws(HostError) -> UInt64 {
-        let interval = try PluginTimers.validate(intervalMilliseconds: intervalMilliseconds, flags: flags, callback: callback)
+        let (interval, callback) = try PluginTimers.validate(
+            intervalMilliseconds: intervalMilliseconds, flags: flags, callback: callback)
         guard !isStopping else { throw .stopping }
-        guard timers.count < PluginTimers.maximumLiveTimers, let callback else { throw .tooLarge }
+        guard timers.count < PluginTimers.maximumLiveTimers else { throw .tooLarge }
         let id = timers.nextID()
         let deadline = loop.now + interval
         let loopTimer = loop.schedule(at: deadline) { [unowned self] in fireTimer(id) }
-        try timers.insert(
-            .init(
-                callback: callback, userData: userData, intervalNanoseconds: interval,
-                repeats: flags & GWD_TIMER_REPEAT != 0, deadline: deadline, loopTimer: loopTimer),
-            id: id)
+        timers[id] = .init(
+            callback: callback, userData: userData, intervalNanoseconds: interval,
+            repeats: flags & GWD_TIMER_REPEAT != 0, deadline: deadline, loopTimer: loopTimer)
         return id
     }
 

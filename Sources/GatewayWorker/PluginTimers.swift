@@ -26,12 +26,14 @@ struct PluginTimers {
 
     var count: Int { timers.count }
 
-    /// Checks timer_add's arguments; the interval in nanoseconds.
-    static func validate(intervalMilliseconds: Int64, flags: UInt32, callback: gwd_timer_fn?) throws(HostError) -> Int64 {
-        guard intervalMilliseconds > 0, intervalMilliseconds <= maximumIntervalMilliseconds, callback != nil,
+    /// Checks timer_add's arguments: the interval in nanoseconds, and the callback.
+    static func validate(
+        intervalMilliseconds: Int64, flags: UInt32, callback: gwd_timer_fn?
+    ) throws(HostError) -> (interval: Int64, callback: gwd_timer_fn) {
+        guard intervalMilliseconds > 0, intervalMilliseconds <= maximumIntervalMilliseconds, let callback,
             flags & ~GWD_TIMER_REPEAT == 0
         else { throw .invalidArgument }
-        return intervalMilliseconds * 1_000_000
+        return (intervalMilliseconds * 1_000_000, callback)
     }
 
     /// A new id (never 0, never reused).
@@ -40,10 +42,6 @@ struct PluginTimers {
         return lastID
     }
 
-    mutating func insert(_ timer: Timer, id: UInt64) throws(HostError) {
-        guard timers.count < Self.maximumLiveTimers else { throw .tooLarge }
-        timers[id] = timer
-    }
 
     subscript(id: UInt64) -> Timer? {
         get { timers[id] }

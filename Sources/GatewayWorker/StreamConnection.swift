@@ -40,8 +40,6 @@ final class StreamConnection: IOHandler {
     private var writeBuffer: ByteBuffer
     private var connectTimer: TimerID?
     private var readingPaused = false
-    /// What epoll watches now, so an unchanged interest costs no system call.
-    private var interest: IOInterest = .writable
     /// Bytes written and not yet handed to the kernel.
     var pendingWriteBytes: Int { writeBuffer.readableBytes }
 
@@ -183,12 +181,10 @@ final class StreamConnection: IOHandler {
 
     private func updateInterest() {
         guard let registration else { return }
-        var wanted: IOInterest = []
-        if state == .connecting || writeBuffer.readableBytes > 0 { wanted.insert(.writable) }
-        if state == .connected && !readingPaused { wanted.insert(.readable) }
-        guard wanted != interest else { return }
-        interest = wanted
-        loop.setInterest(registration, wanted)
+        var interest: IOInterest = []
+        if state == .connecting || writeBuffer.readableBytes > 0 { interest.insert(.writable) }
+        if state == .connected && !readingPaused { interest.insert(.readable) }
+        loop.setInterest(registration, interest)  // no system call when it is unchanged
     }
 }
 

@@ -268,7 +268,8 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     private func finishDrainIfDone() {
         guard draining, awaitingMarks.isEmpty else { return }
         logger.info("drained; stopping")
-        stopOnWorkerThread()
+        // After the events of this iteration, not from inside the one handling the last mark.
+        onWorkerThread { self.stopOnWorkerThread() }
     }
 
     public func shutdown() -> EventLoopFuture<Void> {
