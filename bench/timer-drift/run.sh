@@ -123,9 +123,14 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -f "$cluster/started"
 
 report=$work/report.txt
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')
-[ -z "$(git -C "$root" status --porcelain -- Sources Package.swift 2>/dev/null)" ] || commit="$commit, with uncommitted or untracked changes under Sources"
-DRIFT_MODE=$mode DRIFT_COMMAND=$command_line DRIFT_GATEWAYD="$gatewayd ($commit)" \
+if [ -n "$gatewayd_override" ]; then
+    built="given with --gatewayd"
+else
+    # The last commit that changed what gatewayd is built from, and whether the tree differs.
+    built="this tree: Sources and Package.swift at $(git -C "$root" log -1 --format=%h -- Sources Package.swift 2>/dev/null || echo '?')"
+    [ -z "$(git -C "$root" status --porcelain -- Sources Package.swift 2>/dev/null)" ] || built="$built, with uncommitted or untracked changes there"
+fi
+DRIFT_MODE=$mode DRIFT_COMMAND=$command_line DRIFT_GATEWAYD="$gatewayd ($built)" \
 DRIFT_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) DRIFT_UNAME=$(uname -a) DRIFT_NPROC=$(nproc) \
 DRIFT_LOAD="before: $load_before  after: $load_after" \
     python3 - "$log" "$worker_pid" "$interval_ms" "$firings" "$before" "$after" <<'PY' > "$report"
