@@ -13,6 +13,7 @@ SUMMED = ("lost", "out_of_order", "malformed", "closed_early", "connect_failures
 MEDIANED = (
     "msgs_per_s", "deliveries_per_s", "broadcasts_per_s", "p50_us", "p99_us", "p999_us", "max_us",
     "server_cpu_us_per_unit", "server_cpu_cores", "gen_cpu_cores", "rss_per_conn_bytes", "connections",
+    "ctx_switches_per_unit",
 )
 
 
@@ -39,7 +40,8 @@ def summarize(rows):
             s["broadcasts_sent"] = sum(r["broadcasts_sent"] for r in runs)
             s["broadcasts_complete"] = sum(r["broadcasts_complete"] for r in runs)
             s["broadcasts_skipped"] = sum(r.get("broadcasts_skipped", 0) for r in runs)
-        for key in ("allocs_per_unit_by_role", "frees_per_unit_by_role", "server_cpu_by_role_s", "rss_per_conn_bytes_by_role"):
+        for key in ("allocs_per_unit_by_role", "frees_per_unit_by_role", "server_cpu_by_role_s", "rss_per_conn_bytes_by_role",
+                    "ctx_switches_per_unit_by_role"):
             roles = {}
             for r in runs:
                 for role, value in (r.get(key) or {}).items():
@@ -70,6 +72,9 @@ def table(summaries):
             other.append("%.0f B RSS/conn at %d" % (s["rss_per_conn_bytes"], s.get("connections", 0)))
         if "allocs_per_unit_by_role" in s:
             other.append("allocs/unit " + ", ".join("%s %.2f" % kv for kv in sorted(s["allocs_per_unit_by_role"].items())
+                                                    if kv[0] in ("gateway", "worker", "server")))
+        if "ctx_switches_per_unit_by_role" in s:
+            other.append("ctx sw/unit " + ", ".join("%s %.3f" % kv for kv in sorted(s["ctx_switches_per_unit_by_role"].items())
                                                     if kv[0] in ("gateway", "worker", "server")))
         if s.get("out_of_order"):
             other.append("out-of-order %d" % s["out_of_order"])

@@ -5,7 +5,8 @@ import NIOCore
 ///
 /// Every mode prints a few human lines and then exactly one JSON line, last. Server CPU per
 /// unit of work is measured over the timed window only, from /proc/<pid>/stat of the pids
-/// given with `--pids role:pid,...`; the generator's own CPU comes from getrusage.
+/// given with `--pids role:pid,...`, and so are their context switches (every thread's, from
+/// /proc/<pid>/task/*/status); the generator's own CPU comes from getrusage.
 @main
 struct GWLoad: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Handshakes in progress at once while connecting.")
     var connectConcurrency: Int = 200
 
-    @Option(help: "Server processes to charge CPU to, as role:pid,role:pid,...")
+    @Option(help: "Server processes to charge CPU and context switches to, as role:pid,role:pid,...")
     var pids: String?
 
     @Option(help: "bench/malloc-counter's directory: report heap calls per unit of work for the --pids.")

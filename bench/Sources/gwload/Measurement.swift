@@ -23,7 +23,8 @@ func ownCPUSeconds() -> Double {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// The server processes whose CPU is charged to the work: `role:pid` pairs from `--pids`.
+/// The server processes whose CPU (and context switches) are charged to the work: `role:pid`
+/// pairs from `--pids`.
 ///
 /// Read from /proc/<pid>/stat (utime + stime, in clock ticks) at the start and the end of the
 /// measured window, so connection set-up, warm-up and drain do not count.
@@ -61,6 +62,58 @@ struct ServerProcesses {
             result[process.pid] = (user + system) / ticksPerSecond
         }
         return result
+    }
+
+    /// Context switches so far (voluntary + nonvoluntary) of every thread, per pid and thread id,
+    /// from /proc/<pid>/task/<tid>/status. The kernel counts them per thread only (a process's
+    /// own status shows its main thread's), so every thread is read; a process that is gone
+    /// reads as nil.
+    func sampleContextSwitches() -> [Int32: [Int32: UInt64]] {
+        var result: [Int32: [Int32: UInt64]] = [:]
+        for process in processes {
+            guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task") else { continue }
+            var threads: [Int32: UInt64] = [:]
+            for name in tids {
+                guard let tid = Int32(name),
+                    let status = try? String(contentsOfFile: "/proc/\(process.pid)/task/\(name)/status", encoding: .utf8)
+                else { continue }  // a thread that ended between the listing and the read
+                var switches: UInt64 = 0
+                for line in status.split(separator: "\n")
+                where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+                    if let value = line.split(separator: ":").last.flatMap({ UInt64($0.trimmingCharacters(in: .whitespaces)) }) {
+                        switches += value
+                    }
+                }
+                threads[tid] = switches
+            }
+            result[process.pid] = threads
+        }
+        return result
+    }
+
+    /// Total and per-role context switches between two samples. Counted per thread: a thread
+    /// born in the window counts in full; one that ended in the window took its count with it
+    /// (the kernel keeps no total for the dead threads of a live process in /proc), so it adds
+    /// nothing and is counted, per role, in `threadsGone`.
+    func contextSwitchDifference(from start: [Int32: [Int32: UInt64]], to end: [Int32: [Int32: UInt64]])
+        -> (total: UInt64, byRole: [String: UInt64], threadsGone: [String: Int])
+    {
+        var total: UInt64 = 0
+        var byRole: [String: UInt64] = [:]
+        var threadsGone: [String: Int] = [:]
+        for process in processes {
+            guard let before = start[process.pid], let after = end[process.pid] else { continue }
+            var switches: UInt64 = 0
+            for (tid, count) in after {
+                let earlier = before[tid] ?? 0
+                switches += count >= earlier ? count - earlier : count  // a reused tid: a new thread
+            }
+            let gone = before.keys.filter { after[$0] == nil }.count
+            if gone > 0 { threadsGone[process.role, default: 0] += gone }
+            total += switches
+            byRole[process.role, default: 0] += switches
+        }
+        return (total, byRole, threadsGone)
     }
 
     /// Allocation and free calls so far per pid, from bench/malloc-counter's files in `directory`.
@@ -186,6 +239,10 @@ struct CPUWindow {
     private(set) var generatorSeconds = 0.0
     private(set) var serverSeconds = 0.0
     private(set) var serverByRole: [String: Double] = [:]
+    private var switchStart: [Int32: [Int32: UInt64]] = [:]
+    private(set) var contextSwitches: UInt64 = 0
+    private(set) var contextSwitchesByRole: [String: UInt64] = [:]
+    private(set) var threadsGone: [String: Int] = [:]
 
     init(servers: ServerProcesses, mallocDirectory: String? = nil) {
         self.servers = servers
@@ -194,6 +251,7 @@ struct CPUWindow {
 
     mutating func start() {
         if let mallocDirectory { allocationStart = servers.sampleAllocations(directory: mallocDirectory) }
+        switchStart = servers.sampleContextSwitches()
         generatorStart = ownCPUSeconds()
         serverStart = servers.sample()
     }
@@ -203,6 +261,8 @@ struct CPUWindow {
         let (total, byRole) = servers.difference(from: serverStart, to: servers.sample())
         serverSeconds = total
         serverByRole = byRole
+        (contextSwitches, contextSwitchesByRole, threadsGone) =
+            servers.contextSwitchDifference(from: switchStart, to: servers.sampleContextSwitches())
         if let mallocDirectory {
             let end = servers.sampleAllocations(directory: mallocDirectory)
             allocationsByRole = [:]
@@ -226,6 +286,13 @@ struct CPUWindow {
             members.append(("server_cpu_cores", .double(seconds > 0 ? serverSeconds / seconds : 0)))
             members.append(("server_cpu_us_per_unit", .double(units > 0 ? serverSeconds / Double(units) * 1e6 : 0)))
             members.append(("server_cpu_by_role_s", .object(serverByRole.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })))
+            // Context switches of every thread of the server processes over the window.
+            let perUnit = { (count: UInt64) in units > 0 ? Double(count) / Double(units) : 0 }
+            members.append(("ctx_switches", .int(Int(contextSwitches))))
+            members.append(("ctx_switches_per_unit", .double(perUnit(contextSwitches))))
+            members.append(("ctx_switches_per_unit_by_role",
+                            .object(contextSwitchesByRole.sorted { $0.key < $1.key }.map { ($0.key, .double(perUnit($0.value))) })))
+            members.append(("ctx_switches_threads_gone", .int(threadsGone.values.reduce(0, +))))
         }
         if !allocationsByRole.isEmpty {
             let roles = allocationsByRole.sorted { $0.key < $1.key }
@@ -244,6 +311,17 @@ struct CPUWindow {
                            units > 0 ? serverSeconds / Double(units) * 1e6 : 0, unitName)
             let roles = serverByRole.sorted { $0.key < $1.key }.map { String(format: "%@ %.2f s", $0.key, $0.value) }
             line += " [" + roles.joined(separator: ", ") + "]"
+            if units > 0 {
+                let switches = contextSwitchesByRole.sorted { $0.key < $1.key }.map {
+                    String(format: "%@ %.3f", $0.key, Double($0.value) / Double(units))
+                }
+                line += "\n  ctx switches per \(unitName): " + switches.joined(separator: ", ")
+                    + String(format: " (all %.3f)", Double(contextSwitches) / Double(units))
+                if !threadsGone.isEmpty {
+                    line += "; threads that ended in the window, their switches not counted: "
+                        + threadsGone.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                }
+            }
         }
         if !allocationsByRole.isEmpty, units > 0 {
             let roles = allocationsByRole.sorted { $0.key < $1.key }.map {
