@@ -86,11 +86,16 @@ fi
 for binary in "$gatewayd" "$gwload" "$echoserver"; do
     [ -x "$binary" ] || { echo "missing $binary (run without --no-build)" >&2; exit 1; }
 done
-# Two versions of the conformance plugin, so a reload really swaps the code.
+# Two versions of the conformance plugin, so a reload really swaps the code. Built with this
+# checkout's gatewayd (its header) when there is one: an older gatewayd under test (--gatewayd)
+# embeds an older header, which the plugin's newer entries do not compile against; the plugin
+# checks the host's version and loads on either.
+plugin_builder=$gatewayd
+[ -x "$root/.build-release/release/gatewayd" ] && plugin_builder=$root/.build-release/release/gatewayd
 for version in 1 2; do
     sed "s/#define CONFORMANCE_VERSION \"1\"/#define CONFORMANCE_VERSION \"$version\"/" \
         "$root/plugins/conformance-c/conformance.c" > "$work/conformance-v$version.c"
-    "$gatewayd" plugin build "$work/conformance-v$version.c" -o "$work/conformance-v$version.so" >/dev/null
+    "$plugin_builder" plugin build "$work/conformance-v$version.c" -o "$work/conformance-v$version.so" >/dev/null
 done
 cc -O2 -Wall -Wextra -shared -fPIC -o "$work/malloc-counter.so" "$root/bench/malloc-counter/malloc-counter.c"
 

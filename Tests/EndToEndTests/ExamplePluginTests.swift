@@ -23,8 +23,9 @@ final class ExamplePluginTests: XCTestCase {
         return output
     }
 
-    /// Echo of text as text and binary as binary: what both hello plugins do.
-    private func assertEchoes(plugin: String?) throws {
+    /// Echo of text as text and binary as binary, and `later:` through a timer: what both hello
+    /// plugins do (`async:`, through a Task and the poster, the Swift one).
+    private func assertEchoes(plugin: String?, async: Bool = false) throws {
         let cluster = try GatewaydProcess.start(plugin: plugin, gatewayCount: 1, workerCount: 1)
         self.cluster = cluster
         let client = try cluster.connect()
@@ -32,6 +33,16 @@ final class ExamplePluginTests: XCTestCase {
         XCTAssertEqual(try client.receive(), .text("hello, gatewayd ✓"))
         try client.sendBinary([0, 1, 2, 255])
         XCTAssertEqual(try client.receive(), .binary([0, 1, 2, 255]))
+        let started = ContinuousClock.now
+        try client.sendText("later:from a timer")
+        try client.sendText("now")
+        XCTAssertEqual(try client.receive(), .text("now"), "the timer does not hold up the echo")
+        XCTAssertEqual(try client.receive(), .text("from a timer"))
+        XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(100))
+        if async {
+            try client.sendText("async:from a task")
+            XCTAssertEqual(try client.receive(), .text("from a task"))
+        }
         client.close()
         try cluster.stop()
         XCTAssertEqual(cluster.leftoverPIDs(), [])
@@ -42,7 +53,7 @@ final class ExamplePluginTests: XCTestCase {
     }
 
     func testHelloSwiftEchoes() throws {
-        try assertEchoes(plugin: try build("plugins/hello-swift", timeout: .seconds(1200)))
+        try assertEchoes(plugin: try build("plugins/hello-swift", timeout: .seconds(1200)), async: true)
     }
 
     /// With no --plugin, gatewayd runs the push demo: every client is greeted with its id.
