@@ -12,6 +12,12 @@ public enum EventDecodeResult: Equatable, Sendable {
     /// A declared event whose message cannot be called (or a broken one that started like an
     /// event): answer with `error.frame()`.
     case failure(EventDecodeError)
+
+    /// The error of `.failure`, else nil.
+    public var error: EventDecodeError? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
 }
 
 /// An event message that cannot be called, and the error frame that answers it.

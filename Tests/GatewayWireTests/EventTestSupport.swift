@@ -73,13 +73,7 @@ extension EventDecoder {
     }
 }
 
-/// `EventDecodeResult.failure(…)`'s error, or nil.
 extension EventDecodeResult {
-    var error: EventDecodeError? {
-        if case .failure(let error) = self { return error }
-        return nil
-    }
-
     /// The error frame as text.
     var frameText: String? {
         self.error.map { String(decoding: $0.frame(), as: UTF8.self) }
