@@ -90,27 +90,27 @@ public final class EventHandlers {
         _ index: Int, context: OpaquePointer, clientID: UnsafePointer<CChar>, arguments: UnsafeBufferPointer<EventArgument>
     ) -> Int32 {
         let handler = handlers[index]
-        var slot = 0
-        func store<T>(_ value: T) {
-            (values + slot * 8).storeBytes(of: value, as: T.self)
-            slot += 1
-        }
-        store(context)
-        store(clientID)
+        // One 8-byte slot per C parameter, in order; libffi reads each by the cif's type.
+        var slot = values
+        slot.storeBytes(of: context, as: OpaquePointer.self)
+        (slot + 8).storeBytes(of: clientID, as: UnsafePointer<CChar>.self)
+        slot += 16
         for argument in arguments {
             switch argument.type {
             case .string:
-                store(argument.text)
+                slot.storeBytes(of: argument.text, as: UnsafePointer<CChar>?.self)
             case .bytes, .json:
-                store(argument.text)
-                store(UInt64(argument.length))
+                slot.storeBytes(of: argument.text, as: UnsafePointer<CChar>?.self)
+                slot += 8
+                slot.storeBytes(of: UInt64(argument.length), as: UInt64.self)
             case .integer:
-                store(argument.integer)
+                slot.storeBytes(of: argument.integer, as: Int64.self)
             case .number:
-                store(argument.number)
+                slot.storeBytes(of: argument.number, as: Double.self)
             case .boolean:
-                store(UInt8(argument.boolean ? 1 : 0))
+                slot.storeBytes(of: argument.boolean ? 1 : 0, as: UInt8.self)
             }
+            slot += 8
         }
         var result: ffi_arg = 0  // a return value narrower than a register comes back widened
         ffi_call(handler.cif, handler.function, &result, valuePointers)
