@@ -3,10 +3,10 @@
 /// One decoder serves every message of a worker: `decode` checks a message against the
 /// declared events and, for a declared event, binds its arguments into `arguments`, whose
 /// strings and raw JSON live in the decoder's arena until the next `decode`. The arena starts
-/// at `steadyCapacity` bytes, grows to the largest message seen when one does not fit, and
-/// goes back to `steadyCapacity` on the next message that fits in it; a steady stream of
-/// messages that fit costs no heap allocation at all (only `.unknownEvent` and `.failure`
-/// build Strings).
+/// at `steadyCapacity` bytes and grows when a message does not fit (it needs the message's
+/// size plus 64 bytes); it keeps what it grew to up to `retainedCapacity`, and past that goes
+/// back to `steadyCapacity` on the next message that fits. A steady stream of messages that
+/// fit costs no heap allocation at all (only `.unknownEvent` and `.failure` build Strings).
 ///
 /// Where docs/events.md leaves room, its section "Details the decoder settles" says what this
 /// decoder does: when a message starts like an event, repeated members (the last wins),
@@ -16,6 +16,7 @@
 public struct EventDecoder: ~Copyable {
     private var arena: EventArena
     private let steadyCapacity: Int
+    private let retainedCapacity: Int
     private let slots: UnsafeMutablePointer<EventArgument>
     /// Where each text argument starts in the arena, until the message is done.
     private let offsets: UnsafeMutablePointer<Int>
@@ -23,9 +24,13 @@ public struct EventDecoder: ~Copyable {
     private let stack: UnsafeMutablePointer<UInt64>
     private var boundCount = 0
 
-    /// `steadyCapacity`: the arena's size between unusually large messages.
-    public init(steadyCapacity: Int = 16 * 1024) {
+    /// - Parameters:
+    ///   - steadyCapacity: the arena's first size, and its size after an unusually large message.
+    ///   - retainedCapacity: the largest arena kept from one message to the next (the default
+    ///     covers the gateway's default 1 MiB message limit).
+    public init(steadyCapacity: Int = 16 * 1024, retainedCapacity: Int = (1 << 20) + (64 << 10)) {
         self.steadyCapacity = max(steadyCapacity, 64)
+        self.retainedCapacity = max(retainedCapacity, self.steadyCapacity)
         self.arena = EventArena(capacity: self.steadyCapacity)
         let maximum = EventLimits.maximumArguments
         self.slots = .allocate(capacity: maximum)
@@ -61,7 +66,7 @@ public struct EventDecoder: ~Copyable {
         guard let base = message.baseAddress, message.count > 0 else { return .notAnEvent }
         // Decoded text is never longer than the text it came from, plus its NUL: a message's
         // arguments fit in its own size, plus a little.
-        self.arena.reset(needed: message.count + 64, steady: self.steadyCapacity)
+        self.arena.reset(needed: message.count + 64, steady: self.steadyCapacity, retained: self.retainedCapacity)
         var parser = EventParser(
             scanner: EventScanner(
                 bytes: base.assumingMemoryBound(to: UInt8.self), end: message.count, arena: self.arena, stack: self.stack),
