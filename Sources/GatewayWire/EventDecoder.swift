@@ -336,7 +336,8 @@ private struct EventParser {
         return table.index(ofName: UnsafeRawBufferPointer(start: self.scanner.arena.base + mark, count: name.length))
     }
 
-    /// The event name whose string starts at `position`, as a String (error paths only).
+    /// The event name whose string (already read once, so valid) starts at `position`, as a
+    /// String: for `.unknownEvent` and error frames only.
     private mutating func eventName(at position: Int, index: Int?, table: EventTable) -> String {
         if let index { return table[index].name }
         let saved = self.scanner.position
@@ -346,9 +347,7 @@ private struct EventParser {
             self.scanner.arena.used = mark
         }
         self.scanner.position = position
-        // A name cut short by the end of the message: what was read of it.
-        let name = try? self.scanner.scanString(copy: true)
-        let length = name?.length ?? (self.scanner.arena.used - mark)
+        let length = (try? self.scanner.scanString(copy: true))?.length ?? 0
         return String(decoding: UnsafeRawBufferPointer(start: self.scanner.arena.base + mark, count: length), as: UTF8.self)
     }
 
