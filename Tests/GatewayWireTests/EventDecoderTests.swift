@@ -248,21 +248,17 @@ final class EventDecoderTests: XCTestCase {
         var decoder = EventDecoder(steadyCapacity: 4096, retainedCapacity: 100_000)
         XCTAssertEqual(decoder.arenaCapacity, 4096)
         let say = EventDecodeResult.event(index: self.index("say"), ack: nil)
-        // Up to the retained size, the arena keeps what it grew to.
-        let medium = String(repeating: "m", count: 30000)
-        XCTAssertEqual(decoder.decode("[\"say\",\"\(medium)\",\"\(medium)\"]", table: self.table), say)
-        XCTAssertEqual(decoder.arenaCapacity, 65536)
-        XCTAssertEqual(decoder.values(), [.string(medium), .string(medium)])
-        XCTAssertEqual(decoder.decode(#"["say","a","b"]"#, table: self.table), say)
-        XCTAssertEqual(decoder.arenaCapacity, 65536)
-        // Past it, the next message that fits gives the memory back.
-        let large = String(repeating: "x", count: 60000)
-        XCTAssertEqual(decoder.decode("[\"say\",\"\(large)\",\"\(large)\"]", table: self.table), say)
-        XCTAssertEqual(decoder.arenaCapacity, 131_072)
-        XCTAssertEqual(decoder.values(), [.string(large), .string(large)])
-        XCTAssertEqual(decoder.decode(#"["say","a","b"]"#, table: self.table), say)
-        XCTAssertEqual(decoder.arenaCapacity, 4096)
-        XCTAssertEqual(decoder.values(), [.string("a"), .string("b")])
+        // Up to the retained size the arena keeps what it grew to; past it, the next message
+        // that fits gives the memory back.
+        for (length, grown, after) in [(30000, 65536, 65536), (60000, 131_072, 4096)] {
+            let text = String(repeating: "x", count: length)
+            XCTAssertEqual(decoder.decode("[\"say\",\"\(text)\",\"\(text)\"]", table: self.table), say)
+            XCTAssertEqual(decoder.arenaCapacity, grown)
+            XCTAssertEqual(decoder.values(), [.string(text), .string(text)])
+            XCTAssertEqual(decoder.decode(#"["say","a","b"]"#, table: self.table), say)
+            XCTAssertEqual(decoder.arenaCapacity, after)
+            XCTAssertEqual(decoder.values(), [.string("a"), .string("b")])
+        }
     }
 
     func testArgumentsAreClearedByTheNextMessage() {
