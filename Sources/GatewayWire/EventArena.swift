@@ -19,16 +19,17 @@ struct EventArena {
         self.base = Self.allocate(self.capacity)
     }
 
-    /// Forgets every byte and makes room for `needed`, reallocating only when the arena is too
-    /// small, or larger than `steady` while `needed` fits in `steady` (after an unusually large
-    /// message).
-    mutating func reset(needed: Int, steady: Int) {
+    /// Forgets every byte and makes room for `needed`. Reallocates only when the arena is too
+    /// small (to `needed`, rounded up to 64 KiB), or when an earlier message left it larger
+    /// than `retained` and this one fits in `retained` (back to `steady`, or what `needed`
+    /// takes). Content is not kept, so this is free and malloc, not realloc.
+    mutating func reset(needed: Int, steady: Int, retained: Int) {
         self.used = 0
         let target: Int
         if self.capacity < needed {
-            target = max(needed, 2 * self.capacity)
-        } else if self.capacity > steady, needed <= steady {
-            target = steady
+            target = (needed + 0xFFFF) & ~0xFFFF
+        } else if self.capacity > retained, needed <= retained {
+            target = needed <= steady ? steady : (needed + 0xFFFF) & ~0xFFFF
         } else {
             return
         }

@@ -3,35 +3,20 @@
 /// One decoder serves every message of a worker: `decode` checks a message against the
 /// declared events and, for a declared event, binds its arguments into `arguments`, whose
 /// strings and raw JSON live in the decoder's arena until the next `decode`. The arena starts
-/// at `steadyCapacity` bytes, grows to the largest message seen when one does not fit, and
-/// goes back to `steadyCapacity` on the next message that fits in it; a steady stream of
-/// messages that fit costs no heap allocation at all (only `.unknownEvent` and `.failure`
-/// build Strings).
+/// at `steadyCapacity` bytes and grows when a message does not fit (it needs the message's
+/// size plus 64 bytes); it keeps what it grew to up to `retainedCapacity`, and past that goes
+/// back to `steadyCapacity` on the next message that fits. A steady stream of messages that
+/// fit costs no heap allocation at all (only `.unknownEvent` and `.failure` build Strings).
 ///
-/// Choices where docs/events.md leaves room:
-/// - A message *starts like an event* once it is `[` followed by a string (the name), or an
-///   object in which a member `"event"` with a string value was read; from then on text that
-///   is not JSON is `bad_json` (with the name when it was read) rather than `on_message`.
-/// - Object members: the last of several members with the same name wins (`"event"`,
-///   `"ack"`, a field), as in JavaScript and PHP. An `"args"` member whose value is an array
-///   selects the positional form and every named field is ignored; an `"args"` member of any
-///   other type is ignored like any unknown member. An argument without a field name in the
-///   signature cannot be given by name (`missing_argument`).
-/// - Precedence: `bad_json`; then not an event; then `unknown_event` (an invalid `"ack"` is
-///   then just not reported); then `bad_ack`; then the first argument, in signature order,
-///   that is wrong or missing; then `too_many_arguments`.
-/// - Strings: every JSON escape is decoded, surrogate pairs to one 4-byte UTF-8 sequence; a
-///   lone surrogate escape is `bad_argument` "invalid unicode" in an `s`, `S` or `j`
-///   argument (and makes an event name match nothing); raw bytes must be valid UTF-8
-///   (`bad_json` otherwise).
-/// - `d`: a number beyond the double range (`1e400`) is "out of range"; `-0` stays -0.0.
-///   `i`: `-0` is 0.
-/// - `j`: its text as sent (inner whitespace kept, none around it); numbers in it are only
-///   checked against the grammar. Any other value may nest up to 512 levels (deeper is
-///   `bad_json`).
+/// Where docs/events.md leaves room, its section "Details the decoder settles" says what this
+/// decoder does: when a message starts like an event, repeated members (the last wins),
+/// `"args"` over named fields, which error comes first, and the `reason` strings.
+///
+/// Not copyable: the decoder owns its arena and argument slots and frees them in `deinit`.
 public struct EventDecoder: ~Copyable {
     private var arena: EventArena
     private let steadyCapacity: Int
+    private let retainedCapacity: Int
     private let slots: UnsafeMutablePointer<EventArgument>
     /// Where each text argument starts in the arena, until the message is done.
     private let offsets: UnsafeMutablePointer<Int>
@@ -39,9 +24,13 @@ public struct EventDecoder: ~Copyable {
     private let stack: UnsafeMutablePointer<UInt64>
     private var boundCount = 0
 
-    /// `steadyCapacity`: the arena's size between unusually large messages.
-    public init(steadyCapacity: Int = 16 * 1024) {
+    /// - Parameters:
+    ///   - steadyCapacity: the arena's first size, and its size after an unusually large message.
+    ///   - retainedCapacity: the largest arena kept from one message to the next (the default
+    ///     covers the gateway's default 1 MiB message limit).
+    public init(steadyCapacity: Int = 16 * 1024, retainedCapacity: Int = (1 << 20) + (64 << 10)) {
         self.steadyCapacity = max(steadyCapacity, 64)
+        self.retainedCapacity = max(retainedCapacity, self.steadyCapacity)
         self.arena = EventArena(capacity: self.steadyCapacity)
         let maximum = EventLimits.maximumArguments
         self.slots = .allocate(capacity: maximum)
@@ -77,7 +66,7 @@ public struct EventDecoder: ~Copyable {
         guard let base = message.baseAddress, message.count > 0 else { return .notAnEvent }
         // Decoded text is never longer than the text it came from, plus its NUL: a message's
         // arguments fit in its own size, plus a little.
-        self.arena.reset(needed: message.count + 64, steady: self.steadyCapacity)
+        self.arena.reset(needed: message.count + 64, steady: self.steadyCapacity, retained: self.retainedCapacity)
         var parser = EventParser(
             scanner: EventScanner(
                 bytes: base.assumingMemoryBound(to: UInt8.self), end: message.count, arena: self.arena, stack: self.stack),
@@ -85,10 +74,9 @@ public struct EventDecoder: ~Copyable {
         let result = parser.run(table: table)
         self.arena = parser.scanner.arena
         if case .event(let index, _) = result {
-            let signature = table.signature(at: index)
-            self.boundCount = signature.count
-            for slot in 0..<signature.count {
-                switch signature.types[slot] {
+            self.boundCount = table.argumentCount(of: index)
+            for slot in 0..<self.boundCount {
+                switch table.argumentType(of: index, at: slot) {
                 case .string, .bytes, .json:
                     self.slots[slot].text = UnsafeRawPointer(self.arena.base + self.offsets[slot]).assumingMemoryBound(to: CChar.self)
                 default:
@@ -166,7 +154,7 @@ private struct EventParser {
             eventIndex = try self.scanEventName(table: table)
             nameRead = true
             self.resetArguments()
-            try self.bindElements(eventIndex.map { table.signature(at: $0) }, afterName: true)
+            try self.bindElements(of: eventIndex, table: table, afterName: true)
             try self.expectEnd()
         } catch {
             let event = nameRead ? self.eventName(at: namePosition, index: eventIndex, table: table) : nil
@@ -246,7 +234,7 @@ private struct EventParser {
     /// with it (the second pass, when needed) it binds every field or `"args"`.
     private mutating func scanMembers(table: EventTable, scan: inout ObjectScan, fixedEvent: Int?) throws(EventSyntaxError) {
         self.scanner.position += 1  // "{"
-        var signature = fixedEvent.map { table.signature(at: $0) }
+        var event = fixedEvent
         var positional = false
         var bindableSeen = false
         guard let first = self.scanner.peek() else { throw .unexpectedEnd }
@@ -257,7 +245,7 @@ private struct EventParser {
         while true {
             guard let quote = self.scanner.peek() else { throw .unexpectedEnd }
             guard quote == UInt8(ascii: "\"") else { throw .unexpectedByte }
-            let kind = try self.scanMemberName(signature: signature)
+            let kind = try self.scanMemberName(event: event, table: table)
             try self.scanner.expect(UInt8(ascii: ":"))
             guard let valueFirst = self.scanner.peek() else { throw .unexpectedEnd }
             switch kind {
@@ -269,7 +257,7 @@ private struct EventParser {
                     let position = self.scanner.position
                     scan.eventIndex = try self.scanEventName(table: table)
                     scan.eventPosition = position
-                    signature = scan.eventIndex.map { table.signature(at: $0) }
+                    event = scan.eventIndex
                     scan.needsRescan = bindableSeen
                     positional = false
                     self.resetArguments()
@@ -277,24 +265,24 @@ private struct EventParser {
                     _ = try self.scanner.skipValue()
                     scan.eventPosition = nil
                     scan.eventIndex = nil
-                    signature = nil
+                    event = nil
                 }
             case .ack where fixedEvent == nil:
                 scan.ack = try self.scanAck(valueFirst)
             case .args:
                 bindableSeen = true
-                if valueFirst == UInt8(ascii: "["), let signature {
+                if valueFirst == UInt8(ascii: "["), event != nil {
                     positional = true
                     self.resetArguments()
                     self.scanner.position += 1
-                    try self.bindElements(signature, afterName: false)
+                    try self.bindElements(of: event, table: table, afterName: false)
                 } else {
                     _ = try self.scanner.skipValue()
                 }
             case .field(let argument):
                 bindableSeen = true
-                if !positional, let argument, let signature {
-                    try self.bind(signature.types[argument], slot: argument)
+                if !positional, let argument, let event {
+                    try self.bind(table.argumentType(of: event, at: argument), slot: argument)
                 } else {
                     _ = try self.scanner.skipValue()
                 }
@@ -310,7 +298,7 @@ private struct EventParser {
 
     /// Scans a member name and says what it is, comparing its decoded bytes in the arena
     /// (space that is given back at once).
-    private mutating func scanMemberName(signature: EventSignature?) throws(EventSyntaxError) -> MemberKind {
+    private mutating func scanMemberName(event: Int?, table: EventTable) throws(EventSyntaxError) -> MemberKind {
         let mark = self.scanner.arena.used
         defer { self.scanner.arena.used = mark }
         let name = try self.scanner.scanString(copy: true, limit: EventLimits.maximumFieldNameBytes)
@@ -320,7 +308,7 @@ private struct EventParser {
         case 5 where EventTable.sameBytes(start, Self.eventKey.utf8Start, 5): return .event
         case 3 where EventTable.sameBytes(start, Self.ackKey.utf8Start, 3): return .ack
         case 4 where EventTable.sameBytes(start, Self.argsKey.utf8Start, 4): return .args
-        default: return .field(signature?.argumentIndex(ofFieldName: start, count: name.length))
+        default: return .field(event.flatMap { table.argument(of: $0, fieldName: start, count: name.length) })
         }
     }
 
@@ -348,7 +336,8 @@ private struct EventParser {
         return table.index(ofName: UnsafeRawBufferPointer(start: self.scanner.arena.base + mark, count: name.length))
     }
 
-    /// The event name whose string starts at `position`, as a String (error paths only).
+    /// The event name whose string (already read once, so valid) starts at `position`, as a
+    /// String: for `.unknownEvent` and error frames only.
     private mutating func eventName(at position: Int, index: Int?, table: EventTable) -> String {
         if let index { return table[index].name }
         let saved = self.scanner.position
@@ -358,9 +347,7 @@ private struct EventParser {
             self.scanner.arena.used = mark
         }
         self.scanner.position = position
-        // A name cut short by the end of the message: what was read of it.
-        let name = try? self.scanner.scanString(copy: true)
-        let length = name?.length ?? (self.scanner.arena.used - mark)
+        let length = (try? self.scanner.scanString(copy: true))?.length ?? 0
         return String(decoding: UnsafeRawBufferPointer(start: self.scanner.arena.base + mark, count: length), as: UTF8.self)
     }
 
@@ -378,9 +365,9 @@ private struct EventParser {
     }
 
     /// Binds array elements by position: after the event name (`afterName`: each element
-    /// follows a comma) or right after the `[` of `"args"`. Without a signature (an unknown
+    /// follows a comma) or right after the `[` of `"args"`. Without an event (an unknown
     /// event) it only checks them. Consumes the closing `]`.
-    private mutating func bindElements(_ signature: EventSignature?, afterName: Bool) throws(EventSyntaxError) {
+    private mutating func bindElements(of event: Int?, table: EventTable, afterName: Bool) throws(EventSyntaxError) {
         var index = 0
         if !afterName {
             guard let next = self.scanner.peek() else { throw .unexpectedEnd }
@@ -388,7 +375,7 @@ private struct EventParser {
                 self.scanner.position += 1
                 return
             }
-            try self.bindElement(signature, index)
+            try self.bindElement(of: event, table: table, index)
             index = 1
         }
         while true {
@@ -396,16 +383,16 @@ private struct EventParser {
             self.scanner.position += 1
             if next == UInt8(ascii: "]") { return }
             guard next == UInt8(ascii: ",") else { throw .unexpectedByte }
-            try self.bindElement(signature, index)
+            try self.bindElement(of: event, table: table, index)
             index += 1
         }
     }
 
-    private mutating func bindElement(_ signature: EventSignature?, _ index: Int) throws(EventSyntaxError) {
-        if let signature, index < signature.count {
-            try self.bind(signature.types[index], slot: index)
+    private mutating func bindElement(of event: Int?, table: EventTable, _ index: Int) throws(EventSyntaxError) {
+        if let event, index < table.argumentCount(of: event) {
+            try self.bind(table.argumentType(of: event, at: index), slot: index)
         } else {
-            if signature != nil, self.extra == nil { self.extra = index }
+            if event != nil, self.extra == nil { self.extra = index }
             _ = try self.scanner.skipValue()
         }
     }
@@ -487,11 +474,10 @@ private struct EventParser {
     /// The result once the message was read: the first argument that is wrong or missing, in
     /// signature order, then an extra one, else the event.
     private func finish(index: Int, table: EventTable, ack: Int64?) -> EventDecodeResult {
-        let signature = table.signature(at: index)
-        for slot in 0..<signature.count {
+        for slot in 0..<table.argumentCount(of: index) {
             let state = self.states[slot]
             if state == boundState { continue }
-            let type = signature.types[slot]
+            let type = table.argumentType(of: index, at: slot)
             if state == missingState {
                 return .failure(
                     EventDecodeError(kind: .missingArgument, event: table[index].name, argument: slot + 1, expected: type, ack: ack))

@@ -58,10 +58,6 @@ public enum EventLimits {
 public struct EventSignature: Sendable, Equatable, CustomStringConvertible {
     public let types: [EventArgumentType]
     public let names: [String?]
-    /// Every field name's UTF-8, back to back; argument `i`'s is
-    /// `nameBytes[nameStarts[i]..<nameStarts[i + 1]]` (empty for an unnamed argument).
-    private let nameBytes: [UInt8]
-    private let nameStarts: [Int]
 
     /// Parses a signature as `api->event_on` takes it, e.g. `"s:room s:text"`, `"i i"`, `""`.
     public init(parsing text: String) throws(EventSignatureError) {
@@ -100,27 +96,20 @@ public struct EventSignature: Sendable, Equatable, CustomStringConvertible {
         guard types.count <= EventLimits.maximumArguments else {
             throw EventSignatureError(kind: .tooManyArguments, item: EventLimits.maximumArguments + 1, text: "")
         }
-        var nameBytes: [UInt8] = []
-        var nameStarts: [Int] = [0]
         for (index, name) in names.enumerated() {
-            if let name {
-                let utf8 = Array(name.utf8)
-                let wellFormed = (1...EventLimits.maximumFieldNameBytes).contains(utf8.count) && utf8.allSatisfy(Self.isFieldNameByte)
-                guard wellFormed else { throw EventSignatureError(kind: .malformedName, item: index + 1, text: name) }
-                guard !EventLimits.reservedFieldNames.contains(name) else {
-                    throw EventSignatureError(kind: .reservedName, item: index + 1, text: name)
-                }
-                guard !names[..<index].contains(name) else {
-                    throw EventSignatureError(kind: .duplicateName, item: index + 1, text: name)
-                }
-                nameBytes.append(contentsOf: utf8)
+            guard let name else { continue }
+            let utf8 = name.utf8
+            let wellFormed = (1...EventLimits.maximumFieldNameBytes).contains(utf8.count) && utf8.allSatisfy(Self.isFieldNameByte)
+            guard wellFormed else { throw EventSignatureError(kind: .malformedName, item: index + 1, text: name) }
+            guard !EventLimits.reservedFieldNames.contains(name) else {
+                throw EventSignatureError(kind: .reservedName, item: index + 1, text: name)
             }
-            nameStarts.append(nameBytes.count)
+            guard !names[..<index].contains(name) else {
+                throw EventSignatureError(kind: .duplicateName, item: index + 1, text: name)
+            }
         }
         self.types = types
         self.names = names
-        self.nameBytes = nameBytes
-        self.nameStarts = nameStarts
     }
 
     /// How many arguments.
@@ -133,23 +122,6 @@ public struct EventSignature: Sendable, Equatable, CustomStringConvertible {
         }.joined(separator: " ")
     }
 
-    public static func == (lhs: EventSignature, rhs: EventSignature) -> Bool {
-        lhs.types == rhs.types && lhs.names == rhs.names
-    }
-
-    /// The argument whose field name is exactly these bytes, without allocating.
-    func argumentIndex(ofFieldName start: UnsafePointer<UInt8>, count: Int) -> Int? {
-        guard count > 0 else { return nil }
-        return self.nameBytes.withUnsafeBufferPointer { names in
-            for index in 0..<self.types.count {
-                let from = self.nameStarts[index]
-                if self.nameStarts[index + 1] - from == count, EventTable.sameBytes(names.baseAddress! + from, start, count) {
-                    return index
-                }
-            }
-            return nil
-        }
-    }
 
     private static func isFieldNameByte(_ byte: UInt8) -> Bool {
         switch byte {

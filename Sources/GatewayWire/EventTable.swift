@@ -1,7 +1,8 @@
 /// The events a plugin declared, by index, with a name lookup that does not allocate.
 ///
 /// Names are found through an open-addressing table (linear probing, at most half full) of
-/// 32-bit FNV-1a hashes; a hit is confirmed by comparing the bytes.
+/// 32-bit FNV-1a hashes; a hit is confirmed by comparing the bytes. What the decoder reads per
+/// argument (types, field names) is kept flat as well, so decoding copies no signature.
 public struct EventTable: Sendable {
     private var names: [String] = []
     private var signatures: [EventSignature] = []
@@ -11,6 +12,13 @@ public struct EventTable: Sendable {
     private var hashes: [UInt32] = []
     /// Event index per slot, -1 when empty; a power of two long.
     private var slots: [Int32] = []
+    /// Event `i`'s arguments are `argumentTypes[argumentStarts[i]..<argumentStarts[i + 1]]`.
+    private var argumentStarts: [Int] = [0]
+    private var argumentTypes: [EventArgumentType] = []
+    /// Field names per argument (same numbering), back to back: argument `a`'s is
+    /// `fieldNameBytes[fieldNameStarts[a]..<fieldNameStarts[a + 1]]`, empty when it has none.
+    private var fieldNameBytes: [UInt8] = []
+    private var fieldNameStarts: [Int] = [0]
 
     public init() {}
 
@@ -42,6 +50,12 @@ public struct EventTable: Sendable {
         self.nameBytes.append(contentsOf: utf8)
         self.nameStarts.append(self.nameBytes.count)
         self.hashes.append(hash)
+        self.argumentTypes.append(contentsOf: signature.types)
+        self.argumentStarts.append(self.argumentTypes.count)
+        for name in signature.names {
+            self.fieldNameBytes.append(contentsOf: name?.utf8 ?? "".utf8)
+            self.fieldNameStarts.append(self.fieldNameBytes.count)
+        }
         if self.slots.count < 2 * self.names.count {
             var capacity = 16
             while capacity < 4 * self.names.count { capacity *= 2 }
@@ -63,6 +77,35 @@ public struct EventTable: Sendable {
     public func index(ofName name: String) -> Int? {
         var name = name
         return name.withUTF8 { self.index(ofName: UnsafeRawBufferPointer($0)) }
+    }
+
+    // MARK: For the decoder
+
+    /// How many arguments event `event` takes.
+    @inline(__always)
+    func argumentCount(of event: Int) -> Int {
+        self.argumentStarts[event + 1] - self.argumentStarts[event]
+    }
+
+    /// The type of argument `slot` of event `event`.
+    @inline(__always)
+    func argumentType(of event: Int, at slot: Int) -> EventArgumentType {
+        self.argumentTypes[self.argumentStarts[event] + slot]
+    }
+
+    /// The argument of event `event` whose field name is exactly these bytes.
+    func argument(of event: Int, fieldName start: UnsafePointer<UInt8>, count: Int) -> Int? {
+        guard count > 0 else { return nil }
+        let first = self.argumentStarts[event]
+        return self.fieldNameBytes.withUnsafeBufferPointer { names in
+            for slot in 0..<self.argumentStarts[event + 1] - first {
+                let from = self.fieldNameStarts[first + slot]
+                if self.fieldNameStarts[first + slot + 1] - from == count, Self.sameBytes(names.baseAddress! + from, start, count) {
+                    return slot
+                }
+            }
+            return nil
+        }
     }
 
     private func find(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> Int? {

@@ -9,6 +9,11 @@ import XCTest
 /// in a child process (this test binary again, running `testChildDecodesWithoutAllocating`)
 /// with `bench/malloc-counter` preloaded, which counts every malloc, calloc, realloc and
 /// aligned allocation of the process; the child reads its own counters around the loop.
+///
+/// The counters are process-wide, and XCTest keeps a few dispatch threads that now and then
+/// allocate. The decoder is deterministic (the same messages every time), so an allocation of
+/// its own shows in every loop: the child runs the loop up to 5 times and stops at the first
+/// one that counted nothing.
 final class EventDecoderAllocationTests: XCTestCase {
     private static let childVariable = "GATEWAYD_EVENT_ALLOCATION_REPORT"
     private static let decodes = 100_000
@@ -95,9 +100,13 @@ final class EventDecoderAllocationTests: XCTestCase {
             }
             // Warm up: lazily initialized globals, generic metadata (this is a debug build).
             run(2 * messages.count)
-            let before = try Self.allocationCount(counters)
-            run(Self.decodes)
-            return try Self.allocationCount(counters) - before
+            var fewest = Int.max
+            for _ in 0..<5 where fewest > 0 {
+                let before = try Self.allocationCount(counters)
+                run(Self.decodes)
+                fewest = min(fewest, try Self.allocationCount(counters) - before)
+            }
+            return fewest
         }
         XCTAssertEqual(failures, 0)
         XCTAssertNotEqual(checksum, 0)
