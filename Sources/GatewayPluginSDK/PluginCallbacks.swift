@@ -11,6 +11,8 @@ import CGatewayABI
 struct PluginRegistration {
     let api: HostAPI
     let plugin: any GatewayPlugin
+    /// The typed events the plugin declared (`Gateway.on`), read before `message(...)`.
+    let events = EventTable()
 }
 
 /// C callback table, part 1: what the callbacks dispatch to. Set by `GatewayPluginExport.entry`.
@@ -99,6 +101,11 @@ func pluginMessage(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?, _ dat
           let client = callbackClient(gateway, id, "on_message")
     else { return }
     let bytes = UnsafeRawBufferPointer(start: length > 0 ? data : nil, count: data == nil ? 0 : length)
+    // A typed event goes to its handler (or is answered with an error frame) instead.
+    if kind == GWD_MESSAGE_TEXT, !registration.events.isEmpty,
+       whileRunning(gateway.context, { registration.events.dispatch(gateway, client, bytes) }) {
+        return
+    }
     let message: Message
     switch kind {
     case GWD_MESSAGE_TEXT: message = .text(String(decoding: bytes, as: UTF8.self))

@@ -170,5 +170,18 @@ extension FakeHostTable {
         table.post = { poster, callback, userData in
             fakePosts.post(poster, callback, userData)
         }
+        // Typed events: recorded only. The Swift SDK decodes events itself and never calls
+        // these; the tests check that it does not.
+        table.event_on = { context, name, signature, _ in
+            fakeHost.record(context, HostCall(function: "event_on", name: name.map { String(cString: $0) },
+                                              data: signature.map { String(cString: $0) }))
+        }
+        table.event_result = { context, json, length in
+            fakeHost.record(context, HostCall(function: "event_result", data: text(json, length)))
+        }
+        table.event_emit = { context, kind, target, targetLength, name, _, count in
+            fakeHost.record(context, HostCall(function: "event_emit", name: name.map { String(cString: $0) },
+                                              data: text(target, targetLength), flags: kind, number: Int64(count)))
+        }
     }
 }

@@ -302,7 +302,8 @@ enum FakeHostTable {
             get_all_client_sessions: nil, get_all_group_id_list: nil, get_all_uid_list: nil, get_all_uid_count: nil,
             get_all_group_uid_list: nil, get_all_group_uid_count: nil, get_all_group_client_id_list: nil,
             get_all_group_client_id_count: nil, batch_get_client_id_by_uid: nil, batch_get_client_count_by_group: nil,
-            is_uids_online: nil, timer_add: nil, timer_del: nil, get_poster: nil, post: nil)
+            is_uids_online: nil, timer_add: nil, timer_del: nil, get_poster: nil, post: nil,
+            event_on: nil, event_result: nil, event_emit: nil)
     }
 
     /// A fresh table in memory that lives for the rest of the process, as a host's does.
