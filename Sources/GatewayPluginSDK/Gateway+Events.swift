@@ -59,8 +59,9 @@ extension Gateway {
     /// it calls `handler` with its arguments decoded as `Arguments`.
     ///
     /// Declare events in ``GatewayPlugin/workerStarted(_:)`` (any callback works; they last
-    /// until the worker stops). Throws ``GatewayError/Code/invalidArgument`` for an empty or
-    /// too long name and ``GatewayError/Code/exists`` for a name declared before.
+    /// until ``GatewayPlugin/workerStopping(_:)`` has returned). Throws
+    /// ``GatewayError/Code/invalidArgument`` for an empty or too long name and
+    /// ``GatewayError/Code/exists`` for a name declared before.
     public func on<Arguments: Decodable>(
         _ name: String, _ handler: @escaping (Gateway, ClientID, Arguments) throws -> Void
     ) throws(GatewayError) {
@@ -215,6 +216,10 @@ final class EventTable {
 
     func remove(_ name: String) -> Bool {
         entries.removeValue(forKey: name) != nil
+    }
+
+    func removeAll() {
+        entries = [:]
     }
 
     /// Handles a text message if it is one of the declared events (called, or answered with an

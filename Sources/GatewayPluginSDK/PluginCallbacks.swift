@@ -71,6 +71,7 @@ func pluginWorkerStart(_ context: OpaquePointer?) -> Int32 {
 func pluginWorkerStop(_ context: OpaquePointer?) {
     guard let (registration, gateway) = callbackGateway(context) else { return }
     whileRunning(gateway.context) { registration.plugin.workerStopping(gateway) }
+    registration.events.removeAll()  // the worker is done; a start after this (tests) declares afresh
 }
 
 func pluginConnect(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?) {
