@@ -13,7 +13,7 @@ import Foundation
 ///
 /// func workerStarted(_ gateway: Gateway) throws {
 ///     try gateway.on("add") { (gateway, client, add: Add) in
-///         try gateway.emit("sum", to: .client(client), add.a + add.b)
+///         try gateway.emit("sum", to: .client(client), add.a &+ add.b)  // never trap on input
 ///     }
 /// }
 /// ```

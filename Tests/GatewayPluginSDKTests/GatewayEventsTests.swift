@@ -449,3 +449,40 @@ final class GatewayEventsTests: GatewayCallTestCase {
         XCTAssertEqual(decoded["j"]?.text, #"[1,"two",[false]]"#)
     }
 }
+
+/// docs/events.md's Swift example, as written there.
+final class Chat: GatewayPlugin {
+    static let name = "chat"
+    static let version = "1.0.0"
+
+    struct Say: Decodable { let room: String; let text: String }
+    struct Add: Decodable { let a: Int; let b: Int }
+
+    func workerStarted(_ gateway: Gateway) throws {
+        try gateway.on("say") { (gateway, client, say: Say) in
+            try gateway.emit("said", to: .group(say.room), say.room, say.text)
+        }
+        try gateway.on("add") { (gateway, client, add: Add) -> Int in   // the ack's result
+            add.a &+ add.b   // wraps around: a plugin must never trap on what a client sends
+        }
+        try gateway.on("ping") { (gateway, client) in
+            try gateway.emit("pong", to: .client(client))
+        }
+    }
+}
+
+final class DocsEventsExampleTests: GatewayCallTestCase {
+    func testTheSwiftExampleOfTheDocs() throws {
+        let plugin = try register(Chat.self)
+        XCTAssertEqual(plugin.pointee.on_worker_start?(FakeHost.context), 0)
+        func send(_ text: String) -> [String?] {
+            fakeHost.calls = []
+            deliver(.text(text), to: plugin)
+            return fakeHost.calls.map { [$0.function, $0.name ?? $0.client, $0.data].compactMap { $0 }.joined(separator: " ") }
+        }
+        XCTAssertEqual(send(#"{"event": "say", "room": "r1", "text": "hi"}"#), [#"send_to_group r1 ["said","r1","hi"]"#])
+        XCTAssertEqual(send(#"{"event": "add", "args": [9223372036854775807, 1], "ack": 1}"#),
+                       [#"send_to_current_client {"ack":1,"status":0,"result":-9223372036854775808}"#])
+        XCTAssertEqual(send(#"["ping"]"#), [#"send_to_client \#(clientA) ["pong"]"#])
+    }
+}
