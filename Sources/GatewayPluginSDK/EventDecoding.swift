@@ -20,6 +20,8 @@ struct EventArgumentFailure: Error {
 /// `json` (every other `Decodable`).
 func expectedName(_ type: Any.Type) -> String {
     if let optional = type as? any OptionalArgument.Type { return expectedName(optional.wrappedType) }
+    // A RawRepresentable (a String enum, ClientID) is written as its raw value.
+    if let representable = type as? any RawRepresentable.Type { return expectedName(rawValueType(representable)) }
     switch type {
     case is String.Type, is Substring.Type, is Character.Type: return "string"
     case is Bool.Type: return "boolean"
@@ -27,6 +29,10 @@ func expectedName(_ type: Any.Type) -> String {
     case is any BinaryFloatingPoint.Type: return "number"
     default: return "json"
     }
+}
+
+private func rawValueType<Representable: RawRepresentable>(_ type: Representable.Type) -> Any.Type {
+    Representable.RawValue.self
 }
 
 protocol OptionalArgument {

@@ -188,6 +188,22 @@ final class GatewayEventsTests: GatewayCallTestCase {
         XCTAssertEqual(send(#"["ping", 1]"#, to: plugin), [frame(#"{"error":"too_many_arguments","event":"ping","argument":1}"#)])
     }
 
+    func testAClientIDArgument() throws {
+        struct Whisper: Decodable { let to: ClientID; let text: String }
+        let plugin = try start { gateway in
+            try gateway.on("whisper") { (gateway, client, whisper: Whisper) in
+                try gateway.emit("whispered", to: .client(whisper.to), client, whisper.text)
+            }
+        }
+        let whispered = #"["whispered","\#(clientA)","psst"]"#
+        XCTAssertEqual(send(#"["whisper", "\#(clientB)", "psst"]"#, to: plugin),
+                       [HostCall(function: "send_to_client", client: clientB, data: whispered, bytes: Array(whispered.utf8))])
+        let refused = send(#"["whisper", "not-a-client", "psst"]"#, to: plugin)
+        XCTAssertEqual(refused.map(\.function), ["send_to_current_client"])
+        XCTAssertTrue(refused.first?.data?.hasPrefix(#"{"error":"bad_argument","event":"whisper","argument":1,"expected":"string","reason":"#) == true,
+                      "\(refused)")
+    }
+
     // MARK: Acknowledgements
 
     func testAnAckIsAnsweredOnceTheHandlerReturned() throws {
