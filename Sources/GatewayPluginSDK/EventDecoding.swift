@@ -73,6 +73,22 @@ struct IndexKey: CodingKey {
     }
 }
 
+/// The key of `superDecoder()`: the member "super", as JSONDecoder reads it.
+struct SuperKey: CodingKey {
+    var stringValue: String { "super" }
+    var intValue: Int? { nil }
+
+    init() {}
+
+    init?(stringValue: String) {
+        guard stringValue == "super" else { return nil }
+    }
+
+    init?(intValue: Int) {
+        return nil
+    }
+}
+
 /// Decodes an event's `Arguments` from its positional arguments (`["name", a, b]`,
 /// `{"event": "name", "args": [a, b]}`) or from its named ones (`{"event": "name", "a": …}`).
 ///
@@ -283,10 +299,14 @@ private struct ArgumentsKeyedContainer<Key: CodingKey>: KeyedDecodingContainerPr
     }
 
     func superDecoder() throws -> any Decoder {
-        try superDecoder(forKey: Key(stringValue: "super") ?? Key(intValue: 0)!)
+        try superDecoder(for: SuperKey())
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
+        try superDecoder(for: key)
+    }
+
+    private func superDecoder(for key: some CodingKey) throws -> any Decoder {
         let (position, node) = decoder.argument(key)
         return try decoder.argumentDecoder(position: position, node: node, expected: "json", codingPath: [key])
     }
@@ -518,7 +538,7 @@ private struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         return false
     }
 
-    private func child(_ key: Key) throws(EventArgumentFailure) -> NodeDecoder {
+    private func child(_ key: some CodingKey) throws(EventArgumentFailure) -> NodeDecoder {
         guard let node = members[key.stringValue] else {
             let path = NodeDecoder.pathText((codingPath + [key]).dropFirst(decoder.context.pathStart))
             throw EventArgumentFailure(kind: .badArgument, argument: decoder.context.argument,
@@ -552,9 +572,7 @@ private struct NodeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         try child(key).unkeyedContainer()
     }
 
-    func superDecoder() throws -> any Decoder {
-        try superDecoder(forKey: Key(stringValue: "super") ?? Key(intValue: 0)!)
-    }
+    func superDecoder() throws -> any Decoder { try child(SuperKey()) }
 
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
 }

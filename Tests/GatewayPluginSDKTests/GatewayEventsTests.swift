@@ -53,6 +53,23 @@ struct Positive: Decodable {
 
 struct Refusal: Error {}
 
+/// A class whose superclass decodes from `superDecoder()`, as JSONDecoder lays it out.
+class Base: Decodable {
+    let id: Int
+}
+
+final class Derived: Base, @unchecked Sendable {
+    let name: String
+
+    enum CodingKeys: CodingKey { case name }
+
+    required init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        try super.init(from: container.superDecoder())
+    }
+}
+
 /// Typed events in the Swift SDK (`Gateway.on`, `Gateway.emit`, docs/events.md): the SDK reads
 /// text messages before the plugin's `message(...)`, decodes the arguments, answers acks and
 /// error frames through the ordinary sends, and never calls the host's event entries.
@@ -186,6 +203,20 @@ final class GatewayEventsTests: GatewayCallTestCase {
         XCTAssertEqual(send(#"{"event": "text", "text": "one"}"#, to: plugin), [frame(
             #"{"error":"bad_argument","event":"text","argument":1,"expected":"json","reason":"this event takes positional arguments (\"args\")"}"#)])
         XCTAssertEqual(send(#"["ping", 1]"#, to: plugin), [frame(#"{"error":"too_many_arguments","event":"ping","argument":1}"#)])
+    }
+
+    func testASubclassDecodesItsSuperclassFromSuper() throws {
+        var got: [String] = []
+        let plugin = try start { gateway in
+            try gateway.on("derived") { (_, _, derived: Derived) in got.append("\(derived.name) \(derived.id)") }
+            try gateway.on("nested") { (_, _, list: [Derived]) in got += list.map { "\($0.name) \($0.id)" } }
+        }
+        XCTAssertEqual(send(#"{"event": "derived", "name": "a", "super": {"id": 1}}"#, to: plugin), [])
+        XCTAssertEqual(send(#"["derived", "b", {"id": 2}]"#, to: plugin), [])
+        XCTAssertEqual(send(#"["nested", {"name": "c", "super": {"id": 3}}]"#, to: plugin), [])
+        XCTAssertEqual(got, ["a 1", "b 2", "c 3"])
+        XCTAssertEqual(send(#"["nested", {"name": "d"}]"#, to: plugin), [frame(
+            #"{"error":"bad_argument","event":"nested","argument":1,"expected":"json","reason":"super: missing"}"#)])
     }
 
     func testAClientIDArgument() throws {
