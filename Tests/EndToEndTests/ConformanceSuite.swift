@@ -1,4 +1,3 @@
-import Foundation
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -439,48 +438,6 @@ class ConformanceSuite: XCTestCase {
     }
 
     // MARK: - crash
-
-    // MARK: - typed events (docs/events.md)
-
-    /// The next text message, which must be the JSON value `expected` (compared as values, so
-    /// that spacing and member order are the plugin's and host's own). `ignoring` members of an
-    /// object are left out of the comparison (an error frame's free-text "reason").
-    func expectJSON(
-        _ client: WebSocketTestClient, _ expected: String, ignoring: Set<String> = [],
-        file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let text = try client.receiveText(file: file, line: line)
-        /// The value rewritten in one canonical form: keys sorted, no spaces.
-        func value(_ text: String) throws -> String {
-            var parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-            if var object = parsed as? [String: Any] {
-                for key in ignoring { object[key] = nil }
-                parsed = object
-            }
-            let data = try JSONSerialization.data(withJSONObject: parsed, options: [.sortedKeys, .fragmentsAllowed])
-            return String(decoding: data, as: UTF8.self)
-        }
-        XCTAssertEqual(try value(text), try value(expected), "received \(text)", file: file, line: line)
-    }
-
-    /// add, shout and types in the array and object forms, an acknowledgement, and an error
-    /// frame that leaves the connection open.
-    func checkTypedEvents() throws {
-        let client = try connectClient()
-        try client.sendText(#"["add", 2, 3]"#)
-        try expectJSON(client, #"["sum", 5]"#)
-        try client.sendText(#"{"event": "add", "a": -9, "b": 4}"#)
-        try expectJSON(client, #"["sum", -5]"#)
-        try client.sendText(#"{"event": "shout", "args": ["héllo"], "ack": 7}"#)
-        try expectJSON(client, #"["shouted", "HéLLO"]"#)
-        try expectJSON(client, #"{"ack": 7, "status": 0}"#)
-        try client.sendText(#"["types", "s", -1, 2.5, true, {"a": [1, "x", null]}]"#)
-        try expectJSON(client, #"["types", "s", -1, 2.5, true, {"a": [1, "x", null]}]"#)
-        try client.sendText(#"{"event": "add", "a": 1, "b": "two", "ack": 8}"#)
-        try expectJSON(client, #"{"error": "bad_argument", "event": "add", "argument": 2, "expected": "integer", "ack": 8}"#,
-                       ignoring: ["reason"])
-        try expectNothingElse(client)
-    }
 
     // MARK: - timers and posts (ABI 1.2)
 

@@ -26,8 +26,6 @@ final class ConformanceSwiftTests: ConformanceSuite {
     func testCrashReplacesTheWorkerAndKeepsTheClient() throws { try checkCrashReplacesTheWorkerAndKeepsTheClient() }
     func testTickPushesEveryTickThenStops() throws { try checkTickPushesEveryTickThenStops() }
     func testPostRunsOnThePluginThread() throws { try checkPostRunsOnThePluginThread() }
-    // Not yet in ConformanceCTests: conformance-c declares these with the host's event_on.
-    func testTypedEvents() throws { try checkTypedEvents() }
     func testRawEchoReturnsTextAsTextAndBinaryAsBinary() throws { try checkRawEchoReturnsTextAsTextAndBinaryAsBinary() }
     func testRawEchoReassemblesFragments() throws { try checkRawEchoReassemblesFragments() }
     func testPingIsAnsweredWithPong() throws { try checkPingIsAnsweredWithPong() }
