@@ -13,17 +13,36 @@ struct AddArguments: Decodable {
 /// `shout(string text)` → `["shouted", TEXT]`: ASCII letters in upper case, the rest unchanged
 /// (as C's toupper in the C locale).
 struct ShoutArguments: Decodable {
-    let text: String
+    let text: CString
 }
 
 /// `types(string s, int i, double d, bool b, raw JSON j)` → `["types", s, i, d, b, j]`, with
 /// `j` as the client wrote it.
 struct TypesArguments: Decodable {
-    let s: String
+    let s: CString
     let i: Int64
     let d: Double
     let b: Bool
     let j: RawJSON
+}
+
+/// A string argument as C's `s` type takes it: one with `\u0000` in it is a bad argument, so
+/// that this plugin answers exactly as conformance-c (a Swift `String` could hold it).
+struct CString: RawRepresentable, Decodable, Encodable {
+    let rawValue: String
+
+    init?(rawValue: String) {
+        guard !rawValue.utf8.contains(0) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let value = CString(rawValue: try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "contains \\u0000")
+        }
+        self = value
+    }
 }
 
 /// Declares add, shout and types (workerStarted).
@@ -32,7 +51,7 @@ func declareConformanceEvents(_ gateway: Gateway) throws(GatewayError) {
         try gateway.emit("sum", to: .client(client), add.a &+ add.b)
     }
     try gateway.on("shout") { (gateway, client, shout: ShoutArguments) in
-        try gateway.emit("shouted", to: .client(client), asciiUppercased(shout.text))
+        try gateway.emit("shouted", to: .client(client), asciiUppercased(shout.text.rawValue))
     }
     try gateway.on("types") { (gateway, client, types: TypesArguments) in
         try gateway.emit("types", to: .client(client), types.s, types.i, types.d, types.b, types.j)
