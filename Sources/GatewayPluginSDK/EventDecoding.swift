@@ -422,10 +422,15 @@ struct NodeDecoder: Decoder, SingleValueDecodingContainer {
                                     reason: path.isEmpty ? reason : "\(path): \(reason)")
     }
 
-    /// The value is not of the `expected` kind.
+    /// The value is not of the kind asked for: "not an integer", "x: not an object" — the
+    /// host's wording for C plugins' arguments.
     func mismatch(_ expected: String) -> EventArgumentFailure {
-        let atTop = codingPath.count == context.pathStart
-        return failure(atTop ? "got \(node.kindName)" : "expected \(expected), got \(node.kindName)")
+        failure("not " + NodeDecoder.article(expected))
+    }
+
+    /// "a string", "an integer", "an object".
+    static func article(_ kind: String) -> String {
+        (kind.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + kind
     }
 
     static func pathText(_ keys: some Sequence<any CodingKey>) -> String {
@@ -471,7 +476,7 @@ struct NodeDecoder: Decoder, SingleValueDecodingContainer {
         guard case .number = node.value else { throw mismatch("integer") }
         let text = context.document.text(node.range)
         guard !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
-        else { throw failure(codingPath.count == context.pathStart ? "not an integer" : "expected integer, got a fraction") }
+        else { throw mismatch("integer") }
         guard let value = I(text) else { throw failure("out of range") }
         return value
     }

@@ -11,6 +11,15 @@ struct JSONDocument {
     func text(_ range: Range<Int>) -> String {
         String(decoding: bytes[range], as: UTF8.self)
     }
+
+    /// `node` as a JSON integer within Int64 (no fraction, no exponent: the "ack" rule), or nil.
+    func integer(_ node: JSONNode) -> Int64? {
+        guard case .number = node.value else { return nil }
+        let digits = bytes[node.range]
+        guard !digits.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        else { return nil }
+        return Int64(String(decoding: digits, as: UTF8.self))
+    }
 }
 
 /// One parsed JSON value and where its text is in the document.
@@ -27,18 +36,6 @@ struct JSONNode {
 
     var value: Value
     var range: Range<Int>
-
-    /// "a string", "an object", … for error reasons.
-    var kindName: String {
-        switch value {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
 
     /// Levels of arrays and objects: 0 for a scalar, 1 for `[1]`, 2 for `[[1]]`.
     var depth: Int {
@@ -98,8 +95,9 @@ struct JSONParser {
 
     /// For text that is not valid JSON: the event name, if the text began like an event far
     /// enough to name one — an array whose first element is a complete string, or an object in
-    /// which a string member "event" was read before the error.
-    static func eventName(inBroken bytes: [UInt8]) -> String? {
+    /// which a string member "event" was read before the error — and the object's "ack", if a
+    /// valid one was read too.
+    static func eventName(inBroken bytes: [UInt8]) -> (name: String, ack: Int64?)? {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         guard parser.position < bytes.count else { return nil }
@@ -107,10 +105,11 @@ struct JSONParser {
         case UInt8(ascii: "["):
             parser.position += 1
             parser.skipWhitespace()
-            return try? parser.string()
+            return (try? parser.string()).map { ($0, nil) }
         case UInt8(ascii: "{"):
             parser.position += 1
             var name: String?
+            var ack: Int64?
             do throws(SyntaxError) {
                 while true {
                     parser.skipWhitespace()
@@ -120,11 +119,12 @@ struct JSONParser {
                     parser.skipWhitespace()
                     let value = try parser.value()
                     if key == "event", let string = value.string { name = string }
+                    if key == "ack" { ack = JSONDocument(bytes: bytes).integer(value) }
                     parser.skipWhitespace()
                     try parser.expect(UInt8(ascii: ","))
                 }
             } catch {
-                return name
+                return name.map { ($0, ack) }
             }
         default:
             return nil

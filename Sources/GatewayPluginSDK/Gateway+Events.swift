@@ -230,8 +230,8 @@ final class EventTable {
         else { return false }
         let document = JSONDocument(bytes: Array(bytes))
         guard let root = JSONParser.parse(document.bytes) else {
-            guard let name = JSONParser.eventName(inBroken: document.bytes), entries[name] != nil else { return false }
-            answer(gateway, name, EventFrame.error("bad_json", event: name))
+            guard let (name, ack) = JSONParser.eventName(inBroken: document.bytes), entries[name] != nil else { return false }
+            answer(gateway, name, EventFrame.error("bad_json", event: name, ack: ack))
             return true
         }
 
@@ -261,7 +261,7 @@ final class EventTable {
 
         var ack: Int64?
         if let ackNode {
-            guard let value = EventTable.integer(ackNode, document) else {
+            guard let value = document.integer(ackNode) else {
                 answer(gateway, name, EventFrame.error("bad_ack", event: name))
                 return true
             }
@@ -287,15 +287,6 @@ final class EventTable {
             }
         }
         return true
-    }
-
-    /// A JSON integer within Int64 (the "ack" rule), or nil.
-    static func integer(_ node: JSONNode, _ document: JSONDocument) -> Int64? {
-        guard case .number = node.value else { return nil }
-        let text = document.text(node.range)
-        guard !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
-        else { return nil }
-        return Int64(text)
     }
 
     private func acknowledgement(_ gateway: Gateway, _ name: String, _ ack: Int64, _ result: (any Encodable)?) -> String {

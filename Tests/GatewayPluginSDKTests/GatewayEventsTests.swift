@@ -294,15 +294,15 @@ final class GatewayEventsTests: GatewayCallTestCase {
     func testBadArguments() throws {
         let plugin = try startChat()
         let cases: [(String, String)] = [
-            (#"["add", "1", 2]"#, #"{"error":"bad_argument","event":"add","argument":1,"expected":"integer","reason":"got a string"}"#),
+            (#"["add", "1", 2]"#, #"{"error":"bad_argument","event":"add","argument":1,"expected":"integer","reason":"not an integer"}"#),
             (#"["add", 1, 2.5]"#, #"{"error":"bad_argument","event":"add","argument":2,"expected":"integer","reason":"not an integer"}"#),
             (#"["add", 1, 1e3]"#, #"{"error":"bad_argument","event":"add","argument":2,"expected":"integer","reason":"not an integer"}"#),
             (#"["add", 9223372036854775808, 1]"#,
              #"{"error":"bad_argument","event":"add","argument":1,"expected":"integer","reason":"out of range"}"#),
             (#"{"event": "add", "a": 1, "b": null, "ack": 7}"#,
-             #"{"error":"bad_argument","event":"add","argument":2,"expected":"integer","reason":"got null","ack":7}"#),
+             #"{"error":"bad_argument","event":"add","argument":2,"expected":"integer","reason":"not an integer","ack":7}"#),
             (#"{"event": "say", "room": "r", "text": {}}"#,
-             #"{"error":"bad_argument","event":"say","argument":2,"expected":"string","reason":"got an object"}"#),
+             #"{"error":"bad_argument","event":"say","argument":2,"expected":"string","reason":"not a string"}"#),
         ]
         for (message, error) in cases {
             XCTAssertEqual(send(message, to: plugin), [frame(error)], message)
@@ -333,7 +333,9 @@ final class GatewayEventsTests: GatewayCallTestCase {
                            [frame(#"{"error":"bad_ack","event":"add"}"#)], ack)
         }
         XCTAssertEqual(send(#"["add", 1,"#, to: plugin), [frame(#"{"error":"bad_json","event":"add"}"#)])
-        XCTAssertEqual(send(#"{"ack": 1, "event": "add", "a": tru}"#, to: plugin), [frame(#"{"error":"bad_json","event":"add"}"#)])
+        XCTAssertEqual(send(#"{"ack": 1, "event": "add", "a": tru}"#, to: plugin), [frame(#"{"error":"bad_json","event":"add","ack":1}"#)],
+                       "with the ack read before the error")
+        XCTAssertEqual(send(#"{"ack": 1.5, "event": "add", "a": tru}"#, to: plugin), [frame(#"{"error":"bad_json","event":"add"}"#)])
         XCTAssertEqual(GatewayEventsTests.received, [])
         XCTAssertEqual(ScriptedPlugin.messages, [])
     }
@@ -344,11 +346,11 @@ final class GatewayEventsTests: GatewayCallTestCase {
             try gateway.on("positive") { (_, _, _: Positive) in }
         }
         XCTAssertEqual(send(#"["shape", "s", [{"x": 1, "y": 2}, {"x": "1", "y": 2}]]"#, to: plugin), [frame(
-            #"{"error":"bad_argument","event":"shape","argument":2,"expected":"json","reason":"[1].x: expected integer, got a string"}"#)])
+            #"{"error":"bad_argument","event":"shape","argument":2,"expected":"json","reason":"[1].x: not an integer"}"#)])
         XCTAssertEqual(send(#"["shape", "s", [{"x": 1}]]"#, to: plugin), [frame(
             #"{"error":"bad_argument","event":"shape","argument":2,"expected":"json","reason":"[0].y: missing"}"#)])
         XCTAssertEqual(send(#"["shape", "s", {"x": 1}]"#, to: plugin), [frame(
-            #"{"error":"bad_argument","event":"shape","argument":2,"expected":"json","reason":"got an object"}"#)])
+            #"{"error":"bad_argument","event":"shape","argument":2,"expected":"json","reason":"not an array"}"#)])
         XCTAssertEqual(send(#"{"event": "positive", "n": -1}"#, to: plugin), [frame(
             #"{"error":"bad_argument","event":"positive","argument":1,"expected":"integer","reason":"must be positive"}"#)],
             "a check of the type's own: the argument its coding path names")

@@ -39,7 +39,7 @@ struct CString: RawRepresentable, Decodable, Encodable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let value = CString(rawValue: try container.decode(String.self)) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "contains \\u0000")
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "contains NUL")
         }
         self = value
     }
