@@ -12,10 +12,10 @@ extension ConformanceDriver {
             XCTAssertEqual(send(#"["add", 2, 3]"#), [sent(#"["sum",5]"#)], "array", file: file, line: line)
             XCTAssertEqual(send(#"{"event": "add", "b": 3, "a": -10}"#, from: clientB), [sent(#"["sum",-7]"#, to: clientB)],
                            "named, to the sender", file: file, line: line)
-            XCTAssertEqual(send(#"{"event": "add", "args": [40, 2], "ack": 7}"#), [sent(#"["sum",42]"#), reply(#"{"ack":7,"status":0}"#)],
-                           "positional with an ack, answered after the handler", file: file, line: line)
+            XCTAssertEqual(send(#"{"event": "add", "args": [40, 2], "ack": 7}"#), [sent(#"["sum",42]"#), reply(#"{"ack":7,"status":0,"result":42}"#)],
+                           "positional with an ack, answered after the handler, the sum as its result", file: file, line: line)
             XCTAssertEqual(send(#"{"event": "add", "a": 9223372036854775807, "b": 1, "ack": -1}"#),
-                           [sent(#"["sum",-9223372036854775808]"#), reply(#"{"ack":-1,"status":0}"#)],
+                           [sent(#"["sum",-9223372036854775808]"#), reply(#"{"ack":-1,"status":0,"result":-9223372036854775808}"#)],
                            "64-bit, wrapping around", file: file, line: line)
         }
     }

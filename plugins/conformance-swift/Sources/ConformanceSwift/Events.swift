@@ -4,7 +4,7 @@
 import GatewayPluginSDK
 
 /// `add(int a, int b)` → `["sum", a+b]` (64-bit, wrapping around on overflow as the C plugin's
-/// does).
+/// does); an acknowledgement carries the sum as its result.
 struct AddArguments: Decodable {
     let a: Int64
     let b: Int64
@@ -47,8 +47,10 @@ struct CString: RawRepresentable, Decodable, Encodable {
 
 /// Declares add, shout and types (workerStarted).
 func declareConformanceEvents(_ gateway: Gateway) throws(GatewayError) {
-    try gateway.on("add") { (gateway, client, add: AddArguments) in
-        try gateway.emit("sum", to: .client(client), add.a &+ add.b)
+    try gateway.on("add") { (gateway, client, add: AddArguments) -> Int64 in
+        let sum = add.a &+ add.b
+        try gateway.emit("sum", to: .client(client), sum)
+        return sum  // the acknowledgement's result, as conformance-c sets it with event_result
     }
     try gateway.on("shout") { (gateway, client, shout: ShoutArguments) in
         try gateway.emit("shouted", to: .client(client), asciiUppercased(shout.text.rawValue))
