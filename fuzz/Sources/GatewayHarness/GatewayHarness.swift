@@ -24,6 +24,7 @@ public final class GatewayHarness {
     public let worker: EmbeddedChannel
     private var parser = GatewayFrameParser(maximumFrameLength: Int(UInt32.max))
     private var workerBytes = ByteBuffer()
+    private var sawWorkerFrame = false
     private var channels: [EmbeddedChannel] = []
     private var workerPeer: InnerConnectionHandler.Peer = .unauthenticated
 
@@ -102,13 +103,22 @@ public final class GatewayHarness {
         loop.run()
     }
 
-    /// Frames the gateway sent the worker since the last call; traps on a malformed one.
+    /// Frames the gateway sent the worker since the last call; traps on a malformed one. The
+    /// gateway's GATEWAYD_HELLO (234, the link's greeting to a gatewayd worker) is checked to
+    /// come first and left out: it is about the link, not about a client.
     public func workerFrames() -> [GatewayFrame] {
         loop.run()
         while var buffer = try? worker.readOutbound(as: ByteBuffer.self) { workerBytes.writeBuffer(&buffer) }
         var frames: [GatewayFrame] = []
         do {
-            while let frame = try parser.parse(&workerBytes) { frames.append(frame) }
+            while let frame = try parser.parse(&workerBytes) {
+                if frame.command == .gatewaydHello {
+                    precondition(!sawWorkerFrame, "GATEWAYD_HELLO after other frames")
+                } else {
+                    frames.append(frame)
+                }
+                sawWorkerFrame = true
+            }
         } catch {
             fatalError("the gateway sent its worker a malformed frame: \(error)")
         }
