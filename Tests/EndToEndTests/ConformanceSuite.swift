@@ -500,6 +500,9 @@ class ConformanceSuite: XCTestCase {
         // Not events: an undeclared name, a number first, plain text — all on_message's.
         for message in [#"["nosuch", 1]"#, "[1, 2]", #"{"event": 5}"#] { try client.sendText(message) }
         try expectNothingElse(client)
+        // The host counts the error frames it sends. The Swift SDK decodes events in the plugin
+        // and sends its error frames itself, so a Swift plugin's are not counted (docs/events.md).
+        guard Self.pluginKind != .swift else { return }
         let workers = try cluster.status().processes(role: "worker")
         let errors = workers.compactMap { Int($0.details?["event_errors"] ?? "") }.reduce(0, +)
         XCTAssertGreaterThanOrEqual(errors, cases.count, "event_errors in status")

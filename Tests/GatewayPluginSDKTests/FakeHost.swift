@@ -75,6 +75,8 @@ final class FakeHost {
     /// The timers the plugin added (ABI 1.2), by id; ``fire(_:)`` calls one as the host would.
     var timers: [UInt64: FakeTimer] = [:]
     var nextTimerID: UInt64 = 1
+    /// The events a C plugin declared with event_on (ABI 1.2): signature and handler, by name.
+    var eventHandlers: [String: (signature: String, handler: gwd_event_fn)] = [:]
     /// Borrowed views handed to the plugin; released at ``reset()``.
     private var borrowed: [UnsafeMutablePointer<CChar>] = []
 
