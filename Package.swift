@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "GatewayWire", targets: ["GatewayWire"]),
         // For the fuzz package (fuzz/), which drives the gateway's own pipelines.
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
+        // For the benchmarks (bench/): typed events decoded and called through libffi.
+        .library(name: "GatewayEvents", targets: ["GatewayEvents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -31,6 +33,8 @@ let package = Package(
         .target(name: "CGatewayHeaderText"),
         // The few libc calls Swift cannot make directly (variadic prctl, ...).
         .target(name: "CGatewaySystem"),
+        // Debian's libffi: C plugins' typed event handlers are called through it (issue 13).
+        .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
 
         // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
         // worker's message path runs on it (issue 12).
@@ -63,9 +67,11 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
         ]),
+        // Typed events of C plugins: declared signatures, handlers called through libffi.
+        .target(name: "GatewayEvents", dependencies: ["GatewayWire", "CGatewayABI", "CFFI"]),
         // The BusinessWorker role with its plugin host.
         .target(name: "GatewayWorker", dependencies: [
-            "GatewayRuntime", "GatewayAPI", "GatewayEventLoop", "CGatewayABI", "CGatewaySystem",
+            "GatewayRuntime", "GatewayAPI", "GatewayEventLoop", "GatewayEvents", "CGatewayABI", "CGatewaySystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // GatewayClient: find the gateways through the register, push and query.

@@ -8,7 +8,8 @@ import PackageDescription
 let package = Package(
     name: "gatewayd-bench",
     dependencies: [
-        // The root package, for GatewayWire (the codecs the micro-benchmarks measure) only.
+        // The root package: GatewayWire (the codecs the micro-benchmarks measure) and
+        // GatewayEvents (typed events).
         .package(name: "gatewayd", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -48,6 +49,18 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Benchmarks/CodecBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // A C handler and a hand-written parser, the baseline typed events are measured against.
+        .target(name: "CEventBench"),
+        .executableTarget(
+            name: "EventBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GatewayEvents", package: "gatewayd"),
+                .product(name: "GatewayWire", package: "gatewayd"),
+                "CEventBench",
+            ],
+            path: "Benchmarks/EventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     ],
     swiftLanguageModes: [.v6]

@@ -53,6 +53,9 @@ let package = Package(
             "FuzzSupport", "GatewayHarness", .product(name: "GatewayWire", package: "gatewayd"),
             .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzEvents", dependencies: [
+            "FuzzSupport", .product(name: "GatewayWire", package: "gatewayd"),
+        ], swiftSettings: fuzzTarget),
         .executableTarget(name: "FuzzTextFrame", dependencies: [
             "FuzzSupport", "GatewayHarness", .product(name: "GatewayWire", package: "gatewayd"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -18,7 +18,8 @@ COMPAT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "s
 CORPUS = os.path.join(HERE, "corpus")
 
 seeds = {name: [] for name in
-         ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner", "FuzzTextFrame")}
+         ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner", "FuzzTextFrame",
+          "FuzzEvents")}
 
 
 def add(target, data):
@@ -175,6 +176,40 @@ add("FuzzTextFrame", bytes([1, 2, 0x7C]) + length_prefixed(b"") + length_prefixe
 add("FuzzTextFrame", bytes([3, 0, 0]) + length_prefixed(b"fits") + length_prefixed(b"y" * 40))  # over 16
 add("FuzzTextFrame", bytes([1, 0, 0]) + b"\x00\x00\x00\x02ab")  # length below the header
 add("FuzzTextFrame", bytes([1, 1, 0x08]) + length_prefixed(b"complete") + b"\x00\x00\x01\x00partial")
+
+# --- FuzzEvents: [bits 0-1 decoder, bit 2 twice] + one client text message --------------------
+# The target's table: all (s:s S:bytes i:int d:num b:flag j:json), ping, jays (j:a j:b j:c j:d),
+# say (s:room s:text), add (i:a i:b).
+event_messages = [
+    '["all", "room", "by\\u0000tes", -9223372036854775808, 1e308, true, {"k": [1, 2.5, null]}]',
+    '{"event": "all", "s": "\\u00e9\\ud83d\\ude00", "bytes": "", "int": 9223372036854775807, "num": -0,'
+    ' "flag": false, "json": "x", "ack": 7}',
+    '{"json": [], "flag": true, "num": 0.30000000000000004, "int": 0, "bytes": "b", "s": "s", "event": "all"}',
+    '{"event": "all", "args": ["a", "b", 1, 2, false, null], "ack": -1}',
+    '["ping"]',
+    ' {"event":"ping","ack":0} ',
+    '["jays", [[[[]]]], {"a": {"b": {}}}, "\\ud800", 1e400]',
+    '{"event":"jays","a":1,"b":"2","c":[3],"d":{"4":4}}',
+    '["say", "room1", "hi \\"there\\" \\n"]',
+    '{"event":"say","room":"r","text":"t","room":"r2","extra":{"x":[1,2,3]}}',
+    '["add", 2, 3]',
+    '{"event": "add", "a": 1.5, "b": "x"}',
+    '["add", 1, 2, 3]',
+    '["add", 1]',
+    '{"event": "add", "a": 1, "b": 2, "ack": "7"}',
+    '["add", 1,',
+    '{"event": "say", "room": "\\u12"}',
+    '["nope", 1, 2]',
+    '{"event": "nope", "ack": 5}',
+    '[1, 2]',
+    '{"foo": 1}',
+    'hello',
+    '["' + 'x' * 300 + '"]',
+    '["jays", ' + '[' * 65 + ']' * 65 + ', 1, 2, 3]',
+]
+for i, text in enumerate(event_messages):
+    add("FuzzEvents", bytes([i % 8]) + text.encode())
+add("FuzzEvents", bytes([0]) + b'["say", "\xff\xfe", "x"]')
 
 for target, items in seeds.items():
     directory = os.path.join(CORPUS, target)

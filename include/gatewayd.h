@@ -64,7 +64,8 @@ typedef enum gwd_status {
     GWD_ERR_INTERNAL = 12,
     /* Added in 1.2 */
     GWD_ERR_QUEUE_FULL = 13,        /* post: the worker's queue of posted work is full; retry later */
-    GWD_ERR_STOPPING = 14           /* the worker is stopping (reload, stop): no new timers or posts */
+    GWD_ERR_STOPPING = 14,          /* the worker is stopping (reload, stop): no new timers or posts */
+    GWD_ERR_EXISTS = 15             /* event_on: an event of that name is already declared */
 } gwd_status;
 
 /* ======================================================================================
@@ -163,6 +164,64 @@ typedef void (*gwd_task_fn)(gwd_ctx *ctx, void *user_data);
 
 /* The handle through which any thread posts work to the plugin thread (api->post). Opaque. */
 typedef struct gwd_poster gwd_poster;
+
+/* ---- Typed events (added in 1.2) --------------------------------------------------------
+ * A plugin declares events with natural C signatures (api->event_on); a client's message
+ * ["say", "room1", "hi"] or {"event":"say", "room":"room1", "text":"hi"} then calls
+ *     int32_t on_say(gwd_ctx *ctx, const char *client_id, const char *room, const char *text)
+ * with the arguments decoded. docs/events.md has the wire format (acknowledgements, error
+ * frames). A signature lists the handler's arguments after (ctx, client_id), separated by
+ * spaces; each is a type letter, optionally followed by ':' and the field name the object form
+ * uses, e.g. "s:room s:text". Types and the C parameters each becomes:
+ *   s   const char *            a JSON string, NUL-terminated (one containing \u0000 is refused)
+ *   S   const char *, size_t    a JSON string as (pointer, length); NULs allowed
+ *   i   int64_t                 a JSON integer within int64_t (no fraction, no exponent)
+ *   d   double                  any JSON number
+ *   b   bool                    true or false (C99 bool)
+ *   j   const char *, size_t    any JSON value, its text as sent ("raw JSON"), NUL-terminated
+ * Strings are borrowed until the handler returns. */
+#define GWD_EVENT_MAX_ARGS 16            /* arguments per event, after (ctx, client_id) */
+#define GWD_EVENT_MAX_ARG_BYTES 65536    /* one string or raw-JSON argument, decoded */
+
+/* An event handler, cast to this type for event_on: GWD_EVENT_FN(on_say). */
+typedef void (*gwd_event_fn)(void);
+#define GWD_EVENT_FN(handler) ((gwd_event_fn)(void (*)(void))(handler))
+
+/* One argument of an event the plugin emits to clients (api->event_emit): a frozen value
+ * type. Build it with gwd_arg_string() and friends below. */
+typedef struct gwd_arg {
+    uint32_t type;               /* 's' (and 'S': text, len), 'i', 'd', 'b', 'j' (raw JSON, len) */
+    uint32_t flag;               /* 'b': 0 or 1 */
+    int64_t integer;             /* 'i' */
+    double number;               /* 'd' */
+    const char *text;            /* 's', 'S', 'j' */
+    size_t len;                  /* 'S', 'j' (for 's' the text is NUL-terminated) */
+} gwd_arg;
+
+static inline gwd_arg gwd_arg_string(const char *text) {
+    gwd_arg arg = {0}; arg.type = 's'; arg.text = text; return arg;
+}
+static inline gwd_arg gwd_arg_bytes(const char *text, size_t len) {
+    gwd_arg arg = {0}; arg.type = 'S'; arg.text = text; arg.len = len; return arg;
+}
+static inline gwd_arg gwd_arg_int(int64_t value) {
+    gwd_arg arg = {0}; arg.type = 'i'; arg.integer = value; return arg;
+}
+static inline gwd_arg gwd_arg_double(double value) {
+    gwd_arg arg = {0}; arg.type = 'd'; arg.number = value; return arg;
+}
+static inline gwd_arg gwd_arg_bool(int value) {
+    gwd_arg arg = {0}; arg.type = 'b'; arg.flag = value != 0; return arg;
+}
+static inline gwd_arg gwd_arg_json(const char *json, size_t len) {
+    gwd_arg arg = {0}; arg.type = 'j'; arg.text = json; arg.len = len; return arg;
+}
+
+/* Where event_emit sends. */
+#define GWD_EMIT_CLIENT 0u   /* target: a client id */
+#define GWD_EMIT_GROUP  1u   /* target: a group name */
+#define GWD_EMIT_UID    2u   /* target: a uid */
+#define GWD_EMIT_ALL    3u   /* target: ignored (NULL, 0): every client */
 
 /* Log levels for api->log. */
 #define GWD_LOG_DEBUG   0
@@ -459,6 +518,27 @@ typedef struct gwd_host_api {
      * GWD_ERR_STOPPING once the worker is stopping; GWD_ERR_INVALID_ARGUMENT for a NULL
      * poster or callback. The task is not queued on any error: `user_data` is still yours. */
     int32_t (*post)(gwd_poster *poster, gwd_task_fn callback, void *user_data);
+
+    /* Typed events (see "Typed events" in section 3). Declares event `name` (1 to 64 bytes of
+     * UTF-8): a client message naming it calls `handler` with the arguments `signature`
+     * describes. Declare events in on_worker_start; a message naming no declared event goes to
+     * on_message as before. Returns GWD_OK; GWD_ERR_INVALID_ARGUMENT for a NULL or empty name,
+     * a NULL handler or signature, an unknown type letter, a malformed field name or more than
+     * GWD_EVENT_MAX_ARGS arguments; GWD_ERR_EXISTS for a name declared before; the worker logs
+     * a line naming the event and the reason for each refusal; GWD_ERR_WRONG_THREAD. */
+    int32_t (*event_on)(gwd_ctx *ctx, const char *name, const char *signature, gwd_event_fn handler);
+    /* Inside an event handler whose message asked for an acknowledgement: `json` (a JSON
+     * value, copied) becomes the acknowledgement's "result". Returns GWD_OK;
+     * GWD_ERR_INVALID_ARGUMENT when `json` is not one JSON value; GWD_ERR_NO_CURRENT_CLIENT
+     * outside an event handler; GWD_ERR_WRONG_THREAD. Without an acknowledgement it is accepted
+     * and unused. */
+    int32_t (*event_result)(gwd_ctx *ctx, const char *json, size_t len);
+    /* Sends the event ["name", args…] (a JSON array, text frame) to a client, a group, a uid or
+     * everyone (GWD_EMIT_*). Returns what the matching send returns; also
+     * GWD_ERR_INVALID_ARGUMENT for an unknown target kind or argument type, an 's' argument that
+     * is NULL or a 'j' argument that is not one JSON value. */
+    int32_t (*event_emit)(gwd_ctx *ctx, uint32_t target_kind, const char *target, size_t target_len,
+                          const char *name, const gwd_arg *args, size_t count);
 } gwd_host_api;
 
 /* True when the host's table has `field` (for plugins built against a newer minor). */

@@ -31,3 +31,8 @@ public struct ClientID: Hashable, Sendable, RawRepresentable, LosslessStringConv
         utf8.count == length && utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
+
+/// A client id in JSON is its 20 characters, as a string: an event argument can name a client
+/// (`struct Whisper: Decodable { let to: ClientID; let text: String }`), and `emit` can send one.
+/// Decoding refuses a string that is not a client id.
+extension ClientID: Codable {}

@@ -49,13 +49,16 @@ public struct GatewayError: Error, Hashable, Sendable, CustomStringConvertible {
         /// `GWD_ERR_STOPPING` (14, ABI 1.2): the worker is stopping (reload, stop); it takes no
         /// new timers or posts.
         public static let stopping = Code(GWD_ERR_STOPPING)
+        /// `GWD_ERR_EXISTS` (15, ABI 1.2): ``Gateway/on(_:_:)`` was given the name of an event
+        /// that is already declared.
+        public static let exists = Code(GWD_ERR_EXISTS)
 
         /// The C name, e.g. `GWD_ERR_NOT_FOUND`, or the number for a code this SDK predates.
         public var description: String {
             let names = ["GWD_OK", "GWD_ERR_INVALID_ARGUMENT", "GWD_ERR_NOT_FOUND", "GWD_ERR_NO_CURRENT_CLIENT",
                          "GWD_ERR_UNAVAILABLE", "GWD_ERR_TIMEOUT", "GWD_ERR_NO_MEMORY", "GWD_ERR_WRONG_THREAD",
                          "GWD_ERR_UNSUPPORTED", "GWD_ERR_TOO_LARGE", "GWD_ERR_ABI_MISMATCH", "GWD_ERR_FAILED",
-                         "GWD_ERR_INTERNAL", "GWD_ERR_QUEUE_FULL", "GWD_ERR_STOPPING"]
+                         "GWD_ERR_INTERNAL", "GWD_ERR_QUEUE_FULL", "GWD_ERR_STOPPING", "GWD_ERR_EXISTS"]
             return names.indices.contains(Int(rawValue)) ? names[Int(rawValue)] : "gwd_status \(rawValue)"
         }
     }

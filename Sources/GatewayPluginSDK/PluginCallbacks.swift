@@ -11,6 +11,8 @@ import CGatewayABI
 struct PluginRegistration {
     let api: HostAPI
     let plugin: any GatewayPlugin
+    /// The typed events the plugin declared (`Gateway.on`), read before `message(...)`.
+    let events = EventTable()
 }
 
 /// C callback table, part 1: what the callbacks dispatch to. Set by `GatewayPluginExport.entry`.
@@ -69,6 +71,7 @@ func pluginWorkerStart(_ context: OpaquePointer?) -> Int32 {
 func pluginWorkerStop(_ context: OpaquePointer?) {
     guard let (registration, gateway) = callbackGateway(context) else { return }
     whileRunning(gateway.context) { registration.plugin.workerStopping(gateway) }
+    registration.events.removeAll()  // the worker is done; a start after this (tests) declares afresh
 }
 
 func pluginConnect(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?) {
@@ -99,6 +102,11 @@ func pluginMessage(_ context: OpaquePointer?, _ id: UnsafePointer<CChar>?, _ dat
           let client = callbackClient(gateway, id, "on_message")
     else { return }
     let bytes = UnsafeRawBufferPointer(start: length > 0 ? data : nil, count: data == nil ? 0 : length)
+    // A typed event goes to its handler (or is answered with an error frame) instead.
+    if kind == GWD_MESSAGE_TEXT, !registration.events.isEmpty,
+       whileRunning(gateway.context, { registration.events.dispatch(gateway, client, bytes) }) {
+        return
+    }
     let message: Message
     switch kind {
     case GWD_MESSAGE_TEXT: message = .text(String(decoding: bytes, as: UTF8.self))

@@ -34,6 +34,7 @@ nonisolated(unsafe) let hostAPI: UnsafeMutablePointer<gwd_host_api> = {
     installSessions(table)
     installQueries(table)
     installTimersAndPosts(table)
+    installEvents(table)
     return table
 }()
 
@@ -130,6 +131,34 @@ private func installTimersAndPosts(_ table: UnsafeMutablePointer<gwd_host_api>) 
     }
 }
 
+/// Typed events (gatewayd.h, added in 1.2; docs/events.md).
+private func installEvents(_ table: UnsafeMutablePointer<gwd_host_api>) {
+    table.pointee.event_on = { context, name, signature, handler in
+        hostCall(context) {
+            guard let name, let signature else { throw HostError.invalidArgument }
+            try $0.host.declareEvent(name: String(cString: name), signature: String(cString: signature), handler: handler)
+        }
+    }
+    table.pointee.event_result = { context, json, length in
+        hostCall(context) { invocation in
+            guard invocation.event != nil else { throw HostError.noCurrentClient }
+            let bytes = try Argument.requiredBytes(json, length)
+            guard (try? JSONValue.parse(bytes)) != nil else { throw HostError.invalidArgument }
+            invocation.eventResult = bytes
+        }
+    }
+    table.pointee.event_emit = { context, kind, target, targetLength, name, arguments, count in
+        hostCall(context) {
+            guard let name, count == 0 || arguments != nil, count <= Int(GWD_EVENT_MAX_ARGS) else {
+                throw HostError.invalidArgument
+            }
+            try $0.host.emitEvent(
+                kind: kind, target: Argument.payload(target, targetLength), name: String(cString: name),
+                arguments: UnsafeBufferPointer(start: arguments, count: count))
+        }
+    }
+}
+
 /// The current client's session as delivered, and changes to any client's session.
 private func installSessions(_ table: UnsafeMutablePointer<gwd_host_api>) {
     table.pointee.session_get = { context, key, length, out in
@@ -174,7 +203,7 @@ private func installSessions(_ table: UnsafeMutablePointer<gwd_host_api>) {
 nonisolated(unsafe) private let statusStrings: [UnsafePointer<CChar>] = ([
     "ok", "invalid argument", "not found", "no current client", "gateway unavailable", "timed out",
     "out of memory", "called from the wrong thread or outside a callback", "unsupported", "too large",
-    "ABI version mismatch", "failed", "internal error", "queue full", "the worker is stopping",
+    "ABI version mismatch", "failed", "internal error", "queue full", "the worker is stopping", "already exists",
 ] as [String]).map { UnsafePointer(strdup($0)!) }
 nonisolated(unsafe) private let unknownStatus: UnsafePointer<CChar> = UnsafePointer(strdup("unknown status")!)
 

@@ -12,6 +12,7 @@ enum HostError: Error, Equatable {
     case wrongThread
     case queueFull
     case stopping
+    case exists
 
     var status: gwd_status {
         switch self {
@@ -25,6 +26,7 @@ enum HostError: Error, Equatable {
         case .wrongThread: return GWD_ERR_WRONG_THREAD
         case .queueFull: return GWD_ERR_QUEUE_FULL
         case .stopping: return GWD_ERR_STOPPING
+        case .exists: return GWD_ERR_EXISTS
         }
     }
 }

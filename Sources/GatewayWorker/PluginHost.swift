@@ -1,6 +1,7 @@
 import CGatewayABI
 import Foundation
 import GatewayEventLoop
+import GatewayEvents
 import Synchronization
 import GatewayAPI
 import GatewayWire
@@ -65,6 +66,11 @@ public final class PluginHost {
     /// Draining or stopping: timers no longer fire, posts are refused.
     private(set) var isStopping = false
     private var stopped = false
+    /// Typed events: the declared handlers, the decoder (its arena reused), and the buffer
+    /// acknowledgements are written into.
+    let events = EventHandlers()
+    var eventDecoder = EventDecoder()
+    var eventFrame: [UInt8] = []
     /// Frames written by the plugin, for `status`.
     var commandCount: UInt64 = 0
     private var publishedCommands: UInt64 = 0
@@ -135,6 +141,11 @@ public final class PluginHost {
         case .connect:
             descriptor.on_connect?(context, clientID)
         case .message(let binary):
+            if !binary, !events.isEmpty,
+                dispatchEvent(event, context: context, clientID: clientID, hasOnMessage: descriptor.on_message != nil)
+            {
+                return
+            }
             guard let onMessage = descriptor.on_message else { return }
             event.body.withUnsafeReadableBytes {
                 onMessage(context, clientID, $0.baseAddress, $0.count, UInt32(binary ? GWD_MESSAGE_BINARY : GWD_MESSAGE_TEXT))
@@ -279,12 +290,15 @@ public final class PluginHost {
 final class WorkerCounters: Sendable {
     private let events = Atomic<UInt64>(0)
     private let commands = Atomic<UInt64>(0)
+    private let eventErrors = Atomic<UInt64>(0)
 
     func add(events count: UInt64) { events.add(count, ordering: .relaxed) }
     func add(commands count: UInt64) { commands.add(count, ordering: .relaxed) }
+    /// Typed events answered with an error frame (docs/events.md).
+    func add(eventErrors count: UInt64) { eventErrors.add(count, ordering: .relaxed) }
 
-    var snapshot: (events: UInt64, commands: UInt64) {
-        (events.load(ordering: .relaxed), commands.load(ordering: .relaxed))
+    var snapshot: (events: UInt64, commands: UInt64, eventErrors: UInt64) {
+        (events.load(ordering: .relaxed), commands.load(ordering: .relaxed), eventErrors.load(ordering: .relaxed))
     }
 }
 

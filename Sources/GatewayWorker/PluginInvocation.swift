@@ -21,6 +21,8 @@ final class PluginInvocation {
     private var sessionDecoded = false
     /// Bytes handed out as borrowed views; kept alive until the callback returns.
     private var retained: [UnsafeMutableRawBufferPointer] = []
+    /// What an event handler set with event_result, for its acknowledgement.
+    var eventResult: [UInt8]?
 
     init(host: PluginHost) {
         self.host = host
@@ -53,6 +55,7 @@ final class PluginInvocation {
     func end() {
         isActive = false
         event = nil
+        eventResult = nil
         for buffer in retained { buffer.deallocate() }
         retained.removeAll(keepingCapacity: true)
     }

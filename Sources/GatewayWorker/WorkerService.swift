@@ -238,6 +238,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         if dropped > 0 { details["dropped_commands"] = "\(dropped)" }
         if pauses > 0 { details["backpressure_pauses"] = "\(pauses)" }
         if slowEvents > 0 { details["slow_events"] = "\(slowEvents)" }
+        if counts.eventErrors > 0 { details["event_errors"] = "\(counts.eventErrors)" }
         return ProcessCounters(
             connections: connected, messagesIn: counts.events, messagesOut: counts.commands, details: details)
     }

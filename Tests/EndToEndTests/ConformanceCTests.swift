@@ -26,6 +26,8 @@ final class ConformanceCTests: ConformanceSuite {
     func testCrashReplacesTheWorkerAndKeepsTheClient() throws { try checkCrashReplacesTheWorkerAndKeepsTheClient() }
     func testTickPushesEveryTickThenStops() throws { try checkTickPushesEveryTickThenStops() }
     func testPostRunsOnThePluginThread() throws { try checkPostRunsOnThePluginThread() }
+    func testTypedEventsReachTheirHandlers() throws { try checkTypedEventsReachTheirHandlers() }
+    func testBadEventArgumentsGetErrorFrames() throws { try checkBadEventArgumentsGetErrorFrames() }
     func testRawEchoReturnsTextAsTextAndBinaryAsBinary() throws { try checkRawEchoReturnsTextAsTextAndBinaryAsBinary() }
     func testRawEchoReassemblesFragments() throws { try checkRawEchoReassemblesFragments() }
     func testPingIsAnsweredWithPong() throws { try checkPingIsAnsweredWithPong() }

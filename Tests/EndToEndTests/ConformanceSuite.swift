@@ -427,6 +427,87 @@ class ConformanceSuite: XCTestCase {
         try expectNothingElse(try connectClient(query: "reject=0"))
     }
 
+    // MARK: - typed events (ABI 1.2, docs/events.md)
+
+    /// The next text message parsed as JSON.
+    private func receiveJSON(_ client: WebSocketTestClient, file: StaticString = #filePath, line: UInt = #line) throws -> Any {
+        let text = try client.receiveText(file: file, line: line)
+        return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    }
+
+    /// add, shout and types in the array and object forms, with and without acknowledgements:
+    /// the handlers get the decoded values and emit them back.
+    func checkTypedEventsReachTheirHandlers() throws {
+        let client = try connectClient()
+        try client.sendText(#"["add", 2, 3]"#)
+        XCTAssertEqual(try receiveJSON(client) as? [AnyHashable], ["sum", 5])
+        try client.sendText(#"{"event": "add", "ack": 7, "b": 40, "a": 2}"#)
+        XCTAssertEqual(try receiveJSON(client) as? [AnyHashable], ["sum", 42])
+        let ack = try XCTUnwrap(try receiveJSON(client) as? [String: AnyHashable])
+        XCTAssertEqual(ack["ack"], 7)
+        XCTAssertEqual(ack["status"], 0)
+        try client.sendText(#"{"event": "shout", "args": ["hello, world"], "ack": -1}"#)
+        XCTAssertEqual(try receiveJSON(client) as? [AnyHashable], ["shouted", "HELLO, WORLD"])
+        XCTAssertEqual((try receiveJSON(client) as? [String: AnyHashable])?["ack"], -1)
+        let types = #"["types", "tab\t é \ud83d\ude00", -9223372036854775808, 1.5, true, {"k": [1, {"n": null}]}]"#
+        try client.sendText(types)
+        let echoed = try XCTUnwrap(try receiveJSON(client) as? [Any])
+        XCTAssertEqual(echoed.count, 6)
+        XCTAssertEqual(echoed[0] as? String, "types")
+        XCTAssertEqual(echoed[1] as? String, "tab\t é 😀")
+        XCTAssertEqual((echoed[2] as? NSNumber)?.int64Value, Int64.min)
+        XCTAssertEqual(echoed[3] as? Double, 1.5)
+        XCTAssertEqual(echoed[4] as? Bool, true)
+        XCTAssertEqual(String(decoding: try JSONSerialization.data(withJSONObject: echoed[5], options: [.sortedKeys]), as: UTF8.self),
+                       #"{"k":[1,{"n":null}]}"#)
+        try client.sendText(#"{"event": "types", "s": "x", "i": 0, "d": -2e3, "b": false, "j": "raw"}"#)
+        let named = try XCTUnwrap(try receiveJSON(client) as? [Any])
+        XCTAssertEqual(named.count, 6)
+        XCTAssertEqual(named[3] as? Double, -2000)
+        XCTAssertEqual(named[5] as? String, "raw")
+        try expectNothingElse(client)
+    }
+
+    /// Every bad input gets an error frame naming the event and the argument, the connection
+    /// stays open, and the worker counts it; what is no event still reaches on_message.
+    func checkBadEventArgumentsGetErrorFrames() throws {
+        let client = try connectClient()
+        let big = String(repeating: "x", count: 70_000)
+        let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+        let cases: [(message: String, error: String, argument: Int?, expected: String?)] = [
+            (#"["add", 1, "two"]"#, "bad_argument", 2, "integer"),
+            (#"["add", 1, 2.5]"#, "bad_argument", 2, "integer"),
+            (#"["add", 1, 9223372036854775808]"#, "bad_argument", 2, "integer"),
+            (#"["add", 1]"#, "missing_argument", 2, "integer"),
+            (#"{"event": "add", "a": 1}"#, "missing_argument", 2, "integer"),
+            (#"["add", 1, 2, 3]"#, "too_many_arguments", 3, nil),
+            (#"["shout", "nul \u0000 inside"]"#, "bad_argument", 1, "string"),
+            (#"["shout", 5]"#, "bad_argument", 1, "string"),
+            ("[\"shout\", \"\(big)\"]", "bad_argument", 1, "string"),
+            ("[\"types\", \"s\", 1, 1, true, \(deep)]", "bad_argument", 5, "json"),
+            (#"["types", "s", 1, 1, "yes", null]"#, "bad_argument", 4, "boolean"),
+            (#"{"event": "add", "ack": "seven", "a": 1, "b": 2}"#, "bad_ack", nil, nil),
+            (#"["add", 1, 2"#, "bad_json", nil, nil),
+        ]
+        for (message, error, argument, expected) in cases {
+            try client.sendText(message)
+            let frame = try XCTUnwrap(try receiveJSON(client) as? [String: AnyHashable], message)
+            XCTAssertEqual(frame["error"], AnyHashable(error), "\(message) → \(frame)")
+            XCTAssertEqual(frame["argument"], argument.map { AnyHashable($0) }, "\(message) → \(frame)")
+            XCTAssertEqual(frame["expected"], expected.map { AnyHashable($0) }, "\(message) → \(frame)")
+            if error != "bad_json" { XCTAssertNotNil(frame["event"], "\(message) → \(frame)") }
+        }
+        // Not events: an undeclared name, a number first, plain text — all on_message's.
+        for message in [#"["nosuch", 1]"#, "[1, 2]", #"{"event": 5}"#] { try client.sendText(message) }
+        try expectNothingElse(client)
+        // The host counts the error frames it sends. The Swift SDK decodes events in the plugin
+        // and sends its error frames itself, so a Swift plugin's are not counted (docs/events.md).
+        guard Self.pluginKind != .swift else { return }
+        let workers = try cluster.status().processes(role: "worker")
+        let errors = workers.compactMap { Int($0.details?["event_errors"] ?? "") }.reduce(0, +)
+        XCTAssertGreaterThanOrEqual(errors, cases.count, "event_errors in status")
+    }
+
     // MARK: - sleep
 
     func checkSleepBlocksThenAnswers() throws {

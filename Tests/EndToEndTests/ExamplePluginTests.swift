@@ -52,6 +52,27 @@ final class ExamplePluginTests: XCTestCase {
         try assertEchoes(plugin: try build("plugins/hello-c/hello.c", timeout: .seconds(120)))
     }
 
+    /// plugins/events-c, the three-event plugin of docs/events.md: decoded arguments in, events
+    /// out, an acknowledgement, and an error frame — with no JSON code in the plugin.
+    func testEventsCPluginAnswersItsEvents() throws {
+        let cluster = try GatewaydProcess.start(
+            plugin: try build("plugins/events-c/events.c", timeout: .seconds(120)), gatewayCount: 1, workerCount: 1)
+        self.cluster = cluster
+        let client = try cluster.connect()
+        try client.sendText(#"["add", 2, 40]"#)
+        XCTAssertEqual(try client.receive(), .text(#"["sum",42]"#))
+        try client.sendText(#"{"event": "shout", "text": "hi there", "ack": 9}"#)
+        XCTAssertEqual(try client.receive(), .text(#"["shouted","HI THERE"]"#))
+        XCTAssertEqual(try client.receive(), .text(#"{"ack":9,"status":0}"#))
+        try client.sendText(#"["types", "s", 1, 0.5, false, {"a": [1]}]"#)
+        XCTAssertEqual(try client.receive(), .text(#"["types","s",1,0.5,false,{"a":[1]}]"#))
+        try client.sendText(#"["add", 1]"#)
+        XCTAssertEqual(try client.receive(), .text(#"{"error":"missing_argument","event":"add","argument":2,"expected":"integer"}"#))
+        client.close()
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
+
     func testHelloSwiftEchoes() throws {
         try assertEchoes(plugin: try build("plugins/hello-swift", timeout: .seconds(1200)), async: true)
     }

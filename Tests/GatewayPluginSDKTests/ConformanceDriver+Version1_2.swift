@@ -57,7 +57,9 @@ extension ConformanceDriver {
 
     func checkPost(file: StaticString = #filePath, line: UInt = #line) {
         whileStarted(file: file, line: line) {
-            XCTAssertEqual(fakeHost.calls.map(\.function), ["get_poster"], "the poster, once, at start", file: file, line: line)
+            // (A plugin may declare its typed events there too: conformance-c does, with event_on.)
+            XCTAssertEqual(fakeHost.calls.map(\.function).filter { !$0.hasPrefix("event_") }, ["get_poster"],
+                           "the poster, once, at start", file: file, line: line)
             XCTAssertEqual(send("post:hello: there", from: clientB), [], "nothing at once", file: file, line: line)
             XCTAssertEqual(runPosted(1), [sent("posted:hello: there", to: clientB)], file: file, line: line)
             for index in 1...3 { send("post:\(index)") }

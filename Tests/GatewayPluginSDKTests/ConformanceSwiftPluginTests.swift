@@ -54,6 +54,21 @@ final class ConformanceSwiftPluginTests: XCTestCase {
     func testPostRetriesAFullQueue() throws { try driver().checkPostRetriesAFullQueue() }
     func testTickAndPostOnAVersion1_1Host() throws { try ConformanceDriver.checkTickAndPostOnAVersion1_1Host(try Self.library()) }
 
+    func testEventAdd() throws { try driver().checkEventAdd() }
+    func testEventShout() throws { try driver().checkEventShout() }
+    func testEventTypes() throws { try driver().checkEventTypes() }
+    func testEventBadArguments() throws { try driver().checkEventBadArguments() }
+
+    /// The SDK decodes the events itself: the plugin declares nothing with the host.
+    func testEventsAreNotDeclaredWithTheHost() throws {
+        let driver = try driver()
+        driver.whileStarted {
+            XCTAssertEqual(fakeHost.calls.map(\.function), ["get_poster"])
+            driver.send(#"["add", 1, 2]"#)
+        }
+        XCTAssertFalse(fakeHost.calls.contains { $0.function.hasPrefix("event_") })
+    }
+
     /// The `api:` calls of the 1.2 functions are conformance-c's only.
     func testAPIVersion1_2IsNotThere() throws {
         XCTAssertEqual(try driver().api("timer_add 10 1"), "api:timer_add:error:GWD_ERR_UNSUPPORTED")

@@ -27,6 +27,19 @@ extension FakeHost {
     var lastTimerID: UInt64 { nextTimerID - 1 }
 }
 
+/// An event_emit argument as the fake records it: its type letter and value, e.g. "i:5", "s:HI".
+func describeArgument(_ argument: gwd_arg) -> String {
+    let type = Character(Unicode.Scalar(UInt8(truncatingIfNeeded: argument.type)))
+    switch type {
+    case "s": return "s:" + (argument.text.map { String(cString: $0) } ?? "<NULL>")
+    case "S", "j": return "\(type):" + text(argument.text, argument.len)
+    case "i": return "i:\(argument.integer)"
+    case "d": return "d:\(argument.number)"
+    case "b": return "b:\(argument.flag)"
+    default: return "?\(argument.type)"
+    }
+}
+
 /// The worker's queue of posted work, which any thread may post to: behind a lock, unlike the
 /// rest of the fake. ``drain()`` runs the queued tasks on the calling thread, as the plugin
 /// thread would.
@@ -169,6 +182,26 @@ extension FakeHostTable {
         }
         table.post = { poster, callback, userData in
             fakePosts.post(poster, callback, userData)
+        }
+        // Typed events: recorded, and the handlers kept so that a test can call them as the host
+        // would. The Swift SDK decodes events itself and never calls these; its tests check that.
+        table.event_on = { context, name, signature, handler in
+            let name = name.map { String(cString: $0) }
+            let signature = signature.map { String(cString: $0) }
+            let status = fakeHost.record(context, HostCall(function: "event_on", name: name, data: signature))
+            guard status == 0 else { return status }
+            guard let name, let signature, let handler else { return Int32(bitPattern: GWD_ERR_INVALID_ARGUMENT.rawValue) }
+            guard fakeHost.eventHandlers[name] == nil else { return Int32(bitPattern: GWD_ERR_EXISTS.rawValue) }
+            fakeHost.eventHandlers[name] = (signature, handler)
+            return 0
+        }
+        table.event_result = { context, json, length in
+            fakeHost.record(context, HostCall(function: "event_result", data: text(json, length)))
+        }
+        table.event_emit = { context, kind, target, targetLength, name, args, count in
+            fakeHost.record(context, HostCall(function: "event_emit", name: name.map { String(cString: $0) },
+                                              data: target == nil ? nil : text(target, targetLength), flags: kind,
+                                              list: UnsafeBufferPointer(start: args, count: args == nil ? 0 : count).map(describeArgument)))
         }
     }
 }

@@ -75,6 +75,8 @@ final class FakeHost {
     /// The timers the plugin added (ABI 1.2), by id; ``fire(_:)`` calls one as the host would.
     var timers: [UInt64: FakeTimer] = [:]
     var nextTimerID: UInt64 = 1
+    /// The events a C plugin declared with event_on (ABI 1.2): signature and handler, by name.
+    var eventHandlers: [String: (signature: String, handler: gwd_event_fn)] = [:]
     /// Borrowed views handed to the plugin; released at ``reset()``.
     private var borrowed: [UnsafeMutablePointer<CChar>] = []
 
@@ -302,7 +304,8 @@ enum FakeHostTable {
             get_all_client_sessions: nil, get_all_group_id_list: nil, get_all_uid_list: nil, get_all_uid_count: nil,
             get_all_group_uid_list: nil, get_all_group_uid_count: nil, get_all_group_client_id_list: nil,
             get_all_group_client_id_count: nil, batch_get_client_id_by_uid: nil, batch_get_client_count_by_group: nil,
-            is_uids_online: nil, timer_add: nil, timer_del: nil, get_poster: nil, post: nil)
+            is_uids_online: nil, timer_add: nil, timer_del: nil, get_poster: nil, post: nil,
+            event_on: nil, event_result: nil, event_emit: nil)
     }
 
     /// A fresh table in memory that lives for the rest of the process, as a host's does.

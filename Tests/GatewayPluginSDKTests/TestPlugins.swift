@@ -11,6 +11,8 @@ final class ScriptedPlugin: GatewayPlugin {
     nonisolated(unsafe) static var events: [String] = []
     nonisolated(unsafe) static var instances = 0
     nonisolated(unsafe) static var startError: (any Error)?
+    /// Runs inside workerStarted (e.g. to declare events); what it throws refuses the start.
+    nonisolated(unsafe) static var start: ((Gateway) throws -> Void)?
     nonisolated(unsafe) static var decision: HandshakeDecision = .accept
     nonisolated(unsafe) static var requests: [HandshakeRequest] = []
     nonisolated(unsafe) static var messages: [Message] = []
@@ -22,6 +24,7 @@ final class ScriptedPlugin: GatewayPlugin {
         events = []
         instances = 0
         startError = nil
+        start = nil
         decision = .accept
         requests = []
         messages = []
@@ -36,6 +39,7 @@ final class ScriptedPlugin: GatewayPlugin {
     func workerStarted(_ gateway: Gateway) throws {
         ScriptedPlugin.events.append("workerStarted")
         if let error = ScriptedPlugin.startError { throw error }
+        try ScriptedPlugin.start?(gateway)
     }
 
     func workerStopping(_ gateway: Gateway) {

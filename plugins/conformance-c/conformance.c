@@ -58,6 +58,13 @@
  *                                          the a tasks have run, in order, the last sends
  *                                          `api:post_many:ran:<a>` (`api:post_many:disorder`
  *                                          if they ran out of order).
+ *  - Typed events (ABI 1.2, docs/events.md), declared in on_worker_start with event_on:
+ *      add "i:a i:b"                        emits ["sum", a+b] to the sender; its result (for an
+ *                                           acknowledgement) is the sum
+ *      shout "s:text"                       emits ["shouted", text in ASCII upper case]
+ *      types "s:s i:i d:d b:b j:j"          emits ["types", s, i, d, b, j] back unchanged
+ *    Bad arguments are answered by the host with an error frame; other messages are commands
+ *    as above (they reach on_message).
  *
  * The same behaviour in Swift: plugins/conformance-swift.
  */
@@ -65,6 +72,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,8 +384,55 @@ static void *poster_main(void *unused) {
     return NULL;
 }
 
+/* ---- Typed events ---------------------------------------------------------------------- */
+
+static int32_t emit_back(gwd_ctx *ctx, const char *client_id, const char *name, const gwd_arg *args, size_t count) {
+    return gwd_api->event_emit(ctx, GWD_EMIT_CLIENT, client_id, 20, name, args, count);
+}
+
+static int32_t event_add(gwd_ctx *ctx, const char *client_id, int64_t a, int64_t b) {
+    char result[24];
+    int64_t sum = (int64_t)((uint64_t)a + (uint64_t)b); /* wraps like the Swift plugin's &+ */
+    gwd_arg args[1];
+    args[0] = gwd_arg_int(sum);
+    gwd_api->event_result(ctx, result, (size_t)snprintf(result, sizeof result, "%lld", (long long)sum));
+    return emit_back(ctx, client_id, "sum", args, 1);
+}
+
+static int32_t event_shout(gwd_ctx *ctx, const char *client_id, const char *text) {
+    size_t len = strlen(text);
+    char *upper = malloc(len + 1);
+    int32_t status;
+    gwd_arg args[1];
+    if (upper == NULL) return GWD_ERR_NO_MEMORY;
+    for (size_t i = 0; i <= len; i++) upper[i] = (text[i] >= 'a' && text[i] <= 'z') ? (char)(text[i] - 32) : text[i];
+    args[0] = gwd_arg_string(upper);
+    status = emit_back(ctx, client_id, "shouted", args, 1);
+    free(upper);
+    return status;
+}
+
+static int32_t event_types(gwd_ctx *ctx, const char *client_id, const char *s, int64_t i, double d, bool b,
+                           const char *j, size_t j_len) {
+    gwd_arg args[5];
+    args[0] = gwd_arg_string(s);
+    args[1] = gwd_arg_int(i);
+    args[2] = gwd_arg_double(d);
+    args[3] = gwd_arg_bool(b);
+    args[4] = gwd_arg_json(j, j_len);
+    return emit_back(ctx, client_id, "types", args, 5);
+}
+
+static void declare_events(gwd_ctx *ctx) {
+    if (!GWD_HAS(gwd_api, event_on)) return; /* before 1.2 */
+    ok(ctx, "event_on add", gwd_api->event_on(ctx, "add", "i:a i:b", GWD_EVENT_FN(event_add)));
+    ok(ctx, "event_on shout", gwd_api->event_on(ctx, "shout", "s:text", GWD_EVENT_FN(event_shout)));
+    ok(ctx, "event_on types", gwd_api->event_on(ctx, "types", "s:s i:i d:d b:b j:j", GWD_EVENT_FN(event_types)));
+}
+
 static int32_t on_worker_start(gwd_ctx *ctx) {
     int error;
+    declare_events(ctx);
     if (!GWD_HAS(gwd_api, get_poster) || !GWD_HAS(gwd_api, post)) return GWD_OK; /* before 1.2 */
     if (post_thread_running) return GWD_OK;
     if (!ok(ctx, "post", gwd_api->get_poster(ctx, &worker_poster))) return GWD_OK;

@@ -1,7 +1,8 @@
 // Micro-benchmarks of the codecs on gatewayd's hot paths: the inner-protocol frame (every
 // client message crosses it twice), WebSocket frames out (WebSocketFrameWriter) and in (NIO's
 // decoder plus unmasking, as the gateway did until 2026-12, and WebSocketFrameParser with the
-// word-wise unmask it does now), and PHP serialize/unserialize (sessions).
+// word-wise unmask it does now), PHP serialize/unserialize (sessions), and typed events
+// (EventDecoder: a client message checked and its arguments bound, in each form).
 // Each benchmark body handles `batch` items per scaled iteration; counts are per item.
 //
 // Run: cd bench && swift package benchmark --target CodecBenchmarks
@@ -56,6 +57,22 @@ private func maskedClientFrames(payload: ByteBuffer, count: Int) -> ByteBuffer {
     }
     return buffer
 }
+
+/// A worker's declared events: the benchmarked one takes a string, an integer and a double.
+private let eventTable: EventTable = {
+    var table = EventTable()
+    for (name, signature) in [("say", "s:room s:text"), ("update", "s:room i:count d:score"), ("ping", "")] {
+        try! table.declare(name: name, signature: EventSignature(parsing: signature))
+    }
+    return table
+}()
+
+/// `update` (s i d) in the three forms, as a browser would send it.
+private let eventMessages: [(String, [UInt8])] = [
+    ("array", #"["update","room1",42,2.5]"#),
+    ("named object", #"{"event":"update","room":"room1","count":42,"score":2.5}"#),
+    ("positional object + ack", #"{"event":"update","args":["room1",42,2.5],"ack":7}"#),
+].map { ($0.0, Array($0.1.utf8)) }
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -224,6 +241,23 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("PHP unserialize, 7-key session ×\(batch)") { benchmark in
         for _ in benchmark.scaledIterations {
             for _ in 0..<batch { blackHole(try PHPSerializer.unserialize(serializedSession)) }
+        }
+    }
+
+    // MARK: Typed events
+
+    // One decoder reused for every message, as a worker does; arguments bound into its arena.
+    for (form, message) in eventMessages {
+        Benchmark("EventDecoder.decode, s i d event, \(form) ×\(batch)") { benchmark in
+            var decoder = EventDecoder()
+            message.withUnsafeBytes { bytes in
+                for _ in benchmark.scaledIterations {
+                    for _ in 0..<batch {
+                        blackHole(decoder.decode(bytes, table: eventTable))
+                        blackHole(decoder.arguments[1].integer)
+                    }
+                }
+            }
         }
     }
 }

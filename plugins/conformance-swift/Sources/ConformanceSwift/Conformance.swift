@@ -5,7 +5,8 @@
 //
 // Build: swift build -c release --package-path plugins/conformance-swift
 //
-// `tick:` and `post:` (ABI 1.2) are in Version1_2.swift.
+// `tick:` and `post:` (ABI 1.2) are in Version1_2.swift, the typed events (add, shout, types) in
+// Events.swift.
 //
 // One difference from the C plugin, below the protocol: a command sent in a binary frame is read
 // as UTF-8, so invalid bytes in it become U+FFFD in the reply (every reply is a text frame).
@@ -36,6 +37,7 @@ final class ConformancePlugin: GatewayPlugin {
     private var postRelay: PostRelay?
 
     func workerStarted(_ gateway: Gateway) throws {
+        try declareConformanceEvents(gateway)
         do throws(GatewayError) {
             postRelay = PostRelay(poster: try gateway.poster())
         } catch where error.code == .unsupported {

@@ -1,0 +1,139 @@
+import CGatewayABI
+import GatewayEvents
+import GatewayWire
+
+/// Typed events (gatewayd.h `event_on` / `event_result` / `event_emit`, docs/events.md): a
+/// client's text message is decoded once against the declared signatures and the handler is
+/// called with the values; a message that is no event goes to on_message as before.
+extension PluginHost {
+    // MARK: - Declaring
+
+    func declareEvent(name: String, signature: String, handler: gwd_event_fn?) throws(HostError) {
+        guard let handler else {
+            logger.warning("event_on(\"\(name)\") refused: no handler")
+            throw .invalidArgument
+        }
+        do {
+            try events.declare(name: name, signature: signature, function: handler)
+        } catch {
+            logger.warning("event_on(\"\(name)\", \"\(signature)\") refused: \(error.reason)", metadata: ["gw.event": "\(name)"])
+            throw error.alreadyDeclared ? .exists : .invalidArgument
+        }
+    }
+
+    // MARK: - Dispatching
+
+    /// Runs a text message as an event when it is one; false when it is not (on_message takes it).
+    func dispatchEvent(_ event: PluginEvent, context: OpaquePointer, clientID: UnsafePointer<CChar>, hasOnMessage: Bool) -> Bool {
+        let result = event.body.withUnsafeReadableBytes { eventDecoder.decode($0, table: events.table) }
+        switch result {
+        case .notAnEvent:
+            return false
+        case .unknownEvent(let name, let ack):
+            if hasOnMessage { return false }
+            answerEvent(EventDecodeError(kind: .unknownEvent, event: name, ack: ack).frame(), to: event.clientID)
+            counters.add(eventErrors: 1)
+            return true
+        case .failure(let error):
+            answerEvent(error.frame(), to: event.clientID)
+            counters.add(eventErrors: 1)
+            return true
+        case .event(let index, let ack):
+            let status = events.call(index, context: context, clientID: clientID, arguments: eventDecoder.arguments)
+            if let ack { acknowledge(ack, status: status, result: invocation.eventResult, to: event.clientID) }
+            return true
+        }
+    }
+
+    /// `{"ack":N,"status":S}` or `{"ack":N,"status":S,"result":…}`, written into a reused buffer.
+    private func acknowledge(_ ack: Int64, status: Int32, result: [UInt8]?, to client: ClientID) {
+        eventFrame.removeAll(keepingCapacity: true)
+        eventFrame.append(contentsOf: #"{"ack":"#.utf8)
+        appendDecimal(ack, to: &eventFrame)
+        eventFrame.append(contentsOf: #","status":"#.utf8)
+        appendDecimal(Int64(status), to: &eventFrame)
+        if let result {
+            eventFrame.append(contentsOf: #","result":"#.utf8)
+            eventFrame.append(contentsOf: result)
+        }
+        eventFrame.append(UInt8(ascii: "}"))
+        answerEvent(eventFrame, to: client)
+    }
+
+    private func answerEvent(_ frame: [UInt8], to client: ClientID) {
+        frame.withUnsafeBytes { try? sendToClient(clientID: client, $0, flags: 0) }
+    }
+
+    // MARK: - Emitting
+
+    /// `event_emit`: the event `["name", args…]` as a text message to a client, a group, a uid
+    /// or everyone.
+    func emitEvent(
+        kind: UInt32, target: UnsafeRawBufferPointer, name: String, arguments: UnsafeBufferPointer<gwd_arg>
+    ) throws {
+        var items: [JSONValue] = [.string(name)]
+        for argument in arguments { items.append(try Self.jsonValue(of: argument)) }
+        let message = JSONValue.array(items).serialized(escaping: .minimal)
+        try message.withUnsafeBytes { bytes in
+            switch kind {
+            case GWD_EMIT_CLIENT:
+                guard target.count == 20, let id = ClientID(bytes: target) else { throw HostError.invalidArgument }
+                try sendToClient(clientID: id, bytes, flags: 0)
+            case GWD_EMIT_GROUP:
+                try sendToGroups([try Self.text(target)], bytes, flags: 0, excluding: [])
+            case GWD_EMIT_UID:
+                try sendToUIDs([try Self.text(target)], bytes, flags: 0)
+            case GWD_EMIT_ALL:
+                try sendToAll(bytes, flags: 0, excluding: [])
+            default:
+                throw HostError.invalidArgument
+            }
+        }
+    }
+
+    private static func text(_ bytes: UnsafeRawBufferPointer) throws(HostError) -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .invalidArgument }
+        return text
+    }
+
+    private static func jsonValue(of argument: gwd_arg) throws(HostError) -> JSONValue {
+        switch UInt8(truncatingIfNeeded: argument.type) {
+        case UInt8(ascii: "s"):
+            guard let text = argument.text, let string = String(validatingCString: text) else { throw .invalidArgument }
+            return .string(string)
+        case UInt8(ascii: "S"):
+            guard argument.len == 0 || argument.text != nil else { throw .invalidArgument }
+            return .string(try text(UnsafeRawBufferPointer(start: argument.text, count: argument.len)))
+        case UInt8(ascii: "i"):
+            return .int(Int(argument.integer))
+        case UInt8(ascii: "d"):
+            guard argument.number.isFinite else { throw .invalidArgument }  // JSON has no NaN or infinity
+            return .double(argument.number)
+        case UInt8(ascii: "b"):
+            return .bool(argument.flag != 0)
+        case UInt8(ascii: "j"):
+            guard let json = argument.text,
+                let value = try? JSONValue.parse(UnsafeRawBufferPointer(start: json, count: argument.len))
+            else { throw .invalidArgument }
+            return value
+        default:
+            throw .invalidArgument
+        }
+    }
+}
+
+/// Decimal digits of `value`, appended without a String.
+private func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+    if value < 0 { bytes.append(UInt8(ascii: "-")) }
+    var magnitude = value.magnitude
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, reversed
+    var count = 0
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        repeat {
+            buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            count += 1
+        } while magnitude > 0
+        for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+    }
+}

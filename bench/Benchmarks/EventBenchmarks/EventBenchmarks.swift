@@ -1,0 +1,67 @@
+// Typed events (issue 13): what the host adds per event — decoding the JSON against the
+// declared signature, binding the arguments and calling the handler through libffi — against
+// a hand-written path that parses the same message in C and calls the same handler directly.
+// Time and heap allocations per event (ordo-one/benchmark's malloc interposer).
+import Benchmark
+import CEventBench
+import CGatewayABI
+import GatewayEvents
+import GatewayWire
+
+let message: [UInt8] = Array(#"["say", "room1", 42, 0.5]"#.utf8)
+let clientID: [CChar] = Array("7f0000010b5400000001".utf8CString)
+
+let benchmarks: @Sendable () -> Void = {
+    let configuration = Benchmark.Configuration(
+        metrics: [.wallClock, .mallocCountTotal, .instructions], maxDuration: .seconds(3), maxIterations: 1_000_000)
+
+    Benchmark("event: hand-written parse + direct call", configuration: configuration) { benchmark in
+        message.withUnsafeBufferPointer { bytes in
+            clientID.withUnsafeBufferPointer { client in
+                for _ in benchmark.scaledIterations {
+                    let status = bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        bench_handwritten($0, bytes.count, nil, client.baseAddress)
+                    }
+                    blackHole(status)
+                }
+            }
+        }
+    }
+
+    Benchmark("event: EventDecoder + libffi call (s i d)", configuration: configuration) { benchmark in
+        let handlers = EventHandlers()
+        try handlers.declare(
+            name: "say", signature: "s:room i:count d:score",
+            function: unsafeBitCast(bench_on_say as @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int64, Double) -> Int32,
+                                    to: gwd_event_fn.self))
+        var decoder = EventDecoder()
+        let context = OpaquePointer(bitPattern: 0x1000)!
+        message.withUnsafeBytes { bytes in
+            clientID.withUnsafeBufferPointer { client in
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    guard case .event(let index, _) = decoder.decode(bytes, table: handlers.table) else { fatalError("not decoded") }
+                    blackHole(handlers.call(index, context: context, clientID: client.baseAddress!, arguments: decoder.arguments))
+                }
+                benchmark.stopMeasurement()
+            }
+        }
+    }
+
+    Benchmark("event: EventDecoder alone (s i d)", configuration: configuration) { benchmark in
+        let handlers = EventHandlers()
+        try handlers.declare(
+            name: "say", signature: "s:room i:count d:score",
+            function: unsafeBitCast(bench_on_say as @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int64, Double) -> Int32,
+                                    to: gwd_event_fn.self))
+        var decoder = EventDecoder()
+        message.withUnsafeBytes { bytes in
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                guard case .event(let index, _) = decoder.decode(bytes, table: handlers.table) else { fatalError("not decoded") }
+                blackHole(index)
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+}
