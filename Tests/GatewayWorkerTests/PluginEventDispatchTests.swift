@@ -84,16 +84,11 @@ final class PluginEventDispatchTests: XCTestCase {
         return harness
     }
 
-    private func call(_ harness: PluginHostHarness, _ message: String, expecting count: Int = 1) -> [String] {
-        let before = harness.replies(to: client, timeout: 0).count
-        harness.send(message, from: client)
-        return Array(harness.replies(to: client, count: before + count, timeout: 1).dropFirst(before))
-    }
 
     func testRefusedDeclarationsHaveTheirStatusAndALogLine() throws {
         let harness = try harness()
         let invalid = GWD_ERR_INVALID_ARGUMENT.rawValue
-        XCTAssertEqual(call(harness, "declarations"), ["declarations:\(GWD_ERR_EXISTS.rawValue),\(invalid),\(invalid),\(invalid),\(invalid),\(invalid)"])
+        XCTAssertEqual(harness.call(from: client, "declarations"), ["declarations:\(GWD_ERR_EXISTS.rawValue),\(invalid),\(invalid),\(invalid),\(invalid),\(invalid)"])
         let warnings = harness.logs.warnings
         XCTAssertTrue(warnings.contains { $0.contains("event_on(\"all\"") }, "\(warnings)")
         XCTAssertTrue(warnings.contains { $0.contains("event_on(\"x\", \"q\")") }, "\(warnings)")
@@ -103,24 +98,24 @@ final class PluginEventDispatchTests: XCTestCase {
         let harness = try harness()
         let message = #"["all", "héllo", "a\u0000b", -9223372036854775808, 0.1, true, {"k": [1, 2.5, "x"]}]"#
         XCTAssertEqual(
-            call(harness, message),
+            harness.call(from: client, message),
             // printf's %.*s stops at the NUL; the length says all 3 bytes arrived.
             ["all|héllo|3:a|-9223372036854775808|0.10000000000000001|1|20:{\"k\": [1, 2.5, \"x\"]}|20"])
-        XCTAssertEqual(call(harness, #"{"event": "all", "j": null, "b": false, "d": -1e300, "i": 9223372036854775807, "t": "", "s": ""}"#),
+        XCTAssertEqual(harness.call(from: client, #"{"event": "all", "j": null, "b": false, "d": -1e300, "i": 9223372036854775807, "t": "", "s": ""}"#),
                        ["all||0:|9223372036854775807|-1.0000000000000001e+300|0|4:null|4"])
-        XCTAssertEqual(call(harness, #"["none"]"#), ["none"])
+        XCTAssertEqual(harness.call(from: client, #"["none"]"#), ["none"])
     }
 
     func testAnAcknowledgementCarriesTheStatusAndTheResult() throws {
         let harness = try harness()
-        let replies = call(harness, #"{"event": "all", "ack": 42, "args": ["s", "t", 13, 1, false, 0]}"#, expecting: 2)
+        let replies = harness.call(from: client, #"{"event": "all", "ack": 42, "args": ["s", "t", 13, 1, false, 0]}"#, expecting: 2)
         XCTAssertEqual(replies.last, #"{"ack":42,"status":11,"result":{"seen":true}}"#)
-        XCTAssertEqual(call(harness, #"{"event": "none", "ack": -5}"#, expecting: 2).last, #"{"ack":-5,"status":0}"#)
+        XCTAssertEqual(harness.call(from: client, #"{"event": "none", "ack": -5}"#, expecting: 2).last, #"{"ack":-5,"status":0}"#)
     }
 
     func testBadArgumentsAreAnsweredAndCounted() throws {
         let harness = try harness()
-        let frame = try XCTUnwrap(call(harness, #"["all", "s", "t", "not a number", 1, true, 0]"#).first)
+        let frame = try XCTUnwrap(harness.call(from: client, #"["all", "s", "t", "not a number", 1, true, 0]"#).first)
         let json = try JSONValue.parse(Array(frame.utf8))
         XCTAssertEqual(json["error"]?.stringValue, "bad_argument")
         XCTAssertEqual(json["event"]?.stringValue, "all")
@@ -132,7 +127,7 @@ final class PluginEventDispatchTests: XCTestCase {
     func testWhatIsNoDeclaredEventGoesToOnMessage() throws {
         let harness = try harness()
         for message in [#"["nosuch", 1]"#, "plain text", "[1, 2]", #"{"event": 3}"#, ""] {
-            XCTAssertEqual(call(harness, message), ["message:\(message)"])
+            XCTAssertEqual(harness.call(from: client, message), ["message:\(message)"])
         }
     }
 
@@ -140,9 +135,9 @@ final class PluginEventDispatchTests: XCTestCase {
         let harness = try harness()
         let event = #"["news","a\"b",-7,true,[1,{}]]"#
         let invalid = GWD_ERR_INVALID_ARGUMENT.rawValue
-        XCTAssertEqual(call(harness, "emit:\(GWD_EMIT_CLIENT)", expecting: 2), [event, "emitted:0,\(invalid)"])
+        XCTAssertEqual(harness.call(from: client, "emit:\(GWD_EMIT_CLIENT)", expecting: 2), [event, "emitted:0,\(invalid)"])
         for kind in [GWD_EMIT_GROUP, GWD_EMIT_UID, GWD_EMIT_ALL] {
-            _ = call(harness, "emit:\(kind)")
+            _ = harness.call(from: client, "emit:\(kind)")
             let command: GatewayCommand = kind == GWD_EMIT_GROUP ? .sendToGroup : kind == GWD_EMIT_UID ? .sendToUID : .sendToAll
             let sent = harness.frames.filter { $0.frame.command == command }.map { String(buffer: $0.frame.body) }
             XCTAssertTrue(sent.contains(event), "\(command): \(sent)")

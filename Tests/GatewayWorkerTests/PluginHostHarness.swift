@@ -71,6 +71,13 @@ final class PluginHostHarness: @unchecked Sendable {  // used on the test thread
         return current()
     }
 
+    /// Sends `message` from `client` and returns the next `count` text messages sent to it.
+    func call(from client: ClientID, _ message: String, expecting count: Int = 1, timeout: Double = 10) -> [String] {
+        let before = replies(to: client, timeout: 0).count
+        send(message, from: client)
+        return Array(replies(to: client, count: before + count, timeout: timeout).dropFirst(before))
+    }
+
     /// Runs the event loop for `nanoseconds`.
     func runLoop(for nanoseconds: Int64) {
         let loop = self.loop

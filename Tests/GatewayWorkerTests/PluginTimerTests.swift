@@ -144,29 +144,24 @@ final class PluginTimerTests: XCTestCase {
         return harness
     }
 
-    private func call(_ harness: PluginHostHarness, _ message: String, expecting count: Int = 1) -> [String] {
-        let before = harness.replies(to: client, timeout: 0).count
-        harness.send(message, from: client)
-        return Array(harness.replies(to: client, count: before + count).dropFirst(before))
-    }
 
     func testEveryBadInputHasItsStatus() throws {
         let harness = try harness()
         let invalid = GWD_ERR_INVALID_ARGUMENT.rawValue
         let expected = [invalid, invalid, invalid, invalid, invalid, GWD_ERR_NOT_FOUND.rawValue, invalid, invalid, invalid]
-        XCTAssertEqual(call(harness, "bad"), ["bad:" + expected.map(String.init).joined(separator: ",")])
+        XCTAssertEqual(harness.call(from: client, "bad"), ["bad:" + expected.map(String.init).joined(separator: ",")])
     }
 
     func testAOneShotTimerFiresOnceNeverEarlyAndIsThenGone() throws {
         let harness = try harness()
-        XCTAssertEqual(call(harness, "once:30", expecting: 2), ["added:0:1", "once:\(GWD_ERR_NOT_FOUND.rawValue):not-early"])
+        XCTAssertEqual(harness.call(from: client, "once:30", expecting: 2), ["added:0:1", "once:\(GWD_ERR_NOT_FOUND.rawValue):not-early"])
         harness.runLoop(for: 60_000_000)
         XCTAssertEqual(harness.replies(to: client, count: 3, timeout: 0).count, 2, "a one-shot timer fired twice")
     }
 
     func testARepeatingTimerTicksUntilDeletedInsideItsCallback() throws {
         let harness = try harness()
-        let replies = call(harness, "repeat:20:4", expecting: 5)
+        let replies = harness.call(from: client, "repeat:20:4", expecting: 5)
         XCTAssertEqual(replies.map { $0.split(separator: ":").prefix(2).joined(separator: ":") },
                        ["tick:1", "tick:2", "tick:3", "tick:4", "deleted:\(GWD_OK.rawValue)"])
         XCTAssertEqual(replies.last, "deleted:0:\(GWD_ERR_NOT_FOUND.rawValue)")
@@ -193,9 +188,9 @@ final class PluginTimerTests: XCTestCase {
 
     func testPostsRunInOrderAfterTheCallbackAndTheQueueIsBounded() throws {
         let harness = try harness()
-        XCTAssertEqual(call(harness, "flood:20000"), ["flood:\(PluginPoster.capacity):\(20000 - PluginPoster.capacity):0"])
+        XCTAssertEqual(harness.call(from: client, "flood:20000"), ["flood:\(PluginPoster.capacity):\(20000 - PluginPoster.capacity):0"])
         harness.runLoop(for: 20_000_000)
-        XCTAssertEqual(call(harness, "ran"), ["ran:\(PluginPoster.capacity)"], "every accepted post runs exactly once")
+        XCTAssertEqual(harness.call(from: client, "ran"), ["ran:\(PluginPoster.capacity)"], "every accepted post runs exactly once")
         harness.send("post", from: client)
         XCTAssertEqual(harness.replies(to: client, count: 3).last, "posted:hello")
     }
@@ -204,7 +199,7 @@ final class PluginTimerTests: XCTestCase {
         let harness = try harness()
         harness.host.beginStopping()
         let stopping = GWD_ERR_STOPPING.rawValue
-        XCTAssertEqual(call(harness, "stopped"), ["stopped:\(stopping),\(stopping)"])
+        XCTAssertEqual(harness.call(from: client, "stopped"), ["stopped:\(stopping),\(stopping)"])
     }
 
     func testStatusStringsNameTheNewStatuses() {

@@ -11,6 +11,15 @@ import GatewayWire
 let message: [UInt8] = Array(#"["say", "room1", 42, 0.5]"#.utf8)
 let clientID: [CChar] = Array("7f0000010b5400000001".utf8CString)
 
+/// The handlers with `bench_on_say` declared as `say`.
+func sayHandlers() throws -> EventHandlers {
+    let handlers = EventHandlers()
+    typealias Say = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int64, Double) -> Int32
+    try handlers.declare(
+        name: "say", signature: "s:room i:count d:score", function: unsafeBitCast(bench_on_say as Say, to: gwd_event_fn.self))
+    return handlers
+}
+
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .mallocCountTotal, .instructions], maxDuration: .seconds(3), maxIterations: 1_000_000)
@@ -29,11 +38,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("event: EventDecoder + libffi call (s i d)", configuration: configuration) { benchmark in
-        let handlers = EventHandlers()
-        try handlers.declare(
-            name: "say", signature: "s:room i:count d:score",
-            function: unsafeBitCast(bench_on_say as @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int64, Double) -> Int32,
-                                    to: gwd_event_fn.self))
+        let handlers = try sayHandlers()
         var decoder = EventDecoder()
         let context = OpaquePointer(bitPattern: 0x1000)!
         message.withUnsafeBytes { bytes in
@@ -49,11 +54,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("event: EventDecoder alone (s i d)", configuration: configuration) { benchmark in
-        let handlers = EventHandlers()
-        try handlers.declare(
-            name: "say", signature: "s:room i:count d:score",
-            function: unsafeBitCast(bench_on_say as @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int64, Double) -> Int32,
-                                    to: gwd_event_fn.self))
+        let handlers = try sayHandlers()
         var decoder = EventDecoder()
         message.withUnsafeBytes { bytes in
             benchmark.startMeasurement()
