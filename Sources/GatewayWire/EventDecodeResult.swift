@@ -128,3 +128,22 @@ public struct EventArgument {
         UnsafeRawBufferPointer(start: self.text, count: self.text == nil ? 0 : self.length)
     }
 }
+
+/// The acknowledgement of docs/events.md: `{"ack":N,"status":S}`, or with `,"result":…` when
+/// the handler set one.
+public enum EventAcknowledgement {
+    /// Replaces `frame`'s contents with the acknowledgement; reusing one array allocates
+    /// nothing once it has grown. `result` is JSON the host already checked.
+    public static func write(ack: Int64, status: Int32, result: [UInt8]?, into frame: inout [UInt8]) {
+        frame.removeAll(keepingCapacity: true)
+        frame.appendASCII("{\"ack\":")
+        frame.appendDecimal(Int(ack))
+        frame.appendASCII(",\"status\":")
+        frame.appendDecimal(Int(status))
+        if let result {
+            frame.appendASCII(",\"result\":")
+            frame.appendBytes(result)
+        }
+        frame.appendByte(UInt8(ascii: "}"))
+    }
+}

@@ -45,18 +45,8 @@ extension PluginHost {
         }
     }
 
-    /// `{"ack":N,"status":S}` or `{"ack":N,"status":S,"result":…}`, written into a reused buffer.
     private func acknowledge(_ ack: Int64, status: Int32, result: [UInt8]?, to client: ClientID) {
-        eventFrame.removeAll(keepingCapacity: true)
-        eventFrame.append(contentsOf: #"{"ack":"#.utf8)
-        appendDecimal(ack, to: &eventFrame)
-        eventFrame.append(contentsOf: #","status":"#.utf8)
-        appendDecimal(Int64(status), to: &eventFrame)
-        if let result {
-            eventFrame.append(contentsOf: #","result":"#.utf8)
-            eventFrame.append(contentsOf: result)
-        }
-        eventFrame.append(UInt8(ascii: "}"))
+        EventAcknowledgement.write(ack: ack, status: status, result: result, into: &eventFrame)
         answerEvent(eventFrame, to: client)
     }
 
@@ -119,21 +109,5 @@ extension PluginHost {
         default:
             throw .invalidArgument
         }
-    }
-}
-
-/// Decimal digits of `value`, appended without a String.
-private func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    var magnitude = value.magnitude
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 20 digits, reversed
-    var count = 0
-    withUnsafeMutableBytes(of: &digits) { buffer in
-        repeat {
-            buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            count += 1
-        } while magnitude > 0
-        for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
     }
 }
