@@ -545,6 +545,31 @@ typedef struct gwd_host_api {
 #define GWD_HAS(api, field) \
     ((api)->struct_size >= offsetof(gwd_host_api, field) + sizeof((api)->field) && (api)->field != NULL)
 
+/* Typed events declared from a static table, in one call from on_worker_start:
+ *     static const gwd_event_decl events[] = {
+ *         {"add", "i:a i:b", GWD_EVENT_FN(on_add)},
+ *         {"shout", "s:text", GWD_EVENT_FN(on_shout)},
+ *     };
+ *     return gwd_event_on_table(gwd_api, ctx, events, sizeof events / sizeof events[0]);
+ * Declares them in order with event_on and stops at the first refusal, returning its status
+ * (the worker has logged which event and why). GWD_ERR_UNSUPPORTED from a host before 1.2.
+ * Header only: nothing here crosses the ABI. */
+typedef struct gwd_event_decl {
+    const char *name;
+    const char *signature;
+    gwd_event_fn handler;
+} gwd_event_decl;
+
+static inline int32_t gwd_event_on_table(const gwd_host_api *api, gwd_ctx *ctx, const gwd_event_decl *table,
+                                         size_t count) {
+    if (!GWD_HAS(api, event_on)) return GWD_ERR_UNSUPPORTED;
+    for (size_t index = 0; index < count; index++) {
+        int32_t status = api->event_on(ctx, table[index].name, table[index].signature, table[index].handler);
+        if (status != GWD_OK) return status;
+    }
+    return GWD_OK;
+}
+
 /* ======================================================================================
  * 5. The plugin descriptor
  *

@@ -87,9 +87,17 @@ enum EventNumberParsing {
         return value
     }
 
-    /// Powers of ten a double holds exactly.
-    static let exactPowersOfTen: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
-        1e21, 1e22,
-    ]
+    /// 10^`exponent` for 0 ... 22, the powers of ten a double holds exactly. A tuple, not a
+    /// global array: no lazy initialisation or reference count on the per-number path.
+    @inline(__always)
+    static func exactPowerOfTen(_ exponent: Int) -> Double {
+        withUnsafeBytes(of: Self.exactPowersOfTen) { $0.load(fromByteOffset: exponent * 8, as: Double.self) }
+    }
+
+    private static let exactPowersOfTen:
+        (Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double,
+         Double, Double, Double, Double, Double, Double, Double, Double, Double, Double, Double) = (
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+            1e20, 1e21, 1e22
+        )
 }

@@ -170,7 +170,12 @@ struct EventScanner {
         let take = min(count, limit - written)
         guard take > 0 else { return }
         self.arena.reserve(take + 1)
-        self.arena.append(source, take)
+        if take <= 16 {
+            // Most strings are short: a loop beats a call to memmove.
+            for offset in 0..<take { self.arena.append(source[offset]) }
+        } else {
+            self.arena.append(source, take)
+        }
         written += take
     }
 
@@ -398,7 +403,7 @@ struct EventScanner {
             exponent += exponentNegative ? -explicit : explicit
         }
         if fastPath, mantissa < 1 << 53, abs(exponent) <= 22 {
-            let power = EventNumberParsing.exactPowersOfTen[abs(exponent)]
+            let power = EventNumberParsing.exactPowerOfTen(abs(exponent))
             let magnitude = exponent < 0 ? Double(mantissa) / power : Double(mantissa) * power
             return negative ? -magnitude : magnitude
         }

@@ -74,6 +74,14 @@ final class EventsCPluginTests: XCTestCase {
         XCTAssertEqual(clientA.withCString { add(FakeHost.context, $0, 1, 1) }, Int32(GWD_ERR_TOO_LARGE.rawValue))
     }
 
+    /// gwd_event_on_table stops at the first refusal and returns its status.
+    func testARefusedDeclarationStopsTheTable() throws {
+        let driver = try ConformanceDriver.load(try PluginBuilds.plugin(Self.source, output: "events-c.so"))
+        fakeHost.statuses["event_on"] = Int32(GWD_ERR_EXISTS.rawValue)
+        XCTAssertEqual(driver.plugin.pointee.on_worker_start?(FakeHost.context), Int32(GWD_ERR_EXISTS.rawValue))
+        XCTAssertEqual(fakeHost.calls, [HostCall(function: "event_on", name: "add", data: "i:a i:b")])
+    }
+
     func testItRefusesToStartOnAVersion1_1Host() throws {
         let library = try PluginBuilds.plugin(Self.source, output: "events-c.so")
         let table = FakeHostTable.allocate {

@@ -24,13 +24,12 @@ static int32_t on_types(gwd_ctx *ctx, const char *client_id, const char *s, int6
     gwd_arg args[] = {gwd_arg_string(s), gwd_arg_int(i), gwd_arg_double(d), gwd_arg_bool(b), gwd_arg_json(j, j_len)};
     return reply(ctx, client_id, "types", args, 5);
 }
-static int32_t on_worker_start(gwd_ctx *ctx) {
-    if (!GWD_HAS(gwd_api, event_emit)) return GWD_ERR_UNSUPPORTED; /* a host before ABI 1.2 */
-    int32_t status = gwd_api->event_on(ctx, "add", "i:a i:b", GWD_EVENT_FN(on_add));
-    if (status == GWD_OK) status = gwd_api->event_on(ctx, "shout", "s:text", GWD_EVENT_FN(on_shout));
-    if (status == GWD_OK) status = gwd_api->event_on(ctx, "types", "s:s i:i d:d b:b j:j", GWD_EVENT_FN(on_types));
-    return status;
-}
+static const gwd_event_decl events[] = {
+    {"add", "i:a i:b", GWD_EVENT_FN(on_add)},
+    {"shout", "s:text", GWD_EVENT_FN(on_shout)},
+    {"types", "s:s i:i d:d b:b j:j", GWD_EVENT_FN(on_types)},
+};
+static int32_t on_worker_start(gwd_ctx *ctx) { return gwd_event_on_table(gwd_api, ctx, events, sizeof events / sizeof events[0]); }
 static const gwd_plugin plugin = {GWD_PLUGIN_HEADER, .name = "events-c", .version = "1", .on_worker_start = on_worker_start};
 GWD_PLUGIN_ENTRY(api, out, err, err_len) {
     GWD_PLUGIN_INIT(api, err, err_len);
