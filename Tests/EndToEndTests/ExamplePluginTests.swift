@@ -73,6 +73,29 @@ final class ExamplePluginTests: XCTestCase {
         XCTAssertEqual(cluster.leftoverPIDs(), [])
     }
 
+    /// A 1 MiB argument (with the gateway's message limit raised so that it reaches the worker)
+    /// gets the "too large" error frame, and the connection goes on.
+    func testAOneMebibyteArgumentGetsAnErrorFrameAndTheConnectionStaysOpen() throws {
+        let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-events-big-")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = "\(directory)/gatewayd.yaml"
+        try "max_message_bytes: 2097152\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let cluster = try GatewaydProcess.start(
+            plugin: try build("plugins/events-c/events.c", timeout: .seconds(120)), gatewayCount: 1, workerCount: 1,
+            extraArguments: ["--config", config])
+        self.cluster = cluster
+        let client = try cluster.connect()
+        try client.sendText("[\"shout\", \"" + String(repeating: "y", count: 1 << 20) + "\"]")
+        XCTAssertEqual(
+            try client.receive(),
+            .text(#"{"error":"bad_argument","event":"shout","argument":1,"expected":"string","reason":"too large"}"#))
+        try client.sendText(#"["add", 2, 3]"#)
+        XCTAssertEqual(try client.receive(), .text(#"["sum",5]"#))
+        client.close()
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
+
     func testHelloSwiftEchoes() throws {
         try assertEchoes(plugin: try build("plugins/hello-swift", timeout: .seconds(1200)), async: true)
     }
