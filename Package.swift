@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "GatewayServer", targets: ["GatewayServer"]),
         // For the benchmarks (bench/): typed events decoded and called through libffi.
         .library(name: "GatewayEvents", targets: ["GatewayEvents"]),
+        // For the benchmarks: the client I/O engine on its own, against ../shared/tools/floor.
+        .library(name: "GatewayIOEngine", targets: ["GatewayIOEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -39,6 +41,9 @@ let package = Package(
         // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
         // worker's message path runs on it (issue 12).
         .target(name: "GatewayEventLoop"),
+        // The gateway's client sockets on that loop: a fixed record per connection, reads into
+        // one shared buffer, writes staged per tick and written with one writev (issue 14).
+        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem"]),
         // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
         .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // GatewayWorker's API (sends and queries) as inner-protocol requests and merged answers;
@@ -128,6 +133,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
+        .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),
     ],

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,3 +58,7 @@ int gwd_sys_signaled(int status) { return WIFSIGNALED(status); }
 int gwd_sys_term_signal(int status) { return WTERMSIG(status); }
 
 void gwd_sys_flush_stdio(void) { fflush(NULL); }
+
+int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int flags) {
+    return accept4(fd, (struct sockaddr *)address, (socklen_t *)address_length, flags);
+}

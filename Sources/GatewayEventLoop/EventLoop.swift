@@ -30,6 +30,8 @@ public final class EventLoop {
         var fd: Int32 = -1
         var interest: IOInterest = []
         var generation: UInt32 = 0
+        /// Handed back with every readiness (`IOHandler.readable(tag:)`).
+        var tag: UInt32 = 0
     }
 
     /// epoll's data for the eventfd; no slot token can reach it (it would need 2^32 slots).
@@ -125,9 +127,9 @@ public final class EventLoop {
 
     // MARK: I/O
 
-    /// Watches `fd` (level-triggered) and calls `handler` when it is ready. The loop holds the
-    /// handler strongly until `unregister`; the caller keeps owning the descriptor.
-    public func register(fd: Int32, interest: IOInterest, handler: any IOHandler) throws -> Registration {
+    /// Watches `fd` (level-triggered) and calls `handler` when it is ready, with `tag`. The loop
+    /// holds the handler strongly until `unregister`; the caller keeps owning the descriptor.
+    public func register(fd: Int32, interest: IOInterest, handler: any IOHandler, tag: UInt32 = 0) throws -> Registration {
         guard !isClosed else { throw EventLoopError(syscall: "epoll_ctl", errno: EBADF) }
         let index: Int
         if let free = freeSlots.popLast() {
@@ -145,6 +147,7 @@ public final class EventLoop {
         slots[index].handler = handler
         slots[index].fd = fd
         slots[index].interest = interest
+        slots[index].tag = tag
         return Registration(token: token)
     }
 
@@ -300,14 +303,15 @@ public final class EventLoop {
     private func deliver(_ events: UInt32, to token: UInt64) {
         guard let index = liveSlot(token), let handler = slots[index].handler else { return }
         let failed = events & (Epoll.error | Epoll.hangUp) != 0
+        let tag = slots[index].tag
         if failed || (events & Epoll.readable != 0 && slots[index].interest.contains(.readable)) {
-            handler.readable()
+            handler.readable(tag: tag)
         }
         // readable() may have unregistered the handler or dropped writable interest.
         guard failed || events & Epoll.writable != 0, let current = liveSlot(token),
             slots[current].interest.contains(.writable)
         else { return }
-        handler.writable()
+        handler.writable(tag: tag)
     }
 
     private func drainWakeFD() {

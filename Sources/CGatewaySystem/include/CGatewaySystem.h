@@ -25,6 +25,10 @@ int gwd_sys_exit_status(int status);
 int gwd_sys_signaled(int status);
 int gwd_sys_term_signal(int status);
 
+/* accept4 (a GNU extension Swift's Glibc module leaves out): `address` may be NULL. Returns the
+ * descriptor, or -1 with errno. */
+int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int flags);
+
 /* fflush(NULL): C's stdio globals are not usable from Swift 6 code. */
 void gwd_sys_flush_stdio(void);
 

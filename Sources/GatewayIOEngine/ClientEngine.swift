@@ -1,0 +1,449 @@
+import CGatewaySystem
+import GatewayEventLoop
+import Glibc
+
+/// The gateway's client sockets on a `GatewayEventLoop`: accept, read, and write at the end of
+/// the tick, with a fixed record per connection and no object per connection (issue 14).
+///
+/// - Reads: one read per readiness into a buffer shared by every connection; the bytes go to
+///   the delegate, and only what it leaves (a partial message) is copied into a buffer of the
+///   connection's own until more arrives.
+/// - Writes: `send` stages bytes for this tick; `flush()` (call it at the end of every loop
+///   iteration) writes each connection's staged bytes with one writev. What the kernel does
+///   not take goes to the connection's backlog, written when the socket is writable; staged
+///   bytes queue behind a backlog, so order is kept.
+/// - Ends: a connection that fails, is closed by its peer or by `close` is retired at the end
+///   of the tick (descriptor closed, delegate told), so ids stay valid while a tick runs.
+///
+/// Loop thread only, like the loop.
+public final class ClientEngine: IOHandler {
+    public struct Configuration: Sendable {
+        /// Bytes read per read().
+        public var readSize = 256 * 1024
+        /// The largest partial message kept between reads; more closes the connection.
+        public var maximumPendingBytes = 1024 * 1024 + 16
+        /// Output waiting for the kernel per connection beyond which it is closed.
+        public var maximumBacklogBytes = 64 * 1024 * 1024
+
+        public init() {}
+    }
+
+    private static let listenerTag: UInt32 = 1 << 31
+
+    private let loop: EventLoop
+    /// Held strongly (the owner sets it once and keeps both for the life of the gateway): a
+    /// weak reference would cost an atomic load per event.
+    public var delegate: (any ClientEngineDelegate)?
+    private let configuration: Configuration
+    /// Indexed by descriptor; `maximumDescriptors` long. Reserved, not touched: an idle table
+    /// costs RSS only for the pages its connections use.
+    private let records: UnsafeMutablePointer<ConnectionRecord>
+    public let maximumDescriptors: Int
+    /// Through a pointer, not a stored `var`: no exclusivity check per delivery.
+    private let output: UnsafeMutablePointer<TickOutput>
+    /// [space for a pending message | readSize fresh bytes].
+    private let readBuffer: UnsafeMutableRawPointer
+    private let iovecs: UnsafeMutablePointer<iovec>
+    private static let iovecCount = 64
+    private var listeners: [(fd: Int32, registration: Registration)] = []
+    private var dead: [(fd: Int32, reason: CloseReason)] = []
+    private var closing: [Int32] = []
+    public private(set) var openCount = 0
+
+    /// - Parameter maximumDescriptors: one more than the largest descriptor a connection can
+    ///   have; the process's RLIMIT_NOFILE, capped at 2^20, when nil.
+    public init(loop: EventLoop, configuration: Configuration = Configuration(), maximumDescriptors: Int? = nil) {
+        self.loop = loop
+        self.configuration = configuration
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        self.maximumDescriptors = maximumDescriptors ?? Int(min(limit.rlim_cur, 1 << 20))
+        // calloc: zeroed pages on demand; a zeroed record is a valid `.unused` one.
+        let table = calloc(self.maximumDescriptors, MemoryLayout<ConnectionRecord>.stride)!
+        records = table.bindMemory(to: ConnectionRecord.self, capacity: self.maximumDescriptors)
+        output = .allocate(capacity: 1)
+        output.initialize(to: TickOutput())
+        readBuffer = .allocate(byteCount: configuration.maximumPendingBytes + configuration.readSize, alignment: 16)
+        iovecs = .allocate(capacity: Self.iovecCount)
+    }
+
+    deinit {
+        output.pointee.deallocate()
+        output.deallocate()
+        readBuffer.deallocate()
+        iovecs.deallocate()
+        free(records)
+    }
+
+    // MARK: Listening
+
+    /// Accepts connections on `fd`, a bound, listening, non-blocking socket the caller owns.
+    /// Returns the listener's index (reported with each connection).
+    public func listen(fd: Int32) throws -> Int {
+        let index = listeners.count
+        let registration = try loop.register(fd: fd, interest: .readable, handler: self, tag: Self.listenerTag | UInt32(index))
+        listeners.append((fd, registration))
+        return index
+    }
+
+    /// Stops accepting on every listener (the descriptors stay the caller's).
+    public func stopListening() {
+        for listener in listeners { loop.unregister(listener.registration) }
+        listeners.removeAll()
+    }
+
+    private func acceptConnections(listener: Int) {
+        guard listener < listeners.count else { return }
+        let listenFD = listeners[listener].fd
+        while true {
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let fd = gwd_sys_accept4(listenFD, &address, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            if fd < 0 {
+                // EAGAIN: all taken. EMFILE/ENFILE: retried at the next readiness (level-triggered).
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            guard Int(fd) < maximumDescriptors else {
+                Glibc.close(fd)
+                continue
+            }
+            var on: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            let record = records + Int(fd)
+            let generation = record.pointee.generation
+            record.pointee = ConnectionRecord()
+            record.pointee.generation = generation
+            record.pointee.state = ConnectionRecord.State.open
+            do {
+                record.pointee.registration = try loop.register(fd: fd, interest: .readable, handler: self, tag: UInt32(fd))
+            } catch {
+                record.pointee.state = ConnectionRecord.State.unused
+                Glibc.close(fd)
+                continue
+            }
+            openCount += 1
+            let peer =
+                Int32(address.sin_family) == AF_INET
+                ? PeerAddress(ipv4: UInt32(bigEndian: address.sin_addr.s_addr), port: UInt16(bigEndian: address.sin_port))
+                : PeerAddress(ipv4: 0, port: 0)
+            delegate?.connectionOpened(ConnectionID(fd: fd, generation: generation), listener: listener, peer: peer)
+        }
+    }
+
+    // MARK: Readiness
+
+    public func readable(tag: UInt32) {
+        if tag & Self.listenerTag != 0 {
+            acceptConnections(listener: Int(tag & ~Self.listenerTag))
+        } else {
+            readConnection(Int32(tag))
+        }
+    }
+
+    public func writable(tag: UInt32) {
+        guard tag & Self.listenerTag == 0 else { return }
+        writeBacklog(Int32(tag))
+    }
+
+    private func readConnection(_ fd: Int32) {
+        let record = records + Int(fd)
+        guard record.pointee.state == .open || record.pointee.state == .closing else { return }
+        let fresh = readBuffer + configuration.maximumPendingBytes
+        let count = Glibc.read(fd, fresh, configuration.readSize)
+        if count <= 0 {
+            if count == 0 {
+                markDead(fd, .peerClosed)
+            } else if errno != EAGAIN && errno != EINTR {
+                markDead(fd, .failed(errno))
+            }
+            return
+        }
+        // A closing connection's input is read and dropped, so that its peer's close is seen.
+        guard record.pointee.state == .open else { return }
+        var start = fresh
+        var total = count
+        if let pending = record.pointee.pending {
+            let pendingCount = Int(record.pointee.pendingCount)
+            start = fresh - pendingCount
+            start.copyMemory(from: pending, byteCount: pendingCount)
+            total += pendingCount
+            free(pending)
+            record.pointee.pending = nil
+            record.pointee.pendingCount = 0
+        }
+        let id = ConnectionID(fd: fd, generation: record.pointee.generation)
+        let consumed = delegate?.bytesReceived(id, UnsafeMutableRawBufferPointer(start: start, count: total)) ?? total
+        guard record.pointee.state == .open, consumed < total else { return }
+        let left = total - consumed
+        guard left <= configuration.maximumPendingBytes else {
+            markDead(fd, .pendingOverflow)
+            return
+        }
+        let kept = malloc(left)!
+        kept.copyMemory(from: start + consumed, byteCount: left)
+        record.pointee.pending = kept
+        record.pointee.pendingCount = UInt32(left)
+    }
+
+    // MARK: Sending
+
+    /// Bytes staged once for any number of `send(_:staged:)` this tick.
+    public struct Staged: Sendable {
+        let offset: UInt32
+        let length: UInt32
+    }
+
+    /// Copies `bytes` into this tick's output, to be sent to one connection or many.
+    public func stage(_ bytes: UnsafeRawBufferPointer) -> Staged {
+        let (offset, length) = output.pointee.stage(bytes)
+        return Staged(offset: offset, length: length)
+    }
+
+    /// Encodes a message straight into this tick's output: `body` writes at most `capacity`
+    /// bytes at the pointer and returns how many it wrote.
+    public func stage(capacity: Int, _ body: (UnsafeMutableRawPointer) -> Int) -> Staged {
+        let start = output.pointee.reserve(capacity)
+        let written = body(start)
+        precondition(written >= 0 && written <= capacity, "ClientEngine.stage wrote \(written) of \(capacity) bytes")
+        let (offset, length) = output.pointee.commit(written)
+        return Staged(offset: offset, length: length)
+    }
+
+    /// Sends staged bytes to `id` at the end of this tick; ignored for a connection that ended
+    /// or is closing.
+    public func send(_ id: ConnectionID, staged: Staged) {
+        guard let record = liveRecord(id), record.pointee.state == .open, staged.length > 0 else { return }
+        let segment = output.pointee.addSegment(offset: staged.offset, length: staged.length)
+        if record.pointee.firstSegment < 0 {
+            record.pointee.firstSegment = segment
+            output.pointee.markDirty(id.fd)
+        } else {
+            output.pointee.segments[Int(record.pointee.lastSegment)].next = segment
+        }
+        record.pointee.lastSegment = segment
+    }
+
+    /// Stages `bytes` and sends them to `id`.
+    public func send(_ id: ConnectionID, bytes: UnsafeRawBufferPointer) {
+        guard liveRecord(id)?.pointee.state == .open else { return }
+        send(id, staged: stage(bytes))
+    }
+
+    /// Closes `id` once what was sent to it is written (`flush: true`) or at the end of this
+    /// tick, dropping it. Ignored for a connection that ended.
+    public func close(_ id: ConnectionID, flush: Bool = true) {
+        guard let record = liveRecord(id) else { return }
+        switch record.pointee.state {
+        case .open where flush:
+            record.pointee.state = .closing
+            closing.append(id.fd)
+            updateInterest(id.fd)
+        case .open, .closing:
+            markDead(id.fd, .closedLocally)
+        case .dead, .unused:
+            break
+        }
+    }
+
+    /// Stops or resumes reading from `id` (back-pressure towards a client).
+    public func setReading(_ id: ConnectionID, _ reading: Bool) {
+        guard let record = liveRecord(id), record.pointee.state == .open, record.pointee.reading != reading else { return }
+        record.pointee.reading = reading
+        updateInterest(id.fd)
+    }
+
+    /// Bytes waiting for the kernel on `id` (0 for an ended connection).
+    public func backlogBytes(of id: ConnectionID) -> Int {
+        liveRecord(id)?.pointee.backlogCount ?? 0
+    }
+
+    /// Whether `id` is a connection that has not ended.
+    public func isOpen(_ id: ConnectionID) -> Bool {
+        guard let record = liveRecord(id) else { return false }
+        return record.pointee.state == .open || record.pointee.state == .closing
+    }
+
+    // MARK: The end of a tick
+
+    /// Writes what this tick staged, one writev per connection; closes connections whose close
+    /// was asked and whose output is written; retires ended ones. Call at the end of every loop
+    /// iteration.
+    public func flush() {
+        let tick = output
+        for index in 0..<tick.pointee.dirtyCount {
+            let fd = tick.pointee.dirty[index]
+            let record = records + Int(fd)
+            let first = record.pointee.firstSegment
+            record.pointee.firstSegment = -1
+            record.pointee.lastSegment = -1
+            guard record.pointee.state == .open || record.pointee.state == .closing else { continue }
+            writeSegments(fd, from: first)
+        }
+        tick.pointee.reset()
+        if !closing.isEmpty {
+            var index = 0
+            while index < closing.count {
+                let fd = closing[index]
+                let record = records + Int(fd)
+                if record.pointee.state != .closing {
+                    closing.swapAt(index, closing.count - 1)
+                    closing.removeLast()
+                } else if record.pointee.backlogCount == 0 {
+                    markDead(fd, .closedLocally)
+                    closing.swapAt(index, closing.count - 1)
+                    closing.removeLast()
+                } else {
+                    index += 1
+                }
+            }
+        }
+        retireDead()
+        // What the delegate sent while connections were retired goes out next iteration.
+        if output.pointee.dirtyCount > 0 || !dead.isEmpty { loop.requestImmediateIteration() }
+    }
+
+    /// Writes the segment chain starting at `first`: behind the backlog if there is one, else
+    /// with writev, keeping what the kernel did not take.
+    private func writeSegments(_ fd: Int32, from first: Int32) {
+        let record = records + Int(fd)
+        let tick = output
+        var segment = first
+        if record.pointee.backlogCount == 0 {
+            while segment >= 0 {
+                var count = 0
+                var total = 0
+                var cursor = segment
+                while cursor >= 0 && count < Self.iovecCount {
+                    let piece = tick.pointee.segments[Int(cursor)]
+                    iovecs[count] = iovec(iov_base: tick.pointee.bytes + Int(piece.offset), iov_len: Int(piece.length))
+                    total += Int(piece.length)
+                    count += 1
+                    cursor = piece.next
+                }
+                var written = Glibc.writev(fd, iovecs, Int32(count))
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    if errno != EAGAIN {
+                        markDead(fd, .failed(errno))
+                        return
+                    }
+                    written = 0
+                }
+                if written == total {
+                    segment = cursor
+                    continue
+                }
+                // The kernel took part: skip what it took, keep the rest in the backlog.
+                var skip = written
+                while skip > 0 {
+                    let piece = tick.pointee.segments[Int(segment)]
+                    if skip < Int(piece.length) {
+                        tick.pointee.segments[Int(segment)].offset += UInt32(skip)
+                        tick.pointee.segments[Int(segment)].length -= UInt32(skip)
+                        break
+                    }
+                    skip -= Int(piece.length)
+                    segment = piece.next
+                }
+                break
+            }
+        }
+        while segment >= 0 {
+            let piece = tick.pointee.segments[Int(segment)]
+            guard appendToBacklog(fd, UnsafeRawBufferPointer(start: tick.pointee.bytes + Int(piece.offset), count: Int(piece.length)))
+            else { return }
+            segment = piece.next
+        }
+        updateInterest(fd)
+    }
+
+    private func appendToBacklog(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let record = records + Int(fd)
+        let waiting = record.pointee.backlogCount
+        guard waiting + bytes.count <= configuration.maximumBacklogBytes else {
+            markDead(fd, .backlogOverflow)
+            return false
+        }
+        if Int(record.pointee.backlogEnd) + bytes.count > Int(record.pointee.backlogCapacity) {
+            if let backlog = record.pointee.backlog, record.pointee.backlogStart > 0 {
+                backlog.copyMemory(from: backlog + Int(record.pointee.backlogStart), byteCount: waiting)
+                record.pointee.backlogStart = 0
+                record.pointee.backlogEnd = UInt32(waiting)
+            }
+            if Int(record.pointee.backlogEnd) + bytes.count > Int(record.pointee.backlogCapacity) {
+                var capacity = max(Int(record.pointee.backlogCapacity), 16 * 1024)
+                while capacity < waiting + bytes.count { capacity *= 2 }
+                record.pointee.backlog = realloc(record.pointee.backlog, capacity)!
+                record.pointee.backlogCapacity = UInt32(capacity)
+            }
+        }
+        (record.pointee.backlog! + Int(record.pointee.backlogEnd)).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        record.pointee.backlogEnd += UInt32(bytes.count)
+        return true
+    }
+
+    private func writeBacklog(_ fd: Int32) {
+        let record = records + Int(fd)
+        guard record.pointee.state == .open || record.pointee.state == .closing, let backlog = record.pointee.backlog,
+            record.pointee.backlogCount > 0
+        else { return }
+        let written = Glibc.write(fd, backlog + Int(record.pointee.backlogStart), record.pointee.backlogCount)
+        if written < 0 {
+            if errno != EAGAIN && errno != EINTR { markDead(fd, .failed(errno)) }
+            return
+        }
+        record.pointee.backlogStart += UInt32(written)
+        if record.pointee.backlogCount == 0 {
+            free(backlog)
+            record.pointee.backlog = nil
+            record.pointee.backlogStart = 0
+            record.pointee.backlogEnd = 0
+            record.pointee.backlogCapacity = 0
+            updateInterest(fd)
+        }
+    }
+
+    // MARK: Interest and ends
+
+    /// Read interest while reading (a closing connection keeps reading, to see its peer's
+    /// close), write interest while a backlog waits.
+    private func updateInterest(_ fd: Int32) {
+        let record = records + Int(fd)
+        guard let registration = record.pointee.registration else { return }
+        let writable = record.pointee.backlogCount > 0
+        record.pointee.watchingWritable = writable
+        var interest: IOInterest = writable ? .writable : []
+        if record.pointee.reading || record.pointee.state == .closing { interest.insert(.readable) }
+        loop.setInterest(registration, interest)
+    }
+
+    private func markDead(_ fd: Int32, _ reason: CloseReason) {
+        let record = records + Int(fd)
+        guard record.pointee.state == .open || record.pointee.state == .closing else { return }
+        record.pointee.state = .dead
+        dead.append((fd, reason))
+    }
+
+    private func retireDead() {
+        while let (fd, reason) = dead.popLast() {
+            let record = records + Int(fd)
+            if let registration = record.pointee.registration { loop.unregister(registration) }
+            free(record.pointee.pending)
+            free(record.pointee.backlog)
+            let generation = record.pointee.generation
+            record.pointee = ConnectionRecord()
+            record.pointee.generation = generation &+ 1
+            Glibc.close(fd)
+            openCount -= 1
+            delegate?.connectionClosed(ConnectionID(fd: fd, generation: generation), reason: reason)
+        }
+    }
+
+    private func liveRecord(_ id: ConnectionID) -> UnsafeMutablePointer<ConnectionRecord>? {
+        guard id.fd >= 0, Int(id.fd) < maximumDescriptors else { return nil }
+        let record = records + Int(id.fd)
+        guard record.pointee.generation == id.generation, record.pointee.state != .unused else { return nil }
+        return record
+    }
+}

@@ -1,0 +1,16 @@
+/// What a `ClientEngine` reports, on its loop's thread. The delegate may call the engine back
+/// (send, close, pause) from any of these.
+public protocol ClientEngineDelegate: AnyObject {
+    /// A connection was accepted on listener `listener` (the index `listen` returned).
+    func connectionOpened(_ id: ConnectionID, listener: Int, peer: PeerAddress)
+
+    /// Bytes arrived: the connection's unconsumed bytes from earlier, then the new ones.
+    /// Returns how many were consumed (whole messages); the engine keeps the rest and offers it
+    /// again with the next bytes. The buffer is the engine's and valid only during the call;
+    /// the delegate may change its bytes in place (unmasking).
+    func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> Int
+
+    /// The connection is gone and its descriptor closed; called once per opened connection.
+    /// Sends to it are ignored from now on.
+    func connectionClosed(_ id: ConnectionID, reason: CloseReason)
+}

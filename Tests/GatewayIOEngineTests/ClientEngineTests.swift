@@ -1,0 +1,289 @@
+import GatewayEventLoop
+import Glibc
+import XCTest
+
+@testable import GatewayIOEngine
+
+/// The client engine over real loopback sockets, on one thread: the test's client sockets are
+/// non-blocking and read between the loop's iterations, so nothing sleeps.
+final class ClientEngineTests: XCTestCase {
+    private var loop: EventLoop!
+    private var engine: ClientEngine!
+    private var recorder: Recorder!
+    private var listenFD: Int32 = -1
+    private var port: UInt16 = 0
+    private var clients: [Int32] = []
+
+    override func setUpWithError() throws {
+        loop = try EventLoop()
+        var configuration = ClientEngine.Configuration()
+        configuration.maximumPendingBytes = 64 * 1024
+        configuration.maximumBacklogBytes = 16 * 1024 * 1024
+        engine = ClientEngine(loop: loop, configuration: configuration)
+        recorder = Recorder(engine: engine)
+        engine.delegate = recorder
+        (listenFD, port) = try Self.listener()
+        _ = try engine.listen(fd: listenFD)
+    }
+
+    override func tearDown() {
+        for client in clients { close(client) }
+        engine?.stopListening()
+        engine?.delegate = nil
+        loop?.close()
+        if listenFD >= 0 { close(listenFD) }
+    }
+
+    // MARK: Helpers
+
+    /// Runs the loop (flushing the engine each iteration) until `condition` holds; fails after 5 s.
+    private func run(until condition: @escaping () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = loop.now + 5_000_000_000
+        var met = condition()
+        loop.afterIteration = { [unowned self] in
+            engine.flush()
+            met = condition()
+            if met || loop.now >= deadline { loop.stop() }
+        }
+        // A timer every millisecond keeps iterations coming while the condition waits on a
+        // client socket the loop does not watch.
+        var tick: (() -> Void)!
+        tick = { [unowned self] in if !met { loop.schedule(after: 1_000_000, tick) } }
+        loop.schedule(after: 1_000_000, tick)
+        if !met { loop.run() }
+        loop.afterIteration = nil
+        XCTAssertTrue(met, "condition not met within 5 s", file: file, line: line)
+    }
+
+    private func connect() throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        // A small receive window, so that the server's writes meet push-back soon.
+        var size: Int32 = 4096
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        clients.append(fd)
+        return fd
+    }
+
+    /// Connects `count` clients and waits until the engine reported each.
+    private func connected(_ count: Int) throws -> [(client: Int32, id: ConnectionID)] {
+        let before = recorder.opened.count
+        let fds = try (0..<count).map { _ in try connect() }
+        run { self.recorder.opened.count == before + count }
+        return zip(fds, recorder.opened[before...]).map { ($0, $1) }
+    }
+
+    private func write(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        XCTAssertEqual(bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }, bytes.count)
+    }
+
+    /// Reads what `fd` has now (non-blocking); nil once the peer closed and everything was read.
+    private func drain(_ fd: Int32, into received: inout [UInt8]) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                received += buffer[..<count]
+            } else {
+                return count == 0  // EOF: true; EAGAIN: false
+            }
+        }
+    }
+
+    private func stage(_ text: String) -> ClientEngine.Staged {
+        Array(text.utf8).withUnsafeBytes { engine.stage($0) }
+    }
+
+    // MARK: Tests
+
+    func testItReportsAConnectionWithItsPeerAddress() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        XCTAssertEqual(recorder.peers[pair.id]?.ipv4, 0x7F00_0001)
+        XCTAssertNotEqual(recorder.peers[pair.id]?.port, 0)
+        XCTAssertTrue(engine.isOpen(pair.id))
+        XCTAssertEqual(engine.openCount, 1)
+    }
+
+    func testWhatTheDelegateLeavesIsOfferedAgainWithTheNextBytes() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        recorder.consumeLines = true
+        write(pair.client, "one\ntw")
+        run { self.recorder.lines[pair.id] == ["one"] }
+        write(pair.client, "o\nthree\n")
+        run { self.recorder.lines[pair.id] == ["one", "two", "three"] }
+        XCTAssertEqual(recorder.offers.last, "two\nthree\n", "\"tw\" was offered again before the new bytes")
+    }
+
+    func testStagedBytesReachEveryConnectionInTheOrderTheyWereSent() throws {
+        let pairs = try connected(3)
+        let shared = stage("everyone;")
+        for pair in pairs { engine.send(pair.id, staged: shared) }
+        Array("only the first;".utf8).withUnsafeBytes { engine.send(pairs[0].id, bytes: $0) }
+        for pair in pairs { engine.send(pair.id, staged: shared) }
+        var received = [[UInt8]](repeating: [], count: 3)
+        run {
+            for index in 0..<3 { _ = self.drain(pairs[index].client, into: &received[index]) }
+            return received[1].count == 18 && received[2].count == 18 && received[0].count == 33
+        }
+        XCTAssertEqual(String(decoding: received[0], as: UTF8.self), "everyone;only the first;everyone;")
+        XCTAssertEqual(String(decoding: received[2], as: UTF8.self), "everyone;everyone;")
+    }
+
+    func testOutputTheKernelRefusesWaitsInTheBacklogAndArrivesWholeAndInOrder() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        // 12 MiB in 3 KiB pieces, each starting with its number: more than the socket buffers hold.
+        var expected: [UInt8] = []
+        for index in 0..<4096 {
+            let number = String(index)
+            var piece = Array((String(repeating: "0", count: 8 - number.count) + number).utf8)
+            piece += [UInt8](repeating: UInt8(ascii: "a") + UInt8(index % 26), count: 3 * 1024 - 8)
+            expected += piece
+            piece.withUnsafeBytes { engine.send(pair.id, bytes: $0) }
+        }
+        engine.flush()
+        XCTAssertGreaterThan(engine.backlogBytes(of: pair.id), 0, "the kernel took all 12 MiB at once")
+        var received: [UInt8] = []
+        run {
+            _ = self.drain(pair.client, into: &received)
+            return received.count >= expected.count
+        }
+        XCTAssertEqual(received.count, expected.count)
+        XCTAssertTrue(received == expected, "bytes out of order")
+        XCTAssertEqual(engine.backlogBytes(of: pair.id), 0)
+    }
+
+    func testABacklogPastItsLimitClosesTheConnection() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        let piece = [UInt8](repeating: 7, count: 1024 * 1024)
+        // Never read by the client: 1 MiB per iteration until past the 16 MiB backlog limit.
+        run {
+            piece.withUnsafeBytes { self.engine.send(pair.id, bytes: $0) }
+            return self.recorder.closed[pair.id] != nil
+        }
+        XCTAssertEqual(recorder.closed[pair.id], .backlogOverflow)
+        XCTAssertFalse(engine.isOpen(pair.id))
+    }
+
+    func testCloseAfterFlushSendsEverythingThenEndsTheConnection() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        Array("goodbye".utf8).withUnsafeBytes { engine.send(pair.id, bytes: $0) }
+        engine.close(pair.id)
+        Array("too late".utf8).withUnsafeBytes { engine.send(pair.id, bytes: $0) }
+        var received: [UInt8] = []
+        var ended = false
+        run {
+            ended = self.drain(pair.client, into: &received)
+            return ended && self.recorder.closed[pair.id] != nil
+        }
+        XCTAssertEqual(String(decoding: received, as: UTF8.self), "goodbye")
+        XCTAssertEqual(recorder.closed[pair.id], .closedLocally)
+    }
+
+    func testAPeerThatClosesIsReportedOnceAndItsIDGoesStale() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        close(pair.client)
+        clients.removeAll { $0 == pair.client }
+        run { self.recorder.closed[pair.id] != nil }
+        XCTAssertEqual(recorder.closed[pair.id], .peerClosed)
+        XCTAssertEqual(recorder.closeCount, 1)
+        XCTAssertEqual(engine.openCount, 0)
+        // A new connection may get the same descriptor; the old id does not reach it.
+        let next = try XCTUnwrap(try connected(1).first)
+        Array("stale".utf8).withUnsafeBytes { engine.send(pair.id, bytes: $0) }
+        Array("fresh".utf8).withUnsafeBytes { engine.send(next.id, bytes: $0) }
+        var received: [UInt8] = []
+        run {
+            _ = self.drain(next.client, into: &received)
+            return received.count >= 5
+        }
+        XCTAssertEqual(String(decoding: received, as: UTF8.self), "fresh")
+        if next.id.fd == pair.id.fd { XCTAssertNotEqual(next.id.generation, pair.id.generation) }
+    }
+
+    func testAPartialMessagePastItsLimitClosesTheConnection() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        recorder.consumeLines = true
+        let chunk = String(repeating: "x", count: 16 * 1024)
+        run {
+            _ = chunk.withCString { Glibc.write(pair.client, $0, chunk.utf8.count) }
+            return self.recorder.closed[pair.id] != nil
+        }
+        XCTAssertEqual(recorder.closed[pair.id], .pendingOverflow)
+    }
+
+    func testAPausedConnectionIsNotReadUntilResumed() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        recorder.consumeLines = true
+        engine.setReading(pair.id, false)
+        write(pair.client, "held\n")
+        // Other traffic keeps the loop turning; the paused connection's line stays unread.
+        let other = try XCTUnwrap(try connected(1).first)
+        write(other.client, "other\n")
+        run { self.recorder.lines[other.id] == ["other"] }
+        XCTAssertNil(recorder.lines[pair.id])
+        engine.setReading(pair.id, true)
+        run { self.recorder.lines[pair.id] == ["held"] }
+    }
+
+    // MARK: Fixtures
+
+    private static func listener() throws -> (Int32, UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let status = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0, Glibc.listen(fd, 128) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard status == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Records what the engine reports; optionally consumes newline-terminated lines.
+private final class Recorder: ClientEngineDelegate {
+    let engine: ClientEngine
+    var opened: [ConnectionID] = []
+    var peers: [ConnectionID: PeerAddress] = [:]
+    var closed: [ConnectionID: CloseReason] = [:]
+    var closeCount = 0
+    var consumeLines = false
+    var lines: [ConnectionID: [String]] = [:]
+    var offers: [String] = []
+
+    init(engine: ClientEngine) {
+        self.engine = engine
+    }
+
+    func connectionOpened(_ id: ConnectionID, listener: Int, peer: PeerAddress) {
+        opened.append(id)
+        peers[id] = peer
+    }
+
+    func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> Int {
+        guard consumeLines else { return bytes.count }
+        offers.append(String(decoding: bytes, as: UTF8.self))
+        var consumed = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
+            lines[id, default: []].append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[consumed..<index]), as: UTF8.self))
+            consumed = index + 1
+        }
+        return consumed
+    }
+
+    func connectionClosed(_ id: ConnectionID, reason: CloseReason) {
+        closed[id] = reason
+        closeCount += 1
+    }
+}
