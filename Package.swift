@@ -65,9 +65,12 @@ let package = Package(
         ]),
         // The register role: discovery.
         .target(name: "GatewayRegister", dependencies: ["GatewayRuntime"]),
+        // The gateway's state and decisions without sockets: the client directory (uids, groups,
+        // sessions and GatewayWorker's queries over them), the worker router, heartbeats.
+        .target(name: "GatewayHub", dependencies: ["GatewayWire", .product(name: "NIOCore", package: "swift-nio")]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
-            "GatewayRuntime",
+            "GatewayRuntime", "GatewayHub",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
@@ -133,6 +136,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
+        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub"]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),

@@ -1,10 +1,11 @@
 import GatewayCore
+import GatewayHub
 import GatewayWire
 import NIOCore
 
 /// One client connection held by a gateway: its socket, session, uid, groups and the worker
 /// its events go to. Confined to the gateway's event loop.
-final class ClientConnection: OutboundTarget, @unchecked Sendable {  // confined to the gateway's event loop
+final class ClientConnection: OutboundTarget, DirectoryClient, RoutedClient, @unchecked Sendable {  // confined to the gateway's event loop
     let id: UInt32
     let channel: Channel
     let remoteIP: UInt32

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayHub
 import GatewayRuntime
 import GatewayWire
 import Logging
@@ -85,8 +86,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     private let logger: Logger
     private let reporter: ChildReporter
     private let outbound: OutboundQueue
-    private var table = ConnectionTable()
-    private var router = WorkerRouter()
+    private var table = ClientDirectory<ClientConnection>()
+    private var router = WorkerRouter<WorkerLink>()
     private var pendingVerdicts: [UInt32: (promise: EventLoopPromise<Int>, timeout: Scheduled<Void>)] = [:]
     /// Clients with events held for a draining worker (closed ones included, until released).
     private var heldClients: [ObjectIdentifier: ClientConnection] = [:]
@@ -318,13 +319,13 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     }
 
     /// The client maps, for tests.
-    var tableForTesting: ConnectionTable {
+    var tableForTesting: ClientDirectory<ClientConnection> {
         get { table }
         set { table = newValue }
     }
 
     /// The router, for tests.
-    var routerForTesting: WorkerRouter { router }
+    var routerForTesting: WorkerRouter<WorkerLink> { router }
 
     func count(_ incident: Incident) {
         incidents[incident, default: 0] += 1

@@ -1,3 +1,4 @@
+import GatewayHub
 import GatewayWire
 import NIOCore
 

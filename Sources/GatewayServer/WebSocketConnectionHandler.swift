@@ -1,3 +1,4 @@
+import GatewayHub
 import GatewayRuntime
 import GatewayWire
 import NIOCore

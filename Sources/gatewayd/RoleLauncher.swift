@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import GatewayHub
 import Glibc
 #endif
 import CDemoPlugin

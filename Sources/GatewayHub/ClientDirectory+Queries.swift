@@ -7,39 +7,39 @@ import NIOCore
 /// reply (`s:0:""` when there is none), group and uid names through PHP's key coercion.
 ///
 /// Members are listed in ascending connection id order so answers are deterministic.
-extension ConnectionTable {
+extension ClientDirectory {
     /// CMD_GET_ALL_CLIENT_SESSIONS (10): `[connection_id => session string]`.
-    func allSessions() -> PHPValue {
+    public func allSessions() -> PHPValue {
         sessions(of: connections.keys.sorted())
     }
 
     /// CMD_GET_CLIENT_SESSIONS_BY_GROUP (23): `[connection_id => session string]` of a group.
-    func sessions(inGroup group: String) -> PHPValue {
+    public func sessions(inGroup group: String) -> PHPValue {
         sessions(of: members(of: group).sorted())
     }
 
     /// CMD_GET_CLIENT_ID_BY_UID (15): the list of connection ids bound to a uid.
-    func connectionIDs(ofUID uid: String) -> PHPValue {
+    public func connectionIDs(ofUID uid: String) -> PHPValue {
         .array(PHPArray(clients(of: uid).sorted().map { .int(Int($0)) }))
     }
 
     /// CMD_BATCH_GET_CLIENT_ID_BY_UID (16): `[uid => [connection ids]]`, every uid asked present.
-    func connectionIDs(ofUIDs uids: [String]) -> PHPValue {
+    public func connectionIDs(ofUIDs uids: [String]) -> PHPValue {
         .array(PHPArray(entries: uids.map { (PHPArrayKey(coercing: $0), connectionIDs(ofUID: $0)) }))
     }
 
     /// CMD_GET_CLIENT_COUNT_BY_GROUP (24): members of a group, or every client for "".
-    func clientCount(inGroup group: String) -> PHPValue {
+    public func clientCount(inGroup group: String) -> PHPValue {
         .int(group.isEmpty ? count : members(of: group).count)
     }
 
     /// CMD_BATCH_GET_CLIENT_COUNT_BY_GROUP (28): `[group => count]`, 0 for an empty group.
-    func clientCounts(inGroups groups: [String]) -> PHPValue {
+    public func clientCounts(inGroups groups: [String]) -> PHPValue {
         .array(PHPArray(entries: groups.map { (PHPArrayKey(coercing: $0), .int(members(of: $0).count)) }))
     }
 
     /// CMD_GET_GROUP_ID_LIST (26): the list of group names (numeric names as integers).
-    func groupNames() -> PHPValue {
+    public func groupNames() -> PHPValue {
         .array(PHPArray(groups.keys.sorted().map { name in
             switch PHPArrayKey(coercing: name) {
             case .int(let number): return .int(number)
@@ -50,7 +50,7 @@ extension ConnectionTable {
 
     /// CMD_SELECT (25): `[connection_id => [field => value]]` for the connections matching any
     /// condition (all of them when there is none), with the fields asked for, in that order.
-    func select(_ request: SelectExt) -> PHPValue {
+    public func select(_ request: SelectExt) -> PHPValue {
         var selected: Set<UInt32> = []
         if request.hasConditions {
             for group in request.groups ?? [] { selected.formUnion(members(of: group)) }

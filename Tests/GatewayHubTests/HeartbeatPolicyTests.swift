@@ -1,4 +1,4 @@
-import GatewayServer
+import GatewayHub
 import XCTest
 
 final class HeartbeatPolicyTests: XCTestCase {

@@ -1,20 +1,31 @@
 import NIOCore
-import NIOEmbedded
 import XCTest
 
-@testable import GatewayServer
+@testable import GatewayHub
 
-final class ConnectionTableTests: XCTestCase {
-    private func connection(_ id: UInt32) -> ClientConnection {
-        ClientConnection(
-            id: id, channel: EmbeddedChannel(), remoteIP: 0x7F00_0001, remotePort: 40000, listenPort: 8282,
-            transport: .websocket)
+/// A client with just what the directory reads.
+final class DirectoryTestClient: DirectoryClient {
+    let id: UInt32
+    var session = ByteBuffer()
+    var uid: String?
+    var groups: Set<String> = []
+
+    init(id: UInt32) {
+        self.id = id
+    }
+}
+
+final class ClientDirectoryTests: XCTestCase {
+    typealias ConnectionTable = ClientDirectory<DirectoryTestClient>
+
+    private func connection(_ id: UInt32) -> DirectoryTestClient {
+        DirectoryTestClient(id: id)
     }
 
     /// Inserts `ids` as connections and returns them by id.
     @discardableResult
-    private func insert(_ ids: [UInt32], into table: inout ConnectionTable) -> [UInt32: ClientConnection] {
-        var inserted: [UInt32: ClientConnection] = [:]
+    private func insert(_ ids: [UInt32], into table: inout ConnectionTable) -> [UInt32: DirectoryTestClient] {
+        var inserted: [UInt32: DirectoryTestClient] = [:]
         for id in ids {
             let made = connection(id)
             table.insert(made)
@@ -49,7 +60,7 @@ final class ConnectionTableTests: XCTestCase {
     /// this test sets it in place. The layout assumption is checked first (the word after the
     /// three dictionaries must track `nextID()`); if it does not hold, the test skips.
     private func setLastID(_ value: UInt32, in table: inout ConnectionTable) throws {
-        let offset = 3 * MemoryLayout<[UInt32: ClientConnection]>.stride
+        let offset = 3 * MemoryLayout<[UInt32: DirectoryTestClient]>.stride
         guard MemoryLayout<ConnectionTable>.size == offset + MemoryLayout<UInt32>.size else {
             throw XCTSkip("ConnectionTable layout changed; cannot reach the wrap cheaply")
         }

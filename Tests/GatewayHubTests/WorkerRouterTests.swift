@@ -1,19 +1,32 @@
-import NIOCore
-import NIOEmbedded
 import XCTest
 
-@testable import GatewayServer
+@testable import GatewayHub
+
+final class RouterTestWorker: RoutedWorker {
+    let key: String
+    var assignedClients = 0
+    var draining = false
+
+    init(key: String) {
+        self.key = key
+    }
+}
+
+final class RouterTestClient: RoutedClient {
+    weak var worker: RouterTestWorker?
+}
 
 final class WorkerRouterTests: XCTestCase {
-    private func worker(_ key: String, assigned: Int = 0) -> WorkerLink {
-        let link = WorkerLink(key: key, channel: EmbeddedChannel(), speaksGatewayd: true)
+    typealias WorkerRouter = GatewayHub.WorkerRouter<RouterTestWorker>
+
+    private func worker(_ key: String, assigned: Int = 0) -> RouterTestWorker {
+        let link = RouterTestWorker(key: key)
         link.assignedClients = assigned
         return link
     }
 
-    private func client(_ id: UInt32 = 1) -> ClientConnection {
-        ClientConnection(
-            id: id, channel: EmbeddedChannel(), remoteIP: 0, remotePort: 0, listenPort: 8282, transport: .websocket)
+    private func client(_ id: UInt32 = 1) -> RouterTestClient {
+        RouterTestClient()
     }
 
     func testNoWorkerGivesNil() {
