@@ -67,10 +67,14 @@ let package = Package(
         .target(name: "GatewayRegister", dependencies: ["GatewayRuntime"]),
         // The gateway's state and decisions without sockets: the client directory (uids, groups,
         // sessions and GatewayWorker's queries over them), the worker router, heartbeats.
-        .target(name: "GatewayHub", dependencies: ["GatewayWire", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "GatewayHub", dependencies: [
+            "GatewayWire", "GatewayCore", "GatewayEventLoop",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
-            "GatewayRuntime", "GatewayHub",
+            "GatewayRuntime", "GatewayHub", "GatewayEventLoop",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
@@ -136,7 +140,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
-        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub"]),
+        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop"]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),

@@ -1,5 +1,6 @@
 import GatewayCore
 import GatewayHub
+import struct GatewayEventLoop.Instant
 import GatewayRuntime
 import GatewayWire
 import Logging
@@ -57,53 +58,30 @@ public struct GatewayServerConfiguration: Sendable {
     }
 }
 
-/// The gateway role: holds client sockets, sessions, uid and group maps, forwards client
-/// events to workers and executes their commands. It never runs business logic and is never
-/// reloaded, so client connections outlive every worker.
+/// The gateway role on SwiftNIO: client sockets and the inner port as NIO channels, the
+/// decisions in `Hub` (GatewayHub), for which this is the transport. It never runs business
+/// logic and is never reloaded, so client connections outlive every worker.
 ///
 /// Everything runs on one event loop; no locks.
-public final class GatewayServer: RoleService, @unchecked Sendable {
-    /// Things worth counting that are not errors of the gateway itself.
-    enum Incident: String {
-        case malformedHandshake = "malformed_handshakes"
-        case handshakeTimeout = "handshake_timeouts"
-        case malformedFrame = "malformed_frames"
-        case refusedConnection = "refused_connections"
-        case slowClientClosed = "slow_client_closes"
-        case slowClientDrop = "slow_client_drops"
-        case workerBackPressure = "worker_backpressure_pauses"
-        case oversizedMessage = "oversized_messages"
-        case noWorker = "events_without_worker"
-        case refusedHandshake = "refused_handshakes"
-        case authenticationFailure = "auth_failures"
-        case droppedHeld = "dropped_held_events"
-        case heartbeatTimeout = "heartbeat_timeouts"
-        case innerHeartbeatTimeout = "inner_heartbeat_timeouts"
-    }
+public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable {
+    typealias Incident = HubIncident
+    public typealias ClientSocket = NIOClientSocket
+    public typealias InnerSocket = NIOInnerSocket
+    public typealias Payload = OutboundQueue.Payload
 
     private let configuration: GatewayServerConfiguration
     private let eventLoop: EventLoop
     private let logger: Logger
     private let reporter: ChildReporter
     private let outbound: OutboundQueue
-    private var table = ClientDirectory<ClientConnection>()
-    private var router = WorkerRouter<WorkerLink>()
-    private var pendingVerdicts: [UInt32: (promise: EventLoopPromise<Int>, timeout: Scheduled<Void>)] = [:]
-    /// Clients with events held for a draining worker (closed ones included, until released).
-    private var heldClients: [ObjectIdentifier: ClientConnection] = [:]
-    private var heldBytes = 0
+    private(set) var hub: Hub<GatewayServer>!
     private var serverChannels: [Channel] = []
     private var clientServerChannels: [Channel] = []
     private var registerClients: [RegisterClient] = []
     private var registered = false
     private var reportedReady = false
-    private var messagesIn: UInt64 = 0
-    private var messagesOut: UInt64 = 0
-    private var incidents: [Incident: UInt64] = [:]
-    private var lastNoWorkerLog: NIODeadline = .distantPast
-    /// WebSocket clients accepted and not yet upgraded (see `awaitHandshake`).
-    private var handshaking: [ClientConnection] = []
-    private var handshakeSweep: RepeatedTask?
+    /// The hub's next deadline, and the task that runs it.
+    private var timer: (deadline: Instant, task: Scheduled<Void>)?
 
     public init(configuration: GatewayServerConfiguration, eventLoop: EventLoop, logger: Logger, reporter: ChildReporter) {
         self.configuration = configuration
@@ -111,6 +89,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         self.logger = logger
         self.reporter = reporter
         self.outbound = OutboundQueue(eventLoop: eventLoop)
+        let settings = HubConfiguration(
+            lanIP: configuration.lanIP.value, innerPort: UInt16(configuration.innerPort), secretKey: configuration.secretKey,
+            verdictTimeout: configuration.verdictTimeout.nanoseconds, handshakeDeadline: configuration.handshakeDeadline.nanoseconds,
+            heartbeat: configuration.heartbeat, maxConnections: configuration.maxConnections,
+            slowClientPolicy: configuration.slowClientPolicy)
+        self.hub = Hub(configuration: settings, transport: self, logger: logger, now: Self.instant(eventLoop.now))
     }
 
     /// A client's receive buffer: 512 bytes (a WebSocket handshake fits) instead of NIO's
@@ -153,14 +137,11 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                     .childChannelOption(.recvAllocator, value: Self.clientReceiveBuffers)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
-                            guard self.table.count < self.configuration.maxConnections else {
-                                self.count(.refusedConnection)
+                            guard let connection = self.clientAccepted(channel, listenPort: listenPort, transport: transport) else {
                                 channel.close(promise: nil)
                                 return
                             }
-                            let connection = self.clientAccepted(channel, listenPort: listenPort, transport: transport)
                             try channel.pipeline.syncOperations.addHandlers(self.clientHandlers(for: connection))
-                            if transport != .websocket { self.clientUpgraded(connection) }
                         }
                     }
                     .withBoundSocket(descriptor)
@@ -170,7 +151,7 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
                     })
         }
         return EventLoopFuture.andAllSucceed(started, on: eventLoop).map {
-            self.startHeartbeat()
+            self.rescheduleTimer()
             self.registerWithEveryRegister()
             self.logger.info(
                 "gateway serving",
@@ -239,39 +220,8 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         }
     }
 
-    /// One timer for every client of this process, not one per connection.
-    private func startHeartbeat() {
-        let policy = configuration.heartbeat
-        guard policy.isEnabled else { return }
-        let period = TimeAmount.nanoseconds(Int64(policy.tickSeconds * 1e9))
-        eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in self.heartbeatTick(policy) }
-    }
-
-    private func heartbeatTick(_ policy: HeartbeatPolicy) {
-        // Encoded once per tick and protocol, written to every client that needs it. Without
-        // ping data, WebSocket clients get a ping frame and text/frame clients nothing (they
-        // must still speak within the limit), as in GatewayWorker.
-        var heartbeat = OutgoingMessage(body: ByteBuffer(bytes: policy.pingData), flags: .scalarBody)
-        let webSocketPing = WebSocketFrameWriter.frame(opcode: 0x9, payload: UnsafeRawBufferPointer(start: nil, count: 0))
-        for client in table.connections.values where client.isOpen && !client.isClosed {
-            switch policy.tick(&client.heartbeatCount) {
-            case .nothing:
-                break
-            case .sendHeartbeat:
-                if !policy.pingData.isEmpty {
-                    outbound.enqueue(heartbeat.bytes(for: client.transport, in: outbound), to: client)
-                } else if client.transport == .websocket {
-                    outbound.enqueue(webSocketPing, to: client)
-                }
-            case .close:
-                count(.heartbeatTimeout)
-                client.channel.close(promise: nil)
-            }
-        }
-    }
-
     private func reportReadyIfServing() {
-        guard !reportedReady, registered, router.count >= configuration.expectedWorkers else { return }
+        guard !reportedReady, registered, hub.router.count >= configuration.expectedWorkers else { return }
         reportedReady = true
         reporter.ready(["inner": innerAddress])
     }
@@ -285,10 +235,12 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     /// Closes every client with 1001 (going away) after what was already sent to it, then stops.
     public func shutdown() -> EventLoopFuture<Void> {
         for client in registerClients { client.stop() }
+        timer?.task.cancel()
+        timer = nil
         outbound.flush()
         let servers = serverChannels.map { $0.close() }
         let goingAway = WebSocketFrameWriter.closeFrame(code: 1001)
-        let clients = table.connections.values.map { client -> EventLoopFuture<Void> in
+        let clients = hub.directory.connections.values.map { client -> EventLoopFuture<Void> in
             let channel = client.channel
             guard client.isOpen, client.transport == .websocket else { return channel.close() }
             return channel.writeAndFlush(goingAway).flatMap { channel.close() }
@@ -297,38 +249,31 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     }
 
     public func counters() -> ProcessCounters {
-        var details = ["inner": innerAddress, "workers": "\(router.count)"]
+        var details = ["inner": innerAddress, "workers": "\(hub.router.count)"]
         let connected = registerClients.filter { $0.connectedAddress != nil }.count
         details["registers"] = "\(connected)/\(registerClients.count)"
-        let held = heldClients.values.reduce(0) { $0 + $1.heldEvents.count }
+        let held = hub.heldEventCount
         if held > 0 { details["held_events"] = "\(held)" }
-        for (incident, count) in incidents { details[incident.rawValue] = "\(count)" }
-        return ProcessCounters(connections: table.count, messagesIn: messagesIn, messagesOut: messagesOut, details: details)
+        for (incident, count) in hub.incidents { details[incident.rawValue] = "\(count)" }
+        return ProcessCounters(
+            connections: hub.directory.count, messagesIn: hub.messagesIn, messagesOut: hub.messagesOut, details: details)
     }
 
     public func connections() -> [ConnectionInfo] {
-        let now = NIODeadline.now()
-        return table.connections.values.map { connection in
-            ConnectionInfo(
-                clientID: clientID(of: connection).description,
-                remoteAddress: "\(IPv4Address(value: connection.remoteIP)):\(connection.remotePort)",
-                transport: connection.transport.rawValue, uid: connection.uid, groups: connection.groups.sorted(),
-                messagesIn: connection.messagesIn, messagesOut: connection.messagesOut,
-                connectedSeconds: Double((now - connection.connectedAt).nanoseconds) / 1e9)
-        }
+        hub.connections(now: now)
     }
 
     /// The client maps, for tests.
     var tableForTesting: ClientDirectory<ClientConnection> {
-        get { table }
-        set { table = newValue }
+        get { hub.directory }
+        set { hub.replaceDirectoryForTesting(newValue) }
     }
 
     /// The router, for tests.
-    var routerForTesting: WorkerRouter<WorkerLink> { router }
+    var routerForTesting: WorkerRouter<WorkerLink> { hub.router }
 
     func count(_ incident: Incident) {
-        incidents[incident, default: 0] += 1
+        hub.count(incident)
     }
 
     /// Writes out everything queued so far (before a close frame, say, so it does not overtake).
@@ -336,95 +281,67 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
         outbound.flush()
     }
 
-    private func clientID(of connection: ClientConnection) -> ClientID {
-        ClientID(ipv4: configuration.lanIP.value, port: UInt16(configuration.innerPort), connectionID: connection.id)
+    // MARK: - Time
+
+    private var now: Instant { Self.instant(eventLoop.now) }
+
+    /// The loop's clock as the hub's (virtual on an embedded loop in tests).
+    private static func instant(_ deadline: NIODeadline) -> Instant {
+        Instant(nanoseconds: Int64(clamping: deadline.uptimeNanoseconds))
     }
 
-    // MARK: - Client side
+    /// Runs the hub's timers at its next deadline: one task for the whole process.
+    private func rescheduleTimer() {
+        guard let deadline = hub.nextDeadline else {
+            timer?.task.cancel()
+            timer = nil
+            return
+        }
+        if let timer, timer.deadline <= deadline { return }
+        timer?.task.cancel()
+        let task = eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(UInt64(max(deadline.nanoseconds, 0)))) {
+            self.timer = nil
+            self.hub.tick(now: self.now)
+            self.rescheduleTimer()
+        }
+        timer = (deadline, task)
+    }
 
-    func clientAccepted(_ channel: Channel, listenPort: UInt16, transport: ListenAddress.Scheme = .websocket) -> ClientConnection {
+    // MARK: - Client side (called by the pipelines)
+
+    /// A client connected; nil when over `maxConnections` (the caller closes it).
+    func clientAccepted(_ channel: Channel, listenPort: UInt16, transport: ListenAddress.Scheme = .websocket) -> ClientConnection? {
         let remote = channel.remoteAddress
         let remoteIP = remote?.ipAddress.flatMap { IPv4Address($0)?.value } ?? 0
-        let connection = ClientConnection(
-            id: table.nextID(), channel: channel, remoteIP: remoteIP, remotePort: UInt16(remote?.port ?? 0),
-            listenPort: listenPort, transport: transport)
-        table.insert(connection)
+        guard
+            let connection = hub.clientAccepted(
+                NIOClientSocket(channel: channel), remoteIP: remoteIP, remotePort: UInt16(remote?.port ?? 0),
+                listenPort: listenPort, transport: transport, now: now)
+        else { return nil }
         channel.closeFuture.whenComplete { _ in self.clientClosed(connection) }
-        if transport == .websocket { awaitHandshake(of: connection) }
-        dispatch(HeldEvent(command: .onConnect, flags: .scalarBody, body: nil), for: connection)
+        rescheduleTimer()
         return connection
-    }
-
-    /// Watches a new WebSocket client until it completes its handshake. One timer for all
-    /// of them, not one per connection: a scheduled task per client would cost a few hundred
-    /// bytes each for as long as the deadline, which adds up in a connection storm.
-    private func awaitHandshake(of connection: ClientConnection) {
-        handshaking.append(connection)
-        guard handshakeSweep == nil else { return }
-        let deadline = configuration.handshakeDeadline
-        // A quarter of the deadline (25 ms ... 1 s): a client is closed at most that late.
-        let period = TimeAmount.nanoseconds(min(max(deadline.nanoseconds / 4, 25_000_000), 1_000_000_000))
-        handshakeSweep = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
-            self.sweepHandshakes(deadline: deadline)
-        }
-    }
-
-    private func sweepHandshakes(deadline: TimeAmount) {
-        let now = NIODeadline.now()
-        var expired: [ClientConnection] = []
-        handshaking.removeAll { connection in
-            if connection.isOpen || connection.isClosed { return true }
-            guard now - connection.connectedAt >= deadline else { return false }
-            expired.append(connection)
-            return true
-        }
-        for connection in expired {
-            count(.handshakeTimeout)
-            connection.channel.close(promise: nil)
-        }
-        if handshaking.isEmpty {
-            handshakeSweep?.cancel()
-            handshakeSweep = nil
-        }
     }
 
     /// Sends ON_WEBSOCKET_CONNECT to the client's worker; the future gives 0 to accept or an HTTP status.
     func handshakeRequested(_ connection: ClientConnection, info: WebSocketConnectInfo) -> EventLoopFuture<Int> {
         let promise = eventLoop.makePromise(of: Int.self)
-        let id = connection.id
-        let timeout = eventLoop.scheduleTask(in: configuration.verdictTimeout) {
-            guard let pending = self.pendingVerdicts.removeValue(forKey: id) else { return }
-            self.logger.warning(
-                "no handshake verdict from the worker in time; refusing with 503",
-                metadata: ["gw.client_id": "\(self.clientID(of: connection))"])
-            pending.promise.succeed(503)
-        }
-        pendingVerdicts[id] = (promise, timeout)
-        // The verdict comes from the worker (or at once from one that does not give verdicts).
-        dispatch(HeldEvent(command: .onWebSocketConnect, flags: [], body: ByteBuffer(bytes: info.serializedBody())), for: connection)
-        return promise.futureResult.map { status in
-            if status != 0 { self.count(.refusedHandshake) }
-            return status
-        }
-    }
-
-    private func resolveVerdict(of connection: ClientConnection, _ status: Int) {
-        guard let pending = pendingVerdicts.removeValue(forKey: connection.id) else { return }
-        pending.timeout.cancel()
-        pending.promise.succeed(status)
+        connection.socket.verdict = promise
+        hub.handshakeRequested(connection, info: info, now: now)
+        rescheduleTimer()
+        return promise.futureResult
     }
 
     func clientUpgraded(_ connection: ClientConnection) {
-        connection.isOpen = true
-        let queued = connection.pendingSends
-        connection.pendingSends.removeAll()
-        for bytes in queued { write(.buffer(bytes), to: connection) }
+        hub.clientUpgraded(connection)
+    }
+
+    func clientHeardFrom(_ connection: ClientConnection) {
+        hub.clientHeardFrom(connection)
     }
 
     func clientMessage(_ connection: ClientConnection, _ message: ByteBuffer, binary: Bool) {
-        messagesIn += 1
-        connection.messagesIn += 1
-        dispatch(HeldEvent(command: .onMessage, flags: binary ? [.scalarBody, .binary] : .scalarBody, body: message), for: connection)
+        hub.clientMessage(connection, message, binary: binary, now: now)
     }
 
     /// A whole WebSocket message still masked, straight from the client's read buffer: it is
@@ -433,452 +350,132 @@ public final class GatewayServer: RoleService, @unchecked Sendable {
     func clientMessage(
         _ connection: ClientConnection, masked: ByteBuffer, maskingKey: (UInt8, UInt8, UInt8, UInt8), binary: Bool
     ) -> Bool {
-        guard connection.heldEvents.isEmpty, let worker = router.worker(for: connection), !worker.draining else {
-            // Held, or no worker: the event waits with a copy of its own (the slow path).
-            let body = WebSocketConnectionHandler.unmasked(masked, key: maskingKey)
-            guard binary || WebSocketConnectionHandler.isValidUTF8(body, from: body.readerIndex) else { return false }
-            clientMessage(connection, body, binary: binary)
-            return true
-        }
-        let flags: GatewayFrameFlags = binary ? [.scalarBody, .binary] : .scalarBody
-        let session = connection.session
-        let length = masked.readableBytes
-        let frame = masked.withUnsafeReadableBytes { maskedBytes in
-            outbound.encodeIf(size: GatewayFrame.headerLength + session.readableBytes + length) { buffer in
-                writeEventHeader(
-                    .onMessage, flags: flags, for: connection, extLength: session.readableBytes, bodyLength: length, into: &buffer)
-                buffer.writeImmutableBuffer(session)
+        masked.withUnsafeReadableBytes { maskedBytes in
+            hub.clientMessage(connection, length: maskedBytes.count, binary: binary, now: now) { buffer in
                 let bodyStart = buffer.writerIndex
                 buffer.writeUnmaskedWebSocketPayload(maskedBytes, maskingKey: maskingKey)
                 return binary || WebSocketConnectionHandler.isValidUTF8(buffer, from: bodyStart)
             }
         }
-        guard let frame else { return false }
-        messagesIn += 1
-        connection.messagesIn += 1
-        outbound.enqueue(frame, to: worker)
-        pauseIfWorkerCongested(connection, worker: worker)
-        return true
     }
 
     private func clientClosed(_ connection: ClientConnection) {
-        guard !connection.isClosed else { return }
-        connection.isClosed = true
-        resolveVerdict(of: connection, 503)
-        table.remove(connection.id)
-        dispatch(HeldEvent(command: .onClose, flags: .scalarBody, body: nil), for: connection)
-        // Its last events may still wait behind a draining worker; it leaves the router after them.
-        if connection.heldEvents.isEmpty { router.release(connection) }
+        hub.clientClosed(connection, now: now)
     }
 
-    private func noWorker(for connection: ClientConnection) {
-        count(.noWorker)
-        let now = NIODeadline.now()
-        if now - lastNoWorkerLog > .seconds(5) {
-            lastNoWorkerLog = now
-            logger.warning(
-                "no business worker attached; holding client events until one is",
-                metadata: ["gw.client_id": "\(clientID(of: connection))"])
-        }
-    }
-
-    /// The one way a client event goes to a worker: behind the client's earlier held events,
-    /// held while its worker drains, dropped (and counted) when there is no worker at all.
-    private func dispatch(_ event: HeldEvent, for client: ClientConnection) {
-        if !client.heldEvents.isEmpty { return hold(event, for: client) }
-        guard let worker = router.worker(for: client) else {
-            // No worker right now (all crashed, or between two generations): wait for one
-            // rather than lose the event, as PHP's gateway would.
-            noWorker(for: client)
-            return hold(event, for: client)
-        }
-        if worker.draining { return hold(event, for: client) }
-        send(event, for: client, to: worker)
-    }
-
-    /// The most events one client may have waiting, and the most bytes all clients together
-    /// may have waiting; beyond either, events are dropped and counted, so a drain that never
-    /// ends or a cluster with no worker cannot grow gateway memory without bound.
-    static let maximumHeldEvents = 4096
-    static let maximumHeldBytes = 64 << 20
-
-    private func hold(_ event: HeldEvent, for client: ClientConnection) {
-        let size = event.heldBytes
-        guard client.heldEvents.count < Self.maximumHeldEvents, heldBytes + size <= Self.maximumHeldBytes else {
-            if event.command == .onWebSocketConnect { resolveVerdict(of: client, 503) }
-            return count(.droppedHeld)
-        }
-        heldBytes += size
-        client.heldEvents.append(event)
-        heldClients[ObjectIdentifier(client)] = client
-    }
-
-    /// Hands held events, in order, to each client's (new) worker where one is available.
-    private func releaseHeldEvents() {
-        for (key, client) in heldClients {
-            guard let worker = router.worker(for: client), !worker.draining else { continue }
-            for event in client.heldEvents {
-                heldBytes -= event.heldBytes
-                send(event, for: client, to: worker)
-            }
-            client.heldEvents.removeAll()
-            heldClients[key] = nil
-            if client.isClosed { router.release(client) }
-        }
-    }
-
-    private func send(_ event: HeldEvent, for client: ClientConnection, to worker: WorkerLink) {
-        var flags = event.flags
-        if event.command == .onWebSocketConnect {
-            if worker.speaksGatewayd {
-                flags.insert(.awaitsVerdict)
-            } else {
-                resolveVerdict(of: client, 0)  // a PHP worker gives no verdict: accept, as PHP does
-            }
-        }
-        let body = event.body ?? ByteBuffer()
-        let session = client.session
-        let frame = outbound.encode(size: GatewayFrame.headerLength + session.readableBytes + body.readableBytes) { buffer in
-            writeEventHeader(event.command, flags: flags, for: client, extLength: session.readableBytes, bodyLength: body.readableBytes, into: &buffer)
-            buffer.writeImmutableBuffer(session)
-            buffer.writeImmutableBuffer(body)
-        }
-        outbound.enqueue(frame, to: worker)
-        pauseIfWorkerCongested(client, worker: worker)
-    }
-
-    /// The header of a client event's frame (its session and body follow).
-    private func writeEventHeader(
-        _ command: GatewayCommand, flags: GatewayFrameFlags, for client: ClientConnection, extLength: Int, bodyLength: Int,
-        into buffer: inout ByteBuffer
-    ) {
-        buffer.writeGatewayFrameHeader(
-            command: command, connectionID: client.id, flags: flags, extLength: extLength, bodyLength: bodyLength,
-            localIP: configuration.lanIP.value, localPort: UInt16(configuration.innerPort),
-            clientIP: client.remoteIP, clientPort: client.remotePort, gatewayPort: client.listenPort)
-    }
-
-    // MARK: - Inner side
+    // MARK: - Inner side (called by the pipelines)
 
     /// Handles one frame from an inner connection; returns the peer's new state, or nil to close it.
-    func innerFrame(_ frame: GatewayFrame, peer: InnerConnectionHandler.Peer, channel: Channel) -> InnerConnectionHandler.Peer? {
-        switch frame.command {
-        case .workerConnect:
-            guard case .unauthenticated = peer else { return peer }
-            guard let body = try? WorkerConnectBody(body: frame.body) else {
-                return refuseInner(channel, "malformed WORKER_CONNECT")
-            }
-            guard body.secretKey == configuration.secretKey else {
-                return refuseInner(channel, "WORKER_CONNECT with a wrong secret key")
-            }
-            let remote = channel.remoteAddress?.ipAddress ?? "?"
-            let speaksGatewayd = body.extra.contains { $0.key == GatewaydCapability.key }
-            let link = WorkerLink(key: "\(remote):\(body.workerKey)", channel: channel, speaksGatewayd: speaksGatewayd)
-            link.sendsHeartbeats = GatewaydHeartbeat.workerPings(body)
-            link.framedReplies = GatewaydCapability.wantsFramedReplies(body)
-            if link.framedReplies {
-                // Its first frame, ahead of any event (held ones are released below) and of
-                // the first ping: this gateway answers queries on this connection.
-                outbound.enqueue(GatewaydCapability.helloFrame(), to: link)
-                outbound.flush()
-            }
-            if let replaced = router.add(link) {
-                logger.info("worker reconnected; closing its previous connection", metadata: ["gw.worker": "\(link.key)"])
-                replaced.channel.close(promise: nil)
-            }
-            logger.info("worker attached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
+    func innerFrame(_ frame: GatewayFrame, peer: InnerConnectionHandler.Peer, socket: NIOInnerSocket) -> InnerConnectionHandler.Peer? {
+        let next = hub.innerFrame(frame, from: peer, socket: socket, remoteIP: socket.channel.remoteAddress?.ipAddress ?? "?")
+        if case .unauthenticated = peer, case .worker(let link) = next {
+            // Its GATEWAYD_HELLO goes out now, ahead of the first heartbeat ping.
+            if link.framedReplies { outbound.flush() }
             reportReadyIfServing()
-            releaseHeldEvents()
-            return .worker(link)
-        case .gatewayClientConnect:
-            guard let body = try? GatewayClientConnectBody(body: frame.body), body.secretKey == configuration.secretKey
-            else {
-                return refuseInner(channel, "GATEWAY_CLIENT_CONNECT with a wrong secret key")
-            }
-            if case .unauthenticated = peer { return .client }
-            return peer
-        case .drainRequest:
-            guard case .worker(let link) = peer else { return peer }
-            startDrain(of: link)
-            return peer
-        case .drainDone:
-            guard case .worker(let link) = peer else { return peer }
-            finishDrain(of: link)
-            return peer
-        default:
-            if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
-                return refuseInner(channel, "command \(frame.command) before authentication")
-            }
-            execute(frame, replyTo: replyRoute(for: peer, channel: channel))
-            return peer
         }
+        return next
     }
 
-    private func refuseInner(_ channel: Channel, _ reason: String) -> InnerConnectionHandler.Peer? {
-        count(.authenticationFailure)
-        logger.warning(
-            "closing inner connection: \(reason)", metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
-        return nil
+    /// `innerFrame` for a channel without a handler of its own (tests): one socket per channel.
+    func innerFrame(_ frame: GatewayFrame, peer: InnerConnectionHandler.Peer, channel: Channel) -> InnerConnectionHandler.Peer? {
+        let key = ObjectIdentifier(channel)
+        let socket = innerSocketsForTesting[key] ?? NIOInnerSocket(channel: channel)
+        innerSocketsForTesting[key] = socket
+        return innerFrame(frame, peer: peer, socket: socket)
     }
+
+    private var innerSocketsForTesting: [ObjectIdentifier: NIOInnerSocket] = [:]
 
     func workerLeft(_ link: WorkerLink) {
-        guard router.contains(link) else { return }
-        router.remove(link)
-        logger.info("worker detached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
-        resumeClients(of: link)
-        // A worker that died mid-drain: what it was sent is lost, what was held is not.
-        releaseHeldEvents()
+        hub.workerLeft(link)
     }
 
-    /// DRAIN_REQUEST: no more events for this worker; its clients' events wait from now on.
-    private func startDrain(of link: WorkerLink) {
-        guard !link.draining else { return }
-        link.draining = true
-        outbound.enqueue(ByteBuffer.command(.drainMark), to: link)
-        logger.info("worker draining", metadata: ["gw.worker": "\(link.key)", "gw.clients": "\(link.assignedClients)"])
-    }
-
-    /// DRAIN_DONE: everything sent before the mark is handled, and the commands it caused came
-    /// before this frame; the worker's clients move on, held events first, in order.
-    private func finishDrain(of link: WorkerLink) {
-        guard router.contains(link) else { return }
-        router.remove(link)
-        let held = heldClients.values.reduce(0) { $0 + $1.heldEvents.count }
-        logger.info("worker drained", metadata: ["gw.worker": "\(link.key)", "gw.held_events": "\(held)"])
-        releaseHeldEvents()
-    }
-
-    /// Where the replies to queries read from `channel` go: framed on the main connection of
-    /// a worker that asked for it, bare otherwise (GatewayClients, query connections, PHP and
-    /// older gatewayd workers).
-    private func replyRoute(for peer: InnerConnectionHandler.Peer, channel: Channel) -> ReplyRoute {
-        if case .worker(let link) = peer, link.framedReplies { return .framed(link) }
-        return .bare(channel)
+    func resumeClients(of worker: WorkerLink) {
+        hub.resumeClients(of: worker)
     }
 
     func logInnerError(_ error: Error, channel: Channel) {
-        logger.warning(
-            "inner connection error: \(error)", metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
+        logger.warning("inner connection error: \(error)", metadata: ["gw.remote": "\(channel.remoteAddress?.description ?? "?")"])
     }
 
-    // MARK: - Commands
+    // MARK: - HubTransport
 
-    private func execute(_ frame: GatewayFrame, replyTo route: ReplyRoute) {
-        switch frame.command {
-        case .sendToOne:
-            if let client = table[frame.connectionID] { send(frame.body, flags: frame.flags, to: client) }
-        case .sendToAll:
-            guard let scope = try? SendToAllScope(extData: frame.extData) else { return }
-            var message = OutgoingMessage(body: frame.body, flags: frame.flags)
-            switch scope {
-            case .everyone:
-                for client in table.connections.values { deliver(&message, to: client) }
-            case .excluding(let excluded):
-                let skip = Set(excluded)
-                for (id, client) in table.connections where !skip.contains(id) { deliver(&message, to: client) }
-            case .only(let ids):
-                for id in ids { if let client = table[id] { deliver(&message, to: client) } }
-            }
-        case .kick:
-            guard let client = table[frame.connectionID] else { return }
-            if frame.flags.contains(.scalarBody), frame.body.readableBytes > 0 {
-                send(frame.body, flags: frame.flags, to: client)
-            }
-            outbound.flush()
-            client.channel.close(promise: nil)
-        case .destroy:
-            table[frame.connectionID]?.channel.close(promise: nil)
-        case .updateSession:
-            guard let client = table[frame.connectionID] else { return }
-            client.session = mergedSession(client.session, update: frame.extData)
-        case .setSession:
-            table[frame.connectionID]?.session = Self.owned(frame.extData)
-        case .getSessionByClientID:
-            guard let client = table[frame.connectionID] else { return reply(rawPayload: ByteBuffer(string: "N;"), to: route) }
-            reply(rawPayload: client.session.readableBytes == 0 ? ByteBuffer(string: "a:0:{}") : client.session, to: route)
-        case .isOnline:
-            reply(.int(table[frame.connectionID] == nil ? 0 : 1), to: route)
-        case .bindUID:
-            table.bind(frame.connectionID, uid: String(buffer: frame.extData))
-        case .unbindUID:
-            table.unbind(frame.connectionID, uid: String(buffer: frame.extData))
-        case .sendToUID:
-            guard let uids = try? UIDListExt.decode(frame.extData) else { return }
-            var message = OutgoingMessage(body: frame.body, flags: frame.flags)
-            for uid in uids {
-                for id in table.clients(of: uid) { if let client = table[id] { deliver(&message, to: client) } }
-            }
-        case .joinGroup:
-            table.join(frame.connectionID, group: String(buffer: frame.extData))
-        case .leaveGroup:
-            table.leave(frame.connectionID, group: String(buffer: frame.extData))
-        case .ungroup:
-            table.ungroup(String(buffer: frame.extData))
-        case .sendToGroup:
-            guard let target = try? SendToGroupExt(extData: frame.extData) else { return }
-            var message = OutgoingMessage(body: frame.body, flags: frame.flags)
-            let skip = Set(target.exclude ?? [])
-            var sent: Set<UInt32> = []
-            for group in target.groups {
-                for id in table.members(of: group) where !skip.contains(id) && sent.insert(id).inserted {
-                    if let client = table[id] { deliver(&message, to: client) }
-                }
-            }
-        case .getClientCountByGroup:
-            reply(table.clientCount(inGroup: String(buffer: frame.extData)), to: route)
-        case .getAllClientSessions:
-            reply(table.allSessions(), to: route)
-        case .getClientSessionsByGroup:
-            reply(table.sessions(inGroup: String(buffer: frame.extData)), to: route)
-        case .getClientIDByUID:
-            reply(table.connectionIDs(ofUID: String(buffer: frame.extData)), to: route)
-        case .batchGetClientIDByUID:
-            // Unreadable ext_data answers an empty array, as a PHP gateway's json_decode would.
-            reply(table.connectionIDs(ofUIDs: (try? UIDListExt.decode(frame.extData)) ?? []), to: route)
-        case .batchGetClientCountByGroup:
-            reply(table.clientCounts(inGroups: (try? UIDListExt.decode(frame.extData)) ?? []), to: route)
-        case .getGroupIDList:
-            reply(table.groupNames(), to: route)
-        case .select:
-            guard let request = try? SelectExt(extData: frame.extData) else { return reply(.array(PHPArray()), to: route) }
-            reply(table.select(request), to: route)
-        case .handshakeVerdict:
-            guard let pending = pendingVerdicts.removeValue(forKey: frame.connectionID) else { return }
-            pending.timeout.cancel()
-            let status = Int(String(buffer: frame.body)) ?? 0
-            pending.promise.succeed((400...599).contains(status) ? status : 0)
-        case .ping:
-            break
-        default:
-            // Unknown commands are ignored and the connection stays open, as in GatewayWorker.
-            break
-        }
+    public func encode(size: Int, _ encode: (inout ByteBuffer) -> Bool) -> Payload? {
+        outbound.encodeIf(size: size, encode)
     }
 
-    private func send(_ body: ByteBuffer, flags: GatewayFrameFlags, to client: ClientConnection) {
-        var message = OutgoingMessage(body: body, flags: flags)
-        deliver(&message, to: client)
+    public func detached(_ payload: Payload) -> ByteBuffer {
+        outbound.detached(payload)
     }
 
-    private func deliver(_ message: inout OutgoingMessage, to client: ClientConnection) {
-        guard !client.isClosed else { return }
-        let bytes = message.bytes(for: client.transport, in: outbound)
-        guard client.isOpen else {
-            // Sent before the handshake completed (e.g. from on_connect): delivered after the 101.
-            if client.pendingSends.count < 64 { client.pendingSends.append(outbound.detached(bytes)) } else { count(.slowClientDrop) }
-            return
-        }
-        write(bytes, to: client)
+    public func payload(_ bytes: ByteBuffer) -> Payload {
+        .buffer(bytes)
     }
 
-    private func write(_ bytes: OutboundQueue.Payload, to client: ClientConnection) {
-        // Past the send buffer the client is not reading: its memory stays bounded either way.
-        guard client.channel.isWritable else { return slowConsumer(client) }
-        messagesOut += 1
-        client.messagesOut += 1
-        outbound.enqueue(bytes, to: client)
+    public func write(_ payload: Payload, to client: NIOClientSocket) -> Bool {
+        // Past the send buffer the client is not reading: a slow consumer.
+        guard client.channel.isWritable else { return false }
+        outbound.enqueue(payload, to: client)
+        return true
     }
 
-    private func slowConsumer(_ client: ClientConnection) {
-        switch configuration.slowClientPolicy {
-        case .drop:
-            count(.slowClientDrop)
-        case .close:
-            guard !client.isClosed else { return }
-            count(.slowClientClosed)
-            logger.info(
-                "closing a client that stopped reading (send buffer full)",
-                metadata: ["gw.client_id": "\(clientID(of: client))"])
-            client.channel.close(promise: nil)  // what was queued for it is released with it
-        }
+    public func close(_ client: NIOClientSocket, flush: Bool) {
+        if flush { outbound.flush() }
+        client.channel.close(promise: nil)
     }
 
-    // MARK: - Back-pressure towards workers
-
-    /// Stops reading from a client whose worker has more than `workerBufferBytes` waiting:
-    /// the client's TCP window closes instead of the gateway buffering without bound.
-    private func pauseIfWorkerCongested(_ client: ClientConnection, worker: WorkerLink) {
-        guard !worker.channel.isWritable, !client.readingPaused, !client.isClosed else { return }
-        client.readingPaused = true
-        worker.pausedClients.append(client)
-        client.channel.setOption(.autoRead, value: false).whenFailure { _ in }
-        if worker.pausedClients.count == 1 {
-            count(.workerBackPressure)
-            logger.warning("worker is not keeping up; pausing its clients", metadata: ["gw.worker": "\(worker.key)"])
-        }
+    public func setReading(_ client: NIOClientSocket, _ reading: Bool) {
+        client.channel.setOption(.autoRead, value: reading).whenFailure { _ in }
     }
 
-    /// The worker caught up (or left): its paused clients are read again.
-    func resumeClients(of worker: WorkerLink) {
-        guard worker.channel.isWritable || !router.contains(worker) else { return }
-        let paused = worker.pausedClients
-        worker.pausedClients.removeAll()
-        for client in paused where !client.isClosed {
-            client.readingPaused = false
-            client.channel.setOption(.autoRead, value: true).whenFailure { _ in }
-        }
+    public func handshakeDecided(_ client: NIOClientSocket, status: Int) {
+        let promise = client.verdict
+        client.verdict = nil
+        promise?.succeed(status)
     }
 
-    private func reply(_ value: PHPValue, to route: ReplyRoute) {
-        switch route {
-        case .bare(let channel):
-            var buffer = channel.allocator.buffer(capacity: 16)
-            buffer.writeGatewayReply(value)
-            outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
-        case .framed(let link):
-            var payload = link.channel.allocator.buffer(capacity: 16)
-            PHPSerializer.serialize(value, into: &payload)
-            reply(rawPayload: payload, to: route)
-        }
+    public func write(_ payload: Payload, to inner: NIOInnerSocket) {
+        outbound.enqueue(payload, to: inner)
     }
 
-    private func reply(rawPayload: ByteBuffer, to route: ReplyRoute) {
-        switch route {
-        case .bare(let channel):
-            var buffer = channel.allocator.buffer(capacity: 4 + rawPayload.readableBytes)
-            buffer.writeInteger(UInt32(rawPayload.readableBytes))
-            buffer.writeImmutableBuffer(rawPayload)
-            outbound.enqueue(buffer, to: ReplyTarget(channel: channel))
-        case .framed(let link):
-            // Queued for the link itself: behind every event and mark queued for it before.
-            var frame = link.channel.allocator.buffer(capacity: GatewayFrame.headerLength + rawPayload.readableBytes)
-            frame.writeQueryReply(payload: rawPayload)
-            outbound.enqueue(frame, to: link)
-        }
+    public func isCongested(_ inner: NIOInnerSocket) -> Bool {
+        !inner.channel.isWritable
     }
 
-    /// A copy of `slice` in memory of its own: a session kept as a slice of the worker link's
-    /// read buffer would pin that whole buffer for as long as the client stays connected.
-    private static func owned(_ slice: ByteBuffer) -> ByteBuffer {
-        ByteBufferAllocator().buffer(buffer: slice)
-    }
-
-    /// UPDATE_SESSION: array_replace_recursive(old, new) on the gateway. With no old session the
-    /// update is stored as it is, as GatewayWorker does.
-    private func mergedSession(_ old: ByteBuffer, update: ByteBuffer) -> ByteBuffer {
-        guard old.readableBytes > 0 else { return Self.owned(update) }
-        guard let current = try? PHPSerializer.unserialize(old), let change = try? PHPSerializer.unserialize(update) else {
-            logger.warning("UPDATE_SESSION with an unreadable session; keeping the old one")
-            return old
-        }
-        return ByteBuffer(bytes: PHPSerializer.serialize(current.replacingRecursive(with: change)))
+    public func close(_ inner: NIOInnerSocket) {
+        inner.channel.close(promise: nil)
     }
 }
 
-/// Where a query's reply goes, and in which form.
-private enum ReplyRoute {
-    /// A bare length-prefixed payload on the connection the query came on.
-    case bare(Channel)
-    /// A QUERY_REPLY frame on the main connection of a worker that announced capability 3.
-    case framed(WorkerLink)
+/// A client's channel, as the hub's socket.
+public final class NIOClientSocket: OutboundTarget, @unchecked Sendable {  // confined to the gateway's event loop
+    let channel: Channel
+    var queuedWrites = 0
+    /// The pending handshake's answer, while the worker decides.
+    var verdict: EventLoopPromise<Int>?
+
+    init(channel: Channel) {
+        self.channel = channel
+    }
 }
 
-/// A query's reply channel as an outbound target (queries are not on the hot path).
-private final class ReplyTarget: OutboundTarget {
+/// An inner-port channel (a worker, a GatewayClient, a query connection), as the hub's socket.
+public final class NIOInnerSocket: OutboundTarget, @unchecked Sendable {  // confined to the gateway's event loop
     let channel: Channel
     var queuedWrites = 0
 
     init(channel: Channel) {
         self.channel = channel
     }
+}
+
+typealias ClientConnection = HubClient<GatewayServer>
+typealias WorkerLink = HubWorker<GatewayServer>
+
+extension HubClient where Transport == GatewayServer {
+    var channel: Channel { socket.channel }
+}
+
+extension HubWorker where Transport == GatewayServer {
+    var channel: Channel { socket.channel }
 }

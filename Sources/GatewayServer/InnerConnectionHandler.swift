@@ -1,3 +1,4 @@
+import GatewayHub
 import GatewayRuntime
 import GatewayWire
 import NIOCore
@@ -13,17 +14,14 @@ final class InnerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum Peer {
-        case unauthenticated
-        case worker(WorkerLink)
-        case client
-    }
+    typealias Peer = InnerPeer<GatewayServer>
 
     private let server: GatewayServer
     private let heartbeat: InnerHeartbeatHandler?
     private var parser: GatewayFrameParser
     private var reassembly = FrameReassembly()
     private var peer = Peer.unauthenticated
+    private var socket: NIOInnerSocket?
     /// Refused: frames already read are ignored, not refused again.
     private var refused = false
 
@@ -57,8 +55,14 @@ final class InnerConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        socket = NIOInnerSocket(channel: context.channel)
+    }
+
     private func handle(_ frame: GatewayFrame, context: ChannelHandlerContext) {
-        if let next = server.innerFrame(frame, peer: peer, channel: context.channel) {
+        let socket = self.socket ?? NIOInnerSocket(channel: context.channel)
+        self.socket = socket
+        if let next = server.innerFrame(frame, peer: peer, socket: socket) {
             if case .unauthenticated = peer, case .worker(let link) = next {
                 // Workers get pings (never a GatewayClient: they would corrupt its replies);
                 // only a worker that pings back is ever closed for silence.

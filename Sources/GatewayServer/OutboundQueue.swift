@@ -19,10 +19,10 @@ protocol OutboundTarget: AnyObject {
 /// Writes are held until `flush()`, which runs in a task scheduled after the current batch of
 /// I/O (or earlier, when a caller needs its writes out now, e.g. before closing a channel).
 /// Confined to its event loop.
-final class OutboundQueue: @unchecked Sendable {  // confined to its event loop
+public final class OutboundQueue: @unchecked Sendable {  // confined to its event loop
     /// Bytes to write: a range of this tick's arena, or a buffer of their own (a frame shared
     /// by many ticks or too big for the arena).
-    enum Payload {
+    public enum Payload {
         case arena(start: Int, length: Int)
         case buffer(ByteBuffer)
     }

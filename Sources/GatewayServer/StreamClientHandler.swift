@@ -21,7 +21,7 @@ final class StreamClientHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.heartbeatCount = HeartbeatPolicy.heardFrom
+        server.clientHeardFrom(connection)
         server.clientMessage(connection, unwrapInboundIn(data), binary: binary)
     }
 

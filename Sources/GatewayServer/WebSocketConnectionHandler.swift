@@ -34,7 +34,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
-        connection.heartbeatCount = HeartbeatPolicy.heardFrom  // any bytes, pongs included
+        server.clientHeardFrom(connection)  // any bytes, pongs included
         reassembly.read(unwrapInboundIn(data), allocator: context.channel.allocator) { buffer in
             while !closing {
                 let frame: WebSocketClientFrame?

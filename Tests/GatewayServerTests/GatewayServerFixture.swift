@@ -64,7 +64,7 @@ final class GatewayServerFixture {
 
     /// Accepts a client on `channel` and completes its handshake, as the pipeline would.
     func acceptClient(on channel: Channel, transport: ListenAddress.Scheme = .websocket) -> ClientConnection {
-        let connection = server.clientAccepted(channel, listenPort: 8282, transport: transport)
+        let connection = server.clientAccepted(channel, listenPort: 8282, transport: transport)!
         server.clientUpgraded(connection)
         return connection
     }

@@ -52,7 +52,12 @@ measure() {  # measure WORKLOAD URL PID -> one JSON line on stdout
         broadcast-2000) "$work/wsload" broadcast -url "$url" -c 2000 -senders 1 -rate 0 -d "$seconds" -prefix all: -pids "$pid" ;;
         broadcast-10000) "$work/wsload" broadcast -url "$url" -c 10000 -senders 1 -rate 0 -d "$seconds" -drain 5 -prefix all: -pids "$pid" ;;
         broadcast-2000-200) "$work/wsload" broadcast -url "$url" -c 2000 -senders 1 -rate 200 -d "$seconds" -prefix all: -pids "$pid" ;;
-        idle-10000) "$work/wsload" idle -url "$url" -c 10000 -ramprate 5000 -hold 2 -pids "$pid" ;;
+        idle-10000)
+            # Warm up first: code paths run for the first time fault in pages of the binary and
+            # its libraries, which VmRSS counts; a server in service has them already.
+            "$work/wsload" idle -url "$url" -c 200 -ramprate 1000 -hold 0 > /dev/null 2>&1
+            "$work/wsload" echo -url "$url" -c 10 -inflight 1 -d 1 -warm 0 -size 64 -prefix echo: > /dev/null 2>&1
+            "$work/wsload" idle -url "$url" -c 10000 -ramprate 5000 -hold 2 -pids "$pid" ;;
         churn) "$work/wsload" churn -url "$url" -c 50 -d "$seconds" ;;
     esac 2>&1 | tail -1
 }

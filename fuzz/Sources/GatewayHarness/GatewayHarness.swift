@@ -64,7 +64,7 @@ public final class GatewayHarness {
     /// their decoder and message handler, the connection open at once.
     public func connectClient(_ transport: ListenAddress.Scheme) -> EmbeddedChannel {
         let channel = connectedChannel()
-        let connection = server.clientAccepted(channel, listenPort: 8282, transport: transport)
+        let connection = server.clientAccepted(channel, listenPort: 8282, transport: transport)!
         try! channel.pipeline.syncOperations.addHandlers(server.clientHandlers(for: connection))
         if transport != .websocket { server.clientUpgraded(connection) }
         return channel
@@ -74,7 +74,7 @@ public final class GatewayHarness {
     /// gateway sends it.
     public func connectUpgradedClient() -> (channel: EmbeddedChannel, connectionID: UInt32) {
         let channel = connectedChannel()
-        let connection = server.clientAccepted(channel, listenPort: 8282)
+        let connection = server.clientAccepted(channel, listenPort: 8282)!
         server.clientUpgraded(connection)
         return (channel, connection.id)
     }

@@ -1,0 +1,93 @@
+import GatewayCore
+import GatewayEventLoop
+import GatewayWire
+import NIOCore
+
+/// One client held by the hub: its socket, session, uid, groups and the worker its events go
+/// to. Confined to the hub's thread.
+public final class HubClient<Transport: HubTransport>: DirectoryClient, RoutedClient {
+    public let id: UInt32
+    public let socket: Transport.ClientSocket
+    public let remoteIP: UInt32
+    public let remotePort: UInt16
+    /// The public listen port the client connected to (`gateway_port` in frames).
+    public let listenPort: UInt16
+    /// The client protocol, which decides how messages to this client are framed.
+    public let transport: ListenAddress.Scheme
+    public let connectedAt: Instant
+    public var session = ByteBuffer()
+    public var uid: String?
+    public var groups: Set<String> = []
+    public weak var worker: HubWorker<Transport>?
+    /// Writable: at once for text:// and frame://, after the WebSocket handshake otherwise
+    /// (sends before that wait in `pendingSends`).
+    public internal(set) var isOpen = false
+    public internal(set) var isClosed = false
+    /// Heartbeat ticks since the client was last heard from (HeartbeatPolicy).
+    var heartbeatCount = HeartbeatPolicy.heardFrom
+    /// Not read from while its worker is congested.
+    public internal(set) var readingPaused = false
+    /// Events waiting while this client's worker drains or while there is no worker, in order.
+    var heldEvents: [HeldEvent] = []
+    /// Messages sent before the handshake completed, written right after the 101.
+    var pendingSends: [ByteBuffer] = []
+    /// When the worker's handshake verdict is due (503 after), while one is awaited.
+    var verdictDeadline: Instant?
+    public internal(set) var messagesIn: UInt64 = 0
+    public internal(set) var messagesOut: UInt64 = 0
+
+    init(
+        id: UInt32, socket: Transport.ClientSocket, remoteIP: UInt32, remotePort: UInt16, listenPort: UInt16,
+        transport: ListenAddress.Scheme, connectedAt: Instant
+    ) {
+        self.id = id
+        self.socket = socket
+        self.remoteIP = remoteIP
+        self.remotePort = remotePort
+        self.listenPort = listenPort
+        self.transport = transport
+        self.connectedAt = connectedAt
+    }
+}
+
+/// A client event not yet sent to a worker. The session goes with it when it is sent, so an
+/// event released after a drain carries the session as the old worker left it.
+struct HeldEvent {
+    var command: GatewayCommand
+    var flags: GatewayFrameFlags
+    var body: ByteBuffer?
+
+    /// What holding it costs, for the gateway-wide bound on held bytes.
+    var heldBytes: Int { 64 + (body?.readableBytes ?? 0) }
+}
+
+/// A BusinessWorker attached over the inner protocol.
+public final class HubWorker<Transport: HubTransport>: RoutedWorker {
+    /// "<remote ip>:<worker_key>", GatewayWorker's identity for a worker.
+    public let key: String
+    public let socket: Transport.InnerSocket
+    /// A gatewayd worker: understands binary flags and answers handshake verdicts.
+    public let speaksGatewayd: Bool
+    /// Announced it pings every heartbeat interval: silence means it is gone.
+    public internal(set) var sendsHeartbeats = false
+    /// Announced capability 3 or higher: its queries on its main connection are answered there.
+    public internal(set) var framedReplies = false
+    public var assignedClients = 0
+    public internal(set) var draining = false
+    /// Clients not read from while this worker is congested.
+    public internal(set) var pausedClients: [HubClient<Transport>] = []
+
+    init(key: String, socket: Transport.InnerSocket, speaksGatewayd: Bool) {
+        self.key = key
+        self.socket = socket
+        self.speaksGatewayd = speaksGatewayd
+    }
+}
+
+/// What an inner connection has turned out to be.
+public enum InnerPeer<Transport: HubTransport> {
+    case unauthenticated
+    case worker(HubWorker<Transport>)
+    /// A GatewayClient (or a worker's query connection): may query and send, gets bare replies.
+    case client
+}
