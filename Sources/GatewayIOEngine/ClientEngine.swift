@@ -20,7 +20,7 @@ public final class ClientEngine: IOHandler {
     public struct Configuration: Sendable {
         /// Bytes read per read().
         public var readSize = 256 * 1024
-        /// The largest partial message kept between reads; more closes the connection.
+        /// The largest message kept while it arrives; more closes the connection.
         public var maximumPendingBytes = 1024 * 1024 + 16
         /// Output waiting for the kernel per connection beyond which it is closed.
         public var maximumBacklogBytes = 64 * 1024 * 1024
@@ -29,6 +29,10 @@ public final class ClientEngine: IOHandler {
     }
 
     private static let listenerTag: UInt32 = 1 << 31
+    /// A partial message up to this size is copied in front of the next read; a larger one
+    /// gets a buffer of its own that reads fill directly, so a big message is not copied again
+    /// at every read.
+    static let frontSpace = 64 * 1024
 
     private let loop: EventLoop
     /// Held strongly (the owner sets it once and keeps both for the life of the gateway): a
@@ -41,7 +45,7 @@ public final class ClientEngine: IOHandler {
     public let maximumDescriptors: Int
     /// Through a pointer, not a stored `var`: no exclusivity check per delivery.
     private let output: UnsafeMutablePointer<TickOutput>
-    /// [space for a pending message | readSize fresh bytes].
+    /// [room for a small partial message | readSize fresh bytes].
     private let readBuffer: UnsafeMutableRawPointer
     private let iovecs: UnsafeMutablePointer<iovec>
     private static let iovecCount = 64
@@ -63,7 +67,7 @@ public final class ClientEngine: IOHandler {
         records = table.bindMemory(to: ConnectionRecord.self, capacity: self.maximumDescriptors)
         output = .allocate(capacity: 1)
         output.initialize(to: TickOutput())
-        readBuffer = .allocate(byteCount: configuration.maximumPendingBytes + configuration.readSize, alignment: 16)
+        readBuffer = .allocate(byteCount: Self.frontSpace + configuration.readSize, alignment: 16)
         iovecs = .allocate(capacity: Self.iovecCount)
     }
 
@@ -149,21 +153,19 @@ public final class ClientEngine: IOHandler {
     private func readConnection(_ fd: Int32) {
         let record = records + Int(fd)
         guard record.pointee.state == .open || record.pointee.state == .closing else { return }
-        let fresh = readBuffer + configuration.maximumPendingBytes
-        let count = Glibc.read(fd, fresh, configuration.readSize)
-        if count <= 0 {
-            if count == 0 {
-                markDead(fd, .peerClosed)
-            } else if errno != EAGAIN && errno != EINTR {
-                markDead(fd, .failed(errno))
-            }
+        if record.pointee.pendingCapacity > 0 {
+            readIntoOwnBuffer(fd)
             return
         }
+        let fresh = readBuffer + Self.frontSpace
+        let count = Glibc.read(fd, fresh, configuration.readSize)
+        guard readSucceeded(fd, count) else { return }
         // A closing connection's input is read and dropped, so that its peer's close is seen.
         guard record.pointee.state == .open else { return }
         var start = fresh
         var total = count
         if let pending = record.pointee.pending {
+            // A small partial message: glued in front of the new bytes.
             let pendingCount = Int(record.pointee.pendingCount)
             start = fresh - pendingCount
             start.copyMemory(from: pending, byteCount: pendingCount)
@@ -172,18 +174,99 @@ public final class ClientEngine: IOHandler {
             record.pointee.pending = nil
             record.pointee.pendingCount = 0
         }
+        deliver(fd, UnsafeMutableRawBufferPointer(start: start, count: total))
+    }
+
+    /// A large partial message has a buffer of its own: reads go straight to its end (no more
+    /// than the message still needs, when its size is known), and it is offered whole — not
+    /// copied again at every read.
+    private func readIntoOwnBuffer(_ fd: Int32) {
+        let record = records + Int(fd)
+        let pending = record.pointee.pending!
+        let count = Int(record.pointee.pendingCount)
+        let wanted = Int(record.pointee.pendingWanted)
+        let room = (wanted > 0 ? wanted : Int(record.pointee.pendingCapacity)) - count
+        let read = Glibc.read(fd, pending + count, room)
+        guard readSucceeded(fd, read), record.pointee.state == .open else { return }
+        let total = count + read
+        record.pointee.pendingCount = UInt32(total)
+        if wanted > 0 && total < wanted { return }  // not whole yet
         let id = ConnectionID(fd: fd, generation: record.pointee.generation)
-        let consumed = delegate?.bytesReceived(id, UnsafeMutableRawBufferPointer(start: start, count: total)) ?? total
-        guard record.pointee.state == .open, consumed < total else { return }
-        let left = total - consumed
-        guard left <= configuration.maximumPendingBytes else {
-            markDead(fd, .pendingOverflow)
+        let outcome = delegate?.bytesReceived(id, UnsafeMutableRawBufferPointer(start: pending, count: total)) ?? ReceiveOutcome(consumed: total)
+        guard record.pointee.state == .open else { return }
+        if outcome.consumed == 0 {
+            // Still one partial message: keep the buffer, sized for what is now known.
+            let size = max(outcome.messageSize, total)
+            guard size <= configuration.maximumPendingBytes else { return markDead(fd, .pendingOverflow) }
+            if outcome.messageSize > total {
+                record.pointee.pendingWanted = UInt32(size)
+                if size > Int(record.pointee.pendingCapacity) { resizeOwnBuffer(fd, to: size) }
+            } else if total == Int(record.pointee.pendingCapacity) {
+                guard total < configuration.maximumPendingBytes else { return markDead(fd, .pendingOverflow) }
+                resizeOwnBuffer(fd, to: min(2 * total, configuration.maximumPendingBytes))
+            }
             return
         }
-        let kept = malloc(left)!
-        kept.copyMemory(from: start + consumed, byteCount: left)
+        // Messages done; what follows them is kept afresh (small, or in a buffer of its own).
+        record.pointee.pending = nil
+        record.pointee.pendingCount = 0
+        record.pointee.pendingCapacity = 0
+        record.pointee.pendingWanted = 0
+        keep(fd, UnsafeMutableRawBufferPointer(start: pending, count: total), after: outcome)
+        free(pending)
+    }
+
+    /// Read errors and end of stream end the connection; false when there is nothing to offer.
+    private func readSucceeded(_ fd: Int32, _ count: Int) -> Bool {
+        if count > 0 { return true }
+        if count == 0 {
+            markDead(fd, .peerClosed)
+        } else if errno != EAGAIN && errno != EINTR {
+            markDead(fd, .failed(errno))
+        }
+        return false
+    }
+
+    /// Offers `bytes` to the delegate and keeps what it leaves.
+    private func deliver(_ fd: Int32, _ bytes: UnsafeMutableRawBufferPointer) {
+        let record = records + Int(fd)
+        let id = ConnectionID(fd: fd, generation: record.pointee.generation)
+        let outcome = delegate?.bytesReceived(id, bytes) ?? ReceiveOutcome(consumed: bytes.count)
+        guard record.pointee.state == .open else { return }
+        keep(fd, bytes, after: outcome)
+    }
+
+    /// Keeps what the delegate left of `bytes`: in front of the next read when small, else in a
+    /// buffer of its own — the whole message's size when the delegate knew it.
+    private func keep(_ fd: Int32, _ bytes: UnsafeMutableRawBufferPointer, after outcome: ReceiveOutcome) {
+        let left = bytes.count - outcome.consumed
+        guard left > 0 else { return }
+        let record = records + Int(fd)
+        let known = outcome.messageSize > left
+        let size = known ? outcome.messageSize : left
+        guard size <= configuration.maximumPendingBytes else { return markDead(fd, .pendingOverflow) }
+        let leftStart = bytes.baseAddress! + outcome.consumed
+        if size <= Self.frontSpace {
+            let kept = malloc(left)!
+            kept.copyMemory(from: leftStart, byteCount: left)
+            record.pointee.pending = kept
+            record.pointee.pendingCount = UInt32(left)
+            return
+        }
+        let capacity = known ? size : min(2 * left, configuration.maximumPendingBytes)
+        guard capacity > left || known else { return markDead(fd, .pendingOverflow) }
+        let kept = malloc(capacity)!
+        kept.copyMemory(from: leftStart, byteCount: left)
         record.pointee.pending = kept
         record.pointee.pendingCount = UInt32(left)
+        record.pointee.pendingCapacity = UInt32(capacity)
+        record.pointee.pendingWanted = known ? UInt32(size) : 0
+    }
+
+    private func resizeOwnBuffer(_ fd: Int32, to capacity: Int) {
+        let record = records + Int(fd)
+        record.pointee.pending = realloc(record.pointee.pending, capacity)!
+        record.pointee.pendingCapacity = UInt32(capacity)
     }
 
     // MARK: Sending

@@ -21,6 +21,10 @@ struct ConnectionRecord {
     var registration: Registration?
     var pending: UnsafeMutableRawPointer?
     var pendingCount: UInt32 = 0
+    /// A large partial message's own buffer size (0: a small one, glued in front of reads).
+    var pendingCapacity: UInt32 = 0
+    /// The whole message's size when the delegate knew it (0: unknown).
+    var pendingWanted: UInt32 = 0
     var backlog: UnsafeMutableRawPointer?
     var backlogStart: UInt32 = 0
     var backlogEnd: UInt32 = 0

@@ -17,7 +17,7 @@ final class ClientEngineTests: XCTestCase {
     override func setUpWithError() throws {
         loop = try EventLoop()
         var configuration = ClientEngine.Configuration()
-        configuration.maximumPendingBytes = 64 * 1024
+        configuration.maximumPendingBytes = 256 * 1024
         configuration.maximumBacklogBytes = 16 * 1024 * 1024
         engine = ClientEngine(loop: loop, configuration: configuration)
         recorder = Recorder(engine: engine)
@@ -81,7 +81,7 @@ final class ClientEngineTests: XCTestCase {
 
     private func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
-        XCTAssertEqual(bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }, bytes.count)
+        XCTAssertEqual(bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, bytes.count)
     }
 
     /// Reads what `fd` has now (non-blocking); nil once the peer closed and everything was read.
@@ -119,6 +119,48 @@ final class ClientEngineTests: XCTestCase {
         write(pair.client, "o\nthree\n")
         run { self.recorder.lines[pair.id] == ["one", "two", "three"] }
         XCTAssertEqual(recorder.offers.last, "two\nthree\n", "\"tw\" was offered again before the new bytes")
+    }
+
+    /// A message bigger than the shared buffer's front room, whose size the delegate knows from
+    /// its header, is read into a buffer of its own and offered once, whole — not re-offered
+    /// (and copied) at every read.
+    func testALargeMessageOfKnownSizeIsOfferedOnceWhole() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        recorder.consumeFrames = true
+        let size = 200 * 1024
+        var bytes: [UInt8] = [UInt8(size >> 24), UInt8(size >> 16 & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size & 0xFF)]
+        bytes += (0..<size).map { UInt8(truncatingIfNeeded: $0) }
+        bytes += [0, 0, 0, 2, 7, 7]  // a small frame right behind it
+        var sent = 0
+        run {
+            if sent < bytes.count {
+                let count = bytes[sent...].withUnsafeBytes { send(pair.client, $0.baseAddress, min($0.count, 16 * 1024), Int32(MSG_NOSIGNAL)) }
+                if count > 0 { sent += count }
+            }
+            return self.recorder.frameSizes[pair.id] == [size, 2]
+        }
+        let large = recorder.offerSizes.filter { $0 > 64 * 1024 }
+        XCTAssertEqual(large.count, 1, "offered once it was whole: \(large)")
+        XCTAssertGreaterThan(recorder.offerSizes.count, 1)
+    }
+
+    /// A message of unknown size (a long line) grows a buffer of its own until it is whole.
+    func testALargeMessageOfUnknownSizeArrivesWhole() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        recorder.consumeLines = true
+        let line = String(repeating: "z", count: 40_000)
+        let text = line + line + line + line + line + "\nend\n"
+        var sent = 0
+        let bytes = Array(text.utf8)
+        run {
+            if sent < bytes.count {
+                let count = bytes[sent...].withUnsafeBytes { send(pair.client, $0.baseAddress, min($0.count, 8 * 1024), Int32(MSG_NOSIGNAL)) }
+                if count > 0 { sent += count }
+            }
+            return self.recorder.lines[pair.id]?.count == 2
+        }
+        XCTAssertEqual(recorder.lines[pair.id]?.first?.count, 200_000)
+        XCTAssertEqual(recorder.lines[pair.id]?.last, "end")
     }
 
     func testStagedBytesReachEveryConnectionInTheOrderTheyWereSent() throws {
@@ -212,7 +254,7 @@ final class ClientEngineTests: XCTestCase {
         recorder.consumeLines = true
         let chunk = String(repeating: "x", count: 16 * 1024)
         run {
-            _ = chunk.withCString { Glibc.write(pair.client, $0, chunk.utf8.count) }
+            _ = chunk.withCString { send(pair.client, $0, chunk.utf8.count, Int32(MSG_NOSIGNAL)) }
             return self.recorder.closed[pair.id] != nil
         }
         XCTAssertEqual(recorder.closed[pair.id], .pendingOverflow)
@@ -261,6 +303,9 @@ private final class Recorder: ClientEngineDelegate {
     var consumeLines = false
     var lines: [ConnectionID: [String]] = [:]
     var offers: [String] = []
+    var offerSizes: [Int] = []
+    var consumeFrames = false
+    var frameSizes: [ConnectionID: [Int]] = [:]
 
     init(engine: ClientEngine) {
         self.engine = engine
@@ -271,15 +316,29 @@ private final class Recorder: ClientEngineDelegate {
         peers[id] = peer
     }
 
-    func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> Int {
-        guard consumeLines else { return bytes.count }
+    func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> ReceiveOutcome {
+        offerSizes.append(bytes.count)
+        if consumeFrames { return frames(id, bytes) }
+        guard consumeLines else { return ReceiveOutcome(consumed: bytes.count) }
         offers.append(String(decoding: bytes, as: UTF8.self))
         var consumed = 0
         for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
             lines[id, default: []].append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[consumed..<index]), as: UTF8.self))
             consumed = index + 1
         }
-        return consumed
+        return ReceiveOutcome(consumed: consumed)
+    }
+
+    /// Frames of a 4-byte big-endian length and that many bytes; their sizes are recorded.
+    private func frames(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> ReceiveOutcome {
+        var offset = 0
+        while bytes.count - offset >= 4 {
+            let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            guard bytes.count - offset >= 4 + length else { return ReceiveOutcome(consumed: offset, messageSize: 4 + length) }
+            frameSizes[id, default: []].append(length)
+            offset += 4 + length
+        }
+        return ReceiveOutcome(consumed: offset)
     }
 
     func connectionClosed(_ id: ConnectionID, reason: CloseReason) {

@@ -45,13 +45,13 @@ final class FloorProtocol: ClientEngineDelegate {
         states[Int(id.fd)] = 0
     }
 
-    func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> Int {
+    func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> ReceiveOutcome {
         var used = 0
         if states[Int(id.fd)] == 1 {
             used = handshake(id, bytes)
-            guard states[Int(id.fd)] == 2 else { return used }
+            guard states[Int(id.fd)] == 2 else { return ReceiveOutcome(consumed: used) }
         }
-        return used + frames(id, UnsafeMutableRawBufferPointer(rebasing: bytes[used...]))
+        return ReceiveOutcome(consumed: used + frames(id, UnsafeMutableRawBufferPointer(rebasing: bytes[used...])))
     }
 
     private func handshake(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> Int {
