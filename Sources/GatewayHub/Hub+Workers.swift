@@ -9,18 +9,20 @@ extension Hub {
 
     /// One frame from an inner connection; returns the peer's new state, or nil when the
     /// transport must close the connection (refused; logged and counted).
-    public func innerFrame(_ frame: GatewayFrame, from peer: InnerPeer<Transport>, socket: Transport.InnerSocket, remoteIP: String)
-        -> InnerPeer<Transport>?
-    {
+    /// `remoteIP` is asked for only when a frame needs it (a WORKER_CONNECT, a refusal): making
+    /// the address's text costs an allocation, which the per-frame path must not.
+    public func innerFrame(
+        _ frame: GatewayFrame, from peer: InnerPeer<Transport>, socket: Transport.InnerSocket, remoteIP: () -> String
+    ) -> InnerPeer<Transport>? {
         switch frame.command {
         case .workerConnect:
             guard case .unauthenticated = peer else { return peer }
-            guard let body = try? WorkerConnectBody(body: frame.body) else { return refuseInner(remoteIP, "malformed WORKER_CONNECT") }
+            guard let body = try? WorkerConnectBody(body: frame.body) else { return refuseInner(remoteIP(), "malformed WORKER_CONNECT") }
             guard body.secretKey == configuration.secretKey else {
-                return refuseInner(remoteIP, "WORKER_CONNECT with a wrong secret key")
+                return refuseInner(remoteIP(), "WORKER_CONNECT with a wrong secret key")
             }
             let speaksGatewayd = body.extra.contains { $0.key == GatewaydCapability.key }
-            let link = Worker(key: "\(remoteIP):\(body.workerKey)", socket: socket, speaksGatewayd: speaksGatewayd)
+            let link = Worker(key: "\(remoteIP()):\(body.workerKey)", socket: socket, speaksGatewayd: speaksGatewayd)
             link.sendsHeartbeats = GatewaydHeartbeat.workerPings(body)
             link.framedReplies = GatewaydCapability.wantsFramedReplies(body)
             if link.framedReplies {
@@ -37,7 +39,7 @@ extension Hub {
             return .worker(link)
         case .gatewayClientConnect:
             guard let body = try? GatewayClientConnectBody(body: frame.body), body.secretKey == configuration.secretKey else {
-                return refuseInner(remoteIP, "GATEWAY_CLIENT_CONNECT with a wrong secret key")
+                return refuseInner(remoteIP(), "GATEWAY_CLIENT_CONNECT with a wrong secret key")
             }
             if case .unauthenticated = peer { return .client }
             return peer
@@ -51,7 +53,7 @@ extension Hub {
             return peer
         default:
             if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
-                return refuseInner(remoteIP, "command \(frame.command) before authentication")
+                return refuseInner(remoteIP(), "command \(frame.command) before authentication")
             }
             let route: ReplyRoute
             if case .worker(let link) = peer, link.framedReplies { route = .framed(link.socket) } else { route = .bare(socket) }

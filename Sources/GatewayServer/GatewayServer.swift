@@ -367,7 +367,7 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
 
     /// Handles one frame from an inner connection; returns the peer's new state, or nil to close it.
     func innerFrame(_ frame: GatewayFrame, peer: InnerConnectionHandler.Peer, socket: NIOInnerSocket) -> InnerConnectionHandler.Peer? {
-        let next = hub.innerFrame(frame, from: peer, socket: socket, remoteIP: socket.channel.remoteAddress?.ipAddress ?? "?")
+        let next = hub.innerFrame(frame, from: peer, socket: socket) { socket.channel.remoteAddress?.ipAddress ?? "?" }
         if case .unauthenticated = peer, case .worker(let link) = next {
             // Its GATEWAYD_HELLO goes out now, ahead of the first heartbeat ping.
             if link.framedReplies { outbound.flush() }

@@ -103,7 +103,7 @@ final class HubTests: XCTestCase {
         let hello = WorkerConnectBody(workerKey: key ?? name, secretKey: "", extra: extra)
         let peer = hub.innerFrame(
             GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), from: .unauthenticated, socket: name,
-            remoteIP: "127.0.0.1")
+            remoteIP: { "127.0.0.1" })
         guard case .worker(let link) = peer else { throw XCTSkip("worker refused") }
         return link
     }
@@ -120,7 +120,7 @@ final class HubTests: XCTestCase {
         frame.flags = flags
         frame.extData = ByteBuffer(bytes: ext)
         let link = hub.router.workers.values.first { $0.socket == worker }
-        _ = hub.innerFrame(frame, from: link.map { .worker($0) } ?? .client, socket: worker, remoteIP: "127.0.0.1")
+        _ = hub.innerFrame(frame, from: link.map { .worker($0) } ?? .client, socket: worker, remoteIP: { "127.0.0.1" })
     }
 
     // MARK: - Clients and events
@@ -337,13 +337,29 @@ final class HubTests: XCTestCase {
         XCTAssertEqual(hub.router.count, 1)
     }
 
+    /// Making the peer's address text allocates: a command frame must not ask for it.
+    func testACommandDoesNotAskForThePeersAddress() throws {
+        let link = try attachWorker("w1")
+        let client = try accept(.text)
+        var asked = 0
+        var frame = GatewayFrame(command: .sendToOne, body: ByteBuffer(string: "x"))
+        frame.connectionID = client.id
+        frame.flags = .scalarBody
+        _ = hub.innerFrame(frame, from: .worker(link), socket: "w1") {
+            asked += 1
+            return "127.0.0.1"
+        }
+        XCTAssertEqual(asked, 0)
+        XCTAssertEqual(String(buffer: transport.clientBytes[client.socket]!), "x\n")
+    }
+
     func testAWrongSecretIsRefused() throws {
         makeHub { $0.secretKey = "s3cret" }
         let hello = WorkerConnectBody(workerKey: "w", secretKey: "wrong", extra: [])
         XCTAssertNil(hub.innerFrame(GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())),
-                                    from: .unauthenticated, socket: "w", remoteIP: "127.0.0.1"))
+                                    from: .unauthenticated, socket: "w", remoteIP: { "127.0.0.1" }))
         XCTAssertNil(hub.innerFrame(GatewayFrame(command: .sendToAll, body: ByteBuffer(string: "x")), from: .unauthenticated,
-                                    socket: "w", remoteIP: "127.0.0.1"))
+                                    socket: "w", remoteIP: { "127.0.0.1" }))
         XCTAssertEqual(hub.incidents[.authenticationFailure], 2)
     }
 
@@ -361,7 +377,7 @@ final class HubTests: XCTestCase {
         let extra = [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))]
         let hello = WorkerConnectBody(workerKey: "framed", secretKey: "", extra: extra)
         guard case .worker = hub.innerFrame(GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())),
-                                            from: .unauthenticated, socket: "w3", remoteIP: "127.0.0.1") else { return XCTFail() }
+                                            from: .unauthenticated, socket: "w3", remoteIP: { "127.0.0.1" }) else { return XCTFail() }
         XCTAssertEqual(try transport.frames(to: "w3").map(\.command), [.gatewaydHello])
         command(.isOnline, to: client, from: "w3")
         let replies = try transport.frames(to: "w3")
