@@ -1,7 +1,6 @@
-/// An HTTP/1.x request head (request line and header fields) parsed from its bytes, with the
-/// syntax the gateway's SwiftNIO path accepted (NIOHTTP1 on llhttp, strict mode): CRLF line
-/// ends only, no obs-fold, token header names, one or more spaces between the request line's
-/// parts, and header values with their leading whitespace dropped and trailing whitespace kept.
+/// An HTTP/1.x request head (request line and header fields) split from bytes whose syntax
+/// `RequestHeadScanner` checked, as the gateway's SwiftNIO path (NIOHTTP1 on llhttp) split it:
+/// header values lose their leading whitespace and keep their trailing whitespace.
 ///
 /// Names, values and the target are decoded as NIO decodes them (`String(decoding:as:)`), so the
 /// strings handed to workers are the same.
@@ -12,8 +11,8 @@ struct HTTPRequestHead {
     var versionMinor: Int
     var headers: [(name: String, value: String)]
 
-    /// Parses `head`: from the first byte of the request line through the empty line that ends
-    /// the head. Nil when it is not HTTP/1.x request syntax.
+    /// Splits `head`, from the first byte of the request line through the empty line that ends
+    /// it. Nil for an absolute-form target whose authority has bytes llhttp refused there.
     init?(_ head: UnsafeRawBufferPointer) {
         var lines = CRLFLines(head)
         guard let requestLine = lines.next(), let parsed = RequestLine(requestLine) else { return nil }
@@ -22,26 +21,21 @@ struct HTTPRequestHead {
         versionMajor = parsed.versionMajor
         versionMinor = parsed.versionMinor
         headers = []
-        while let line = lines.next(), !line.isEmpty {
-            guard let field = Self.headerField(line) else { return nil }
-            headers.append(field)
-        }
+        while let line = lines.next(), !line.isEmpty { headers.append(Self.headerField(line)) }
     }
 
     /// `name ":" OWS value`, the value's leading spaces and tabs dropped (llhttp keeps trailing ones).
-    private static func headerField(_ line: UnsafeRawBufferPointer) -> (name: String, value: String)? {
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
-        let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
-        guard name.allSatisfy(HTTPSyntax.isTokenByte) else { return nil }
+    private static func headerField(_ line: UnsafeRawBufferPointer) -> (name: String, value: String) {
+        let colon = line.firstIndex(of: UInt8(ascii: ":"))!  // the scanner saw a token and a colon
         var valueStart = colon + 1
         while valueStart < line.count, HTTPSyntax.isWhitespace(line[valueStart]) { valueStart += 1 }
-        let value = UnsafeRawBufferPointer(rebasing: line[valueStart...])
-        guard value.allSatisfy(HTTPSyntax.isFieldValueByte) else { return nil }
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        return (String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
+                String(decoding: UnsafeRawBufferPointer(rebasing: line[valueStart...]), as: UTF8.self))
     }
 }
 
-/// `method SP+ request-target SP+ HTTP/d.d`.
+/// `method SP+ request-target SP+ HTTP/d.d`, or HTTP/0.9's `method SP+ request-target`, its
+/// syntax already checked.
 private struct RequestLine {
     var method: String
     var target: String
@@ -49,24 +43,24 @@ private struct RequestLine {
     var versionMinor: Int
 
     init?(_ line: UnsafeRawBufferPointer) {
-        var fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)[...]
-        guard line.first != UInt8(ascii: " "), line.last != UInt8(ascii: " "), fields.count == 3 else { return nil }
-        let methodBytes = fields.removeFirst()
-        let targetBytes = UnsafeRawBufferPointer(rebasing: fields.removeFirst())
-        let versionBytes = Array(fields.removeFirst())
-        guard methodBytes.allSatisfy(HTTPSyntax.isTokenByte), HTTPSyntax.isRequestTarget(targetBytes),
-            versionBytes.count == 8, versionBytes.starts(with: "HTTP/".utf8), versionBytes[6] == UInt8(ascii: "."),
-            let major = HTTPSyntax.digitValue(versionBytes[5]), let minor = HTTPSyntax.digitValue(versionBytes[7])
-        else { return nil }
-        method = String(decoding: methodBytes, as: UTF8.self)
+        // The scanner let through two or three fields, with runs of spaces between them.
+        let fields = line.split(separator: UInt8(ascii: " "))
+        let targetBytes = UnsafeRawBufferPointer(rebasing: fields[1])
+        guard HTTPSyntax.isRequestTarget(targetBytes) else { return nil }
+        method = String(decoding: fields[0], as: UTF8.self)
         target = String(decoding: targetBytes, as: UTF8.self)
-        versionMajor = major
-        versionMinor = minor
+        guard fields.count == 3 else {
+            (versionMajor, versionMinor) = (0, 9)
+            return
+        }
+        let version = fields[2]
+        versionMajor = Int(version[version.startIndex + 5] - UInt8(ascii: "0"))
+        versionMinor = Int(version[version.startIndex + 7] - UInt8(ascii: "0"))
     }
 }
 
-/// The lines of a head, each without its CRLF. The scanner that found the head already
-/// refused bare CRs and LFs, so splitting at CRLF is all that is left to do.
+/// The lines of a checked head, each without its CRLF (or the bare LF that may end an
+/// HTTP/0.9 request line).
 private struct CRLFLines {
     private let bytes: UnsafeRawBufferPointer
     private var position = 0
@@ -76,10 +70,8 @@ private struct CRLFLines {
     }
 
     mutating func next() -> UnsafeRawBufferPointer? {
-        var end = position
-        while end + 1 < bytes.count, !(bytes[end] == HTTPSyntax.cr && bytes[end + 1] == HTTPSyntax.lf) { end += 1 }
-        guard end + 1 < bytes.count else { return nil }
-        defer { position = end + 2 }
+        guard let end = bytes[position...].firstIndex(where: { $0 == HTTPSyntax.cr || $0 == HTTPSyntax.lf }) else { return nil }
+        defer { position = end + (bytes[end] == HTTPSyntax.cr ? 2 : 1) }
         return UnsafeRawBufferPointer(rebasing: bytes[position..<end])
     }
 }
@@ -108,29 +100,35 @@ enum HTTPSyntax {
         byte == UInt8(ascii: "\t") || (byte >= 0x20 && byte != 0x7F)
     }
 
-    /// Control bytes that may appear nowhere in a head, line ends and tabs aside: the scanner
-    /// refuses them as soon as they arrive, so garbage (a TLS hello) is answered at once.
-    static func isForbiddenInHead(_ byte: UInt8) -> Bool {
-        (byte < 0x20 && byte != UInt8(ascii: "\t") && byte != cr && byte != lf) || byte == 0x7F
+    static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
-    static func digitValue(_ byte: UInt8) -> Int? {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
+    static let versionLength = 8
+
+    /// Byte `index` of "HTTP/d.d".
+    static func isVersionByte(_ byte: UInt8, at index: Int) -> Bool {
+        switch index {
+        case 5, 7: return isDigit(byte)
+        case 6: return byte == UInt8(ascii: ".")
+        default: return "HTTP/".utf8.dropFirst(index).first == byte
+        }
     }
 
-    /// The request-target forms llhttp accepts: origin-form (`/...`), `*...`, and absolute-form
-    /// (`scheme://authority...`, the scheme letters only); every byte visible ASCII.
+    /// Visible ASCII: what a request target is made of.
+    static func isRequestTargetByte(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F
+    }
+
+    /// Whether an absolute-form target's authority (`scheme://authority...`) holds only the
+    /// bytes llhttp took there; the scanner checked the rest of the target's syntax.
     static func isRequestTarget(_ target: UnsafeRawBufferPointer) -> Bool {
-        guard let first = target.first, target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return false }
-        if first == UInt8(ascii: "/") || first == UInt8(ascii: "*") { return true }
-        guard let colon = target.firstIndex(of: UInt8(ascii: ":")), colon > 0,
-            target[..<colon].allSatisfy({ isLetter($0) }), target[colon...].starts(with: "://".utf8)
-        else { return false }
+        guard let first = target.first, isLetter(first), let colon = target.firstIndex(of: UInt8(ascii: ":")) else { return true }
         let authority = target[(colon + 3)...].prefix { !"/?#".utf8.contains($0) }
         return authority.allSatisfy(isAuthorityByte)
     }
 
-    private static func isLetter(_ byte: UInt8) -> Bool {
+    static func isLetter(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
     }
 

@@ -65,9 +65,14 @@ public struct WebSocketFrameDecoder: ~Copyable {
             let wideKey = PayloadMasking.wideKey(frameStart + header.length - 4)
             guard let event = handle(header, payload: payload, wideKey: wideKey) else { continue }  // a fragment, absorbed
             switch event {
-            case .failure(let failure): return fail(failure, consumingAllOf: bytes)
-            case .close: phase = .finished
-            default: break
+            case .failure(let failure):
+                return fail(failure, consumingAllOf: bytes)
+            case .close:
+                // A fragmented message left open will never be delivered.
+                phase = .finished
+                fragments.release()
+            default:
+                break
             }
             return WebSocketDecodeResult(consumed: offset, event: event)
         }

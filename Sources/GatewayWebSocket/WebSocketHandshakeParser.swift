@@ -84,7 +84,7 @@ public struct WebSocketHandshakeParser {
         // llhttp: digits, then spaces at most; a second Content-Length is an error even if equal.
         let digits = value.utf8.reversed().drop { $0 == UInt8(ascii: " ") }.reversed()
         guard lengths.count == 1, !digits.isEmpty, let length = Int(String(decoding: digits, as: UTF8.self)),
-            digits.allSatisfy({ HTTPSyntax.digitValue($0) != nil })
+            digits.allSatisfy(HTTPSyntax.isDigit)
         else { throw .invalidContentLength }
         return length
     }

@@ -55,6 +55,8 @@ final class NIOCrossCheckTests: XCTestCase {
             request("Transfer-Encoding: gzip\r\n", upgrade: "h2c"), request("Transfer-Encoding: gzip\r\nContent-Length: 0\r\n"),
             "GET / HTTP/1.1\nHost: h\n\n", "GET / HTTP/1.1 \r\n\r\n", "GET x HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost : h\r\n\r\n",
             "GET / HTTP/1.1\r\n Folded: x\r\n\r\n", "GET / HTTP/1.1\r\nName: a\u{7F}b\r\n\r\n", "\u{16}\u{03}\u{01}\u{02}\u{00}",
+            "GET /\r\nHost: h\r\n\r\n", "GET / \r\nHost: h\r\n\r\n", "GET\r\n\r\n", "GET /chat?x\r\nUpgrade: websocket\r\n",
+            "GET /x\nHost: h\r\n", "GET /x\nHost: h\r\n\r\n", "GET /x\n\r\n", "\rGET / HTTP/1.1\r\nA: b\r\n\r\n",
             "GET   /   HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
         ]

@@ -163,7 +163,7 @@ final class WebSocketHandshakeParserTests: XCTestCase {
 
     func testMalformedRequestLines() {
         for line in [
-            "GET / HTTP/1.1 ", " GET / HTTP/1.1", "GET\t/ HTTP/1.1", "GET /\tHTTP/1.1", "GET /", "GET / HTTP/1.1 extra", "GET / http/1.1",
+            "GET / HTTP/1.1 ", " GET / HTTP/1.1", "GET\t/ HTTP/1.1", "GET /\tHTTP/1.1", "GET /", "GET / ", "GET", "GET / HTTP/1.1 extra", "GET / http/1.1",
             "GET / HTTP/01.1", "GET / HTTP/1.10", "GET x HTTP/1.1", "GET ?a HTTP/1.1", "GET #a HTTP/1.1", "GET http:/x HTTP/1.1",
             "GET h1://x HTTP/1.1", "GET http://x\"y/ HTTP/1.1", "GET http://x{y/ HTTP/1.1", "GET /\u{e9} HTTP/1.1", "G(T / HTTP/1.1",
         ] {
@@ -191,11 +191,26 @@ final class WebSocketHandshakeParserTests: XCTestCase {
         assertRefused("GET / HTTP/1.1\r\nHost: h\r\n\rX", .malformedRequest)
     }
 
+    func testMalformedBytesAreRefusedWithoutWaitingForTheHeadsEnd() {
+        for prefix in [
+            "G(", "GET\t", "GET x ", "GET ?", "GET h1", "GET http:/x", "GET /\u{7F}", "GET / HTTP/1.1 ", "GET / HTTQ", "GET / HTTP/x", "GET / HTTP/1.1\rX", "GET / HTTP/1.1\r\n ",
+            "GET / HTTP/1.1\r\nSec-WebSoc=", "GET / HTTP/1.1\r\nA: b\u{1}", "GET / HTTP/1.1\r\nA: b\n", "GET / HTTP/1.1\r\n:", "GET / \r",
+        ] {
+            XCTAssertEqual(EngineFeed.handshake(Array(prefix.utf8)).result, .refused(.malformedRequest), prefix.debugDescription)
+        }
+        // Without a version, llhttp read on (HTTP/0.9) and the head was refused at its end.
+        XCTAssertEqual(EngineFeed.handshake(Array("GET /\r\nHost: h\r\n".utf8)).result, .needMoreBytes)
+        XCTAssertEqual(EngineFeed.handshake(Array("GET /x\nHost: h\r\n".utf8)).result, .needMoreBytes)
+        assertRefused("GET /\r\nHost: h\r\n\r\n", .malformedRequest)
+        assertRefused("GET /x\nHost: h\r\n\r\n", .malformedRequest)
+        assertRefused("GET /x\n\r\n", .malformedRequest)
+    }
+
     func testGarbageIsRefusedAtItsFirstBadByte() {
         // A TLS ClientHello: refused from its first byte, without waiting for more.
         XCTAssertEqual(EngineFeed.handshake([0x16, 0x03, 0x01]).result, .refused(.malformedRequest))
         XCTAssertEqual(EngineFeed.handshake([0x16]).result, .refused(.malformedRequest))
-        XCTAssertEqual(EngineFeed.handshake(Array("GET /\n".utf8)).result, .refused(.malformedRequest))
+        XCTAssertEqual(EngineFeed.handshake(Array("GET / HTTP/1.1\n".utf8)).result, .refused(.malformedRequest))
         XCTAssertEqual(EngineFeed.handshake(Array("GET /\0".utf8)).result, .refused(.malformedRequest))
         XCTAssertTrue(WebSocketHandshakeRefusal.malformedRequest.isMalformedHTTP)
     }
