@@ -4,7 +4,8 @@ import Foundation
 public enum WebSocketHandshakeParseResult: Sendable {
     /// No whole request yet; offer the same bytes again with more behind them.
     case needMoreBytes
-    /// Answer `refusal.response` (or count and answer it) and close.
+    /// Send the refusal's `response` and close (the SwiftNIO path counted those with
+    /// `isMalformedHTTP` as malformed handshakes).
     case refused(WebSocketHandshakeRefusal)
     /// A valid upgrade request. The first `consumed` bytes were the request (head and any
     /// Content-Length body, which is skipped); the bytes after them are already WebSocket

@@ -334,6 +334,10 @@ final class WebSocketFrameDecoderTests: XCTestCase {
         EngineFeed.assertEveryDelivery(frames.bytes, gives: expected)
     }
 
+    func testTheDecoderIsSmallEnoughForAPerConnectionRecord() {
+        XCTAssertLessThanOrEqual(MemoryLayout<WebSocketFrameDecoder>.stride, 24)
+    }
+
     func testAFailureConsumesEverythingAndLaterCallsAreFinished() {
         var decoder = WebSocketFrameDecoder(maximumMessageBytes: 64)
         var bytes = ClientFrame(opcode: 0x3).bytes + ClientFrame.text("ignored").bytes
