@@ -57,7 +57,9 @@ public struct WebSocketFrameDecoder: ~Copyable {
                 return fail(failure, consumingAllOf: bytes)
             }
             guard rest.count >= header.length, UInt64(rest.count - header.length) >= header.payloadLength else {
-                return WebSocketDecodeResult(consumed: offset, event: .needMoreBytes)
+                // Within the limits just checked, so the size fits an Int.
+                let frameSize = header.length + Int(header.payloadLength)
+                return WebSocketDecodeResult(consumed: offset, event: .needMoreBytes, pendingFrameSize: frameSize)
             }
             let frameStart = rest.baseAddress!
             let payload = UnsafeMutableRawBufferPointer(start: frameStart + header.length, count: Int(header.payloadLength))

@@ -3,6 +3,10 @@
 public struct WebSocketDecodeResult {
     public var consumed: Int
     public var event: WebSocketFrameEvent
+    /// With `.needMoreBytes`: the size of the frame the unconsumed bytes begin (header and
+    /// payload), once its header is in; 0 before. `ClientEngine` takes it as
+    /// `ReceiveOutcome.messageSize` and offers the frame again once it is whole.
+    public var pendingFrameSize = 0
 }
 
 /// One thing a client said. Payloads are unmasked; they point into the bytes given to `decode`

@@ -71,6 +71,33 @@ final class WebSocketFrameDecoderTests: XCTestCase {
         XCTAssertEqual(Array(bytes.suffix(5)), partial, "the partial frame is left as it came")
     }
 
+    func testAPartialFramesSizeIsReportedOnceItsHeaderIsIn() {
+        for (frame, size) in [
+            (ClientFrame.text("hello"), 2 + 4 + 5), (.binary(Array(repeating: 1, count: 300)), 4 + 4 + 300),
+            (.binary(Array(repeating: 1, count: 70_000)), 10 + 4 + 70_000), (.ping([]), 6),
+        ] {
+            let bytes = frame.bytes
+            let lengthEnd = size - 4 - frame.payload.count  // where the masking key starts
+            for end in Array(0..<min(bytes.count, 40)) + [bytes.count - 1] {
+                var partial = Array(bytes.prefix(end))
+                var decoder = WebSocketFrameDecoder(maximumMessageBytes: 1 << 20)
+                let result = partial.withUnsafeMutableBytes { decoder.decode($0) }
+                guard case .needMoreBytes = result.event else { return XCTFail("\(result.event)") }
+                XCTAssertEqual(result.consumed, 0)
+                XCTAssertEqual(result.pendingFrameSize, end < lengthEnd ? 0 : size, "\(size)-byte frame cut at \(end)")
+            }
+        }
+        // Behind whole frames, the size is the partial one's.
+        var bytes = ClientFrame.text("one").bytes + Array(ClientFrame.binary([1, 2, 3]).bytes.prefix(3))
+        var decoder = WebSocketFrameDecoder(maximumMessageBytes: 64)
+        bytes.withUnsafeMutableBytes { buffer in
+            let first = decoder.decode(buffer)
+            let second = decoder.decode(UnsafeMutableRawBufferPointer(rebasing: buffer[first.consumed...]))
+            XCTAssertEqual(second.consumed, 0)
+            XCTAssertEqual(second.pendingFrameSize, 2 + 4 + 3)
+        }
+    }
+
     func testEmptyInputNeedsMoreBytes() {
         var decoder = WebSocketFrameDecoder(maximumMessageBytes: 64)
         let result = decoder.decode(UnsafeMutableRawBufferPointer(start: nil, count: 0))

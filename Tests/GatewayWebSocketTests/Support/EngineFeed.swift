@@ -47,6 +47,9 @@ enum EngineFeed {
                     consumed += result.consumed
                     switch result.event {
                     case .needMoreBytes:
+                        if result.pendingFrameSize > 0 {
+                            XCTAssertGreaterThan(result.pendingFrameSize, buffer.count - consumed, "a whole frame left", file: file, line: line)
+                        }
                         XCTAssertEqual(
                             Array(buffer[consumed...]), Array(stream[(pendingStart + consumed)..<(pendingStart + buffer.count)]),
                             "unconsumed bytes were changed", file: file, line: line)

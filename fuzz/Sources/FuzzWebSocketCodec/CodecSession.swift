@@ -77,6 +77,9 @@ struct CodecSession {
                 switch result.event {
                 case .needMoreBytes:
                     precondition(buffer[offset...].elementsEqual(stream[(start + offset)..<(start + buffer.count)]), "unconsumed bytes changed")
+                    // The frame the rest begins, when its header is in: not there yet, and within the limits.
+                    let size = result.pendingFrameSize
+                    precondition(size == 0 || (size > buffer.count - offset && size <= 14 + max(limit, 125)), "pending frame size \(size)")
                     return
                 case .message(let message):
                     precondition(message.payload.count <= limit, "a message over the limit")

@@ -7,7 +7,8 @@
 // bit 3 the stream is also delivered one byte per read.
 //
 // Checks, beyond no crash: consumed counts never exceed what was offered, a failure consumes
-// everything, bytes left unconsumed are untouched; the same stream whole, in the fuzzer's reads
+// everything, bytes left unconsumed are untouched, a partial frame's reported size is more
+// than what is there and within the limits; the same stream whole, in the fuzzer's reads
 // and byte by byte gives the same session; an accepted request re-serialized parses to the same
 // request and is GET over HTTP/1.1 with a 16-byte key; messages fit the limit, text is UTF-8,
 // close codes are valid. Against SwiftNIO: the same bytes written back (response, pongs, close
