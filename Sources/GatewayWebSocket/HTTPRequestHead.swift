@@ -124,7 +124,8 @@ enum HTTPSyntax {
     /// bytes llhttp took there; the scanner checked the rest of the target's syntax.
     static func isRequestTarget(_ target: UnsafeRawBufferPointer) -> Bool {
         guard let first = target.first, isLetter(first), let colon = target.firstIndex(of: UInt8(ascii: ":")) else { return true }
-        let authority = target[(colon + 3)...].prefix { !"/?#".utf8.contains($0) }
+        // llhttp ends the authority at "/" or "?" only: a "#" in it is refused.
+        let authority = target[(colon + 3)...].prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") }
         return authority.allSatisfy(isAuthorityByte)
     }
 
@@ -134,6 +135,6 @@ enum HTTPSyntax {
 
     /// RFC 3986 authority: unreserved, pct-encoded, sub-delims, ":", "@", "[" and "]".
     private static func isAuthorityByte(_ byte: UInt8) -> Bool {
-        isTokenByte(byte) && !"^`|".utf8.contains(byte) || "()*,;=:@[]".utf8.contains(byte)
+        isLetter(byte) || isDigit(byte) || "-._~%!$&'()*+,;=:@[]".utf8.contains(byte)
     }
 }

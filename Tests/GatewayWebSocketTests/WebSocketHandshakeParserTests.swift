@@ -88,7 +88,10 @@ final class WebSocketHandshakeParserTests: XCTestCase {
     }
 
     func testTargetsAreKeptAsSent() throws {
-        for target in ["/", "/a/b?c=d&e=%20#frag", "*", "*abc", "/?", "http://example.com:8282/ws?x=1", "https://user@[::1]:80/p", "/a#b#c?d"] {
+        for target in [
+            "/", "/a/b?c=d&e=%20#frag", "*", "*abc", "/?", "http://example.com:8282/ws?x=1", "https://user@[::1]:80/p", "/a#b#c?d",
+            "http://a?x#y", "http://", "HTTP://a/", "http://a%20b!$&'()*+,;=~-._:@[]/#{}",
+        ] {
             let request = try XCTUnwrap(parse(Array(UpgradeRequests.request(target: target).utf8)).result.request, target)
             XCTAssertEqual(request.uri, target)
         }
@@ -97,6 +100,12 @@ final class WebSocketHandshakeParserTests: XCTestCase {
     func testEmptyLinesBeforeTheRequestAreSkipped() throws {
         let (result, _) = parse(Array(("\r\n\n\r\n" + UpgradeRequests.request()).utf8))
         XCTAssertNotNil(result.request)
+    }
+
+    func testAKeyIsWhatFoundationDecodesToSixteenBytes() throws {
+        // The SwiftNIO handler asked Data(base64Encoded:), which takes a surplus "=": so does this.
+        let request = try XCTUnwrap(parse(Array(UpgradeRequests.request(key: "dGhlIHNhbXBsZSBub25jZQ===").utf8)).result.request)
+        XCTAssertEqual(request.key, "dGhlIHNhbXBsZSBub25jZQ===")
     }
 
     func testTheKeyIsTrimmed() throws {
@@ -165,7 +174,8 @@ final class WebSocketHandshakeParserTests: XCTestCase {
         for line in [
             "GET / HTTP/1.1 ", " GET / HTTP/1.1", "GET\t/ HTTP/1.1", "GET /\tHTTP/1.1", "GET /", "GET / ", "GET", "GET / HTTP/1.1 extra", "GET / http/1.1",
             "GET / HTTP/01.1", "GET / HTTP/1.10", "GET x HTTP/1.1", "GET ?a HTTP/1.1", "GET #a HTTP/1.1", "GET http:/x HTTP/1.1",
-            "GET h1://x HTTP/1.1", "GET http://x\"y/ HTTP/1.1", "GET http://x{y/ HTTP/1.1", "GET /\u{e9} HTTP/1.1", "G(T / HTTP/1.1",
+            "GET h1://x HTTP/1.1", "GET http://x\"y/ HTTP/1.1", "GET http://x{y/ HTTP/1.1", "GET http://a#b HTTP/1.1",
+            "GET http://a^b/ HTTP/1.1", "GET http://a|b/ HTTP/1.1", "GET http://a}b/ HTTP/1.1", "GET /\u{e9} HTTP/1.1", "G(T / HTTP/1.1",
         ] {
             assertRefused(line + "\r\nHost: h\r\n\r\n", .malformedRequest)
         }
