@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "GatewayEvents", targets: ["GatewayEvents"]),
         // For the benchmarks: the client I/O engine on its own, against ../shared/tools/floor.
         .library(name: "GatewayIOEngine", targets: ["GatewayIOEngine"]),
+        // For the fuzz package: the WebSocket codecs over raw bytes.
+        .library(name: "GatewayWebSocket", targets: ["GatewayWebSocket"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -62,6 +64,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The client protocol's codecs over raw bytes for GatewayIOEngine: the HTTP upgrade, its
+        // responses, client frames decoded in place, server frame headers. No SwiftNIO.
+        .target(name: "GatewayWebSocket", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
         ]),
         // The register role: discovery.
         .target(name: "GatewayRegister", dependencies: ["GatewayRuntime"]),
@@ -147,6 +154,15 @@ let package = Package(
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
         .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop"]),
+        // Byte-level tests, cross-checked against the gateway's SwiftNIO handlers (@testable).
+        .testTarget(name: "GatewayWebSocketTests", dependencies: [
+            "GatewayWebSocket", "GatewayServer", "GatewayRuntime", "GatewayCore", "GatewayWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),

@@ -56,6 +56,10 @@ let package = Package(
         .executableTarget(name: "FuzzEvents", dependencies: [
             "FuzzSupport", .product(name: "GatewayWire", package: "gatewayd"),
         ], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzWebSocketCodec", dependencies: [
+            "FuzzSupport", "GatewayHarness", .product(name: "GatewayWebSocket", package: "gatewayd"),
+            .product(name: "GatewayWire", package: "gatewayd"), .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: fuzzTarget),
         .executableTarget(name: "FuzzTextFrame", dependencies: [
             "FuzzSupport", "GatewayHarness", .product(name: "GatewayWire", package: "gatewayd"),
             .product(name: "NIOCore", package: "swift-nio"),

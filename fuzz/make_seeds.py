@@ -19,7 +19,7 @@ CORPUS = os.path.join(HERE, "corpus")
 
 seeds = {name: [] for name in
          ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner", "FuzzTextFrame",
-          "FuzzEvents")}
+          "FuzzEvents", "FuzzWebSocketCodec")}
 
 
 def add(target, data):
@@ -141,6 +141,30 @@ add("FuzzWebSocket", bytes([0, 0, 0, 0]) + b"POST / HTTP/1.1\r\nContent-Length: 
 add("FuzzWebSocket", bytes([0, 0, 1, 0x08]) + b"GET / HTTP/1.0\r\n\r\n")
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # TLS hello
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake + handshake)  # a second request before the 101
+
+# --- FuzzWebSocketCodec: [options, reads, split] + request + frames ----------------------------
+# options: bits 0-1 the limit (1024 / 125 / 16 / 1 MiB), bit 2 also through SwiftNIO, bit 3 byte by byte.
+chromium = (b"GET /chat?room=lobby HTTP/1.1\r\nHost: gateway.example.com:8282\r\nConnection: Upgrade\r\n"
+            b"Pragma: no-cache\r\nCache-Control: no-cache\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0\r\n"
+            b"Upgrade: websocket\r\nOrigin: https://app.example.com\r\nSec-WebSocket-Version: 13\r\n"
+            b"Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-US,en;q=0.9\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+for i, (name, frames_bytes) in enumerate(sorted(frame_sets.items())):
+    options = [4, 5, 6, 12][i % 4]
+    add("FuzzWebSocketCodec", bytes([options, 2, 0x60]) + handshake + frames_bytes)
+    add("FuzzWebSocketCodec", bytes([options & 3, 1, 0x07]) + chromium + frames_bytes)
+for request in [
+    handshake.replace(b"13", b"8"), handshake.replace(b"Upgrade: websocket\r\n", b""),
+    handshake.replace(b"dGhlIHNhbXBsZSBub25jZQ==", b"short"), handshake.replace(b"GET", b"POST"),
+    handshake.replace(b"HTTP/1.1", b"HTTP/1.0"), handshake.replace(b"\r\n", b"\n"),
+    handshake.replace(b"Origin", b" Origin"), handshake.replace(b"/chat", b"http://example.com/chat"),
+    handshake.replace(b"\r\n\r\n", b"\r\nContent-Length: 3\r\n\r\nabc"),
+    handshake.replace(b"\r\n\r\n", b"\r\nTransfer-Encoding: gzip\r\n\r\n"),
+    handshake.replace(b"\r\n\r\n", b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    b"\r\n" + handshake, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", handshake + handshake,
+]:
+    add("FuzzWebSocketCodec", bytes([4, 2, 0x31]) + request + ws_frame(1, b"after"))
 
 # --- FuzzGatewayInner: [bit 0 secret, bit 1 inner heartbeat, reads, split] + worker / GatewayClient frames
 for v in frames:
