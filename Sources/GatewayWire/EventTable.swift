@@ -9,63 +9,30 @@ public struct EventTable: Sendable {
     /// separate arrays cost 11 retains and releases per copy, ≈ 250 ns per event (measured
     /// with bench/Benchmarks/EventBenchmarks, 2026-12-07). Declaring builds a new one.
     private final class Storage: Sendable {
-        let names: [String]
-        let signatures: [EventSignature]
-        /// Every name's UTF-8, back to back; event `i`'s is `nameBytes[nameStarts[i]..<nameStarts[i + 1]]`.
-        let nameBytes: [UInt8]
-        let nameStarts: [Int]
-        let hashes: [UInt32]
-        /// Event index per slot, -1 when empty; a power of two long.
-        let slots: [Int32]
-        /// Event `i`'s arguments are `argumentTypes[argumentStarts[i]..<argumentStarts[i + 1]]`.
-        let argumentStarts: [Int]
-        let argumentTypes: [EventArgumentType]
-        /// Field names per argument (same numbering), back to back: argument `a`'s is
-        /// `fieldNameBytes[fieldNameStarts[a]..<fieldNameStarts[a + 1]]`, empty when it has none.
-        let fieldNameBytes: [UInt8]
-        let fieldNameStarts: [Int]
+        let tables: Tables
 
-        init(_ draft: Draft) {
-            self.names = draft.names
-            self.signatures = draft.signatures
-            self.nameBytes = draft.nameBytes
-            self.nameStarts = draft.nameStarts
-            self.hashes = draft.hashes
-            self.slots = draft.slots
-            self.argumentStarts = draft.argumentStarts
-            self.argumentTypes = draft.argumentTypes
-            self.fieldNameBytes = draft.fieldNameBytes
-            self.fieldNameStarts = draft.fieldNameStarts
+        init(_ tables: Tables) {
+            self.tables = tables
         }
     }
 
-    /// The same fields, mutable, while a declaration is added.
-    private struct Draft {
+    /// The flat tables, mutable while a declaration is added.
+    private struct Tables: Sendable {
         var names: [String] = []
         var signatures: [EventSignature] = []
+        /// Every name's UTF-8, back to back; event `i`'s is `nameBytes[nameStarts[i]..<nameStarts[i + 1]]`.
         var nameBytes: [UInt8] = []
         var nameStarts: [Int] = [0]
         var hashes: [UInt32] = []
+        /// Event index per slot, -1 when empty; a power of two long.
         var slots: [Int32] = []
+        /// Event `i`'s arguments are `argumentTypes[argumentStarts[i]..<argumentStarts[i + 1]]`.
         var argumentStarts: [Int] = [0]
         var argumentTypes: [EventArgumentType] = []
+        /// Field names per argument (same numbering), back to back: argument `a`'s is
+        /// `fieldNameBytes[fieldNameStarts[a]..<fieldNameStarts[a + 1]]`, empty when it has none.
         var fieldNameBytes: [UInt8] = []
         var fieldNameStarts: [Int] = [0]
-
-        init() {}
-
-        init(_ storage: Storage) {
-            self.names = storage.names
-            self.signatures = storage.signatures
-            self.nameBytes = storage.nameBytes
-            self.nameStarts = storage.nameStarts
-            self.hashes = storage.hashes
-            self.slots = storage.slots
-            self.argumentStarts = storage.argumentStarts
-            self.argumentTypes = storage.argumentTypes
-            self.fieldNameBytes = storage.fieldNameBytes
-            self.fieldNameStarts = storage.fieldNameStarts
-        }
 
         mutating func rehash(capacity: Int) {
             self.slots = Array(repeating: -1, count: capacity)
@@ -80,20 +47,20 @@ public struct EventTable: Sendable {
         }
     }
 
-    private var storage = Storage(Draft())
+    private var storage = Storage(Tables())
 
     public init() {}
 
     /// How many events are declared.
-    public var count: Int { self.storage.names.count }
+    public var count: Int { self.storage.tables.names.count }
 
     public subscript(index: Int) -> (name: String, signature: EventSignature) {
-        (self.storage.names[index], self.storage.signatures[index])
+        (self.storage.tables.names[index], self.storage.tables.signatures[index])
     }
 
     /// The signature of event `index`.
     public func signature(at index: Int) -> EventSignature {
-        self.storage.signatures[index]
+        self.storage.tables.signatures[index]
     }
 
     /// Declares event `name` (1 to 64 bytes of UTF-8) and returns its index, `count` before
@@ -106,7 +73,7 @@ public struct EventTable: Sendable {
         let hash = utf8.withUnsafeBufferPointer { Self.hash($0.baseAddress!, $0.count) }
         guard utf8.withUnsafeBytes({ self.find($0, hash: hash) }) == nil else { throw .exists(name) }
 
-        var draft = Draft(self.storage)
+        var draft = self.storage.tables
         let index = draft.names.count
         draft.names.append(name)
         draft.signatures.append(signature)
@@ -133,7 +100,7 @@ public struct EventTable: Sendable {
     /// The index of the event whose name is exactly these bytes (UTF-8, already unescaped), or
     /// nil. Does not allocate.
     public func index(ofName bytes: UnsafeRawBufferPointer) -> Int? {
-        guard bytes.count > 0, bytes.count <= EventLimits.maximumNameBytes, !self.storage.slots.isEmpty else { return nil }
+        guard bytes.count > 0, bytes.count <= EventLimits.maximumNameBytes, !self.storage.tables.slots.isEmpty else { return nil }
         return self.find(bytes, hash: Self.hash(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count))
     }
 
@@ -148,24 +115,24 @@ public struct EventTable: Sendable {
     /// How many arguments event `event` takes.
     @inline(__always)
     func argumentCount(of event: Int) -> Int {
-        self.storage.argumentStarts[event + 1] - self.storage.argumentStarts[event]
+        self.storage.tables.argumentStarts[event + 1] - self.storage.tables.argumentStarts[event]
     }
 
     /// The type of argument `slot` of event `event`.
     @inline(__always)
     func argumentType(of event: Int, at slot: Int) -> EventArgumentType {
-        self.storage.argumentTypes[self.storage.argumentStarts[event] + slot]
+        self.storage.tables.argumentTypes[self.storage.tables.argumentStarts[event] + slot]
     }
 
     /// The argument of event `event` whose field name is exactly these bytes.
     func argument(of event: Int, fieldName start: UnsafePointer<UInt8>, count: Int) -> Int? {
         guard count > 0 else { return nil }
         let storage = self.storage
-        let first = storage.argumentStarts[event]
-        return storage.fieldNameBytes.withUnsafeBufferPointer { names in
-            for slot in 0..<storage.argumentStarts[event + 1] - first {
-                let from = storage.fieldNameStarts[first + slot]
-                if storage.fieldNameStarts[first + slot + 1] - from == count, Self.sameBytes(names.baseAddress! + from, start, count) {
+        let first = storage.tables.argumentStarts[event]
+        return storage.tables.fieldNameBytes.withUnsafeBufferPointer { names in
+            for slot in 0..<storage.tables.argumentStarts[event + 1] - first {
+                let from = storage.tables.fieldNameStarts[first + slot]
+                if storage.tables.fieldNameStarts[first + slot + 1] - from == count, Self.sameBytes(names.baseAddress! + from, start, count) {
                     return slot
                 }
             }
@@ -175,15 +142,15 @@ public struct EventTable: Sendable {
 
     private func find(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
         let storage = self.storage
-        guard !storage.slots.isEmpty, let start = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
-        let mask = storage.slots.count - 1
+        guard !storage.tables.slots.isEmpty, let start = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        let mask = storage.tables.slots.count - 1
         var slot = Int(hash) & mask
-        return storage.nameBytes.withUnsafeBufferPointer { names in
+        return storage.tables.nameBytes.withUnsafeBufferPointer { names in
             while true {
-                let index = Int(storage.slots[slot])
+                let index = Int(storage.tables.slots[slot])
                 if index < 0 { return nil }
-                let from = storage.nameStarts[index]
-                if storage.hashes[index] == hash, storage.nameStarts[index + 1] - from == bytes.count,
+                let from = storage.tables.nameStarts[index]
+                if storage.tables.hashes[index] == hash, storage.tables.nameStarts[index + 1] - from == bytes.count,
                     Self.sameBytes(names.baseAddress! + from, start, bytes.count)
                 {
                     return index
