@@ -150,7 +150,8 @@ public final class Hub<Transport: HubTransport> {
         for bytes in queued { write(transport.payload(bytes), to: client) }
     }
 
-    /// Anything arrived from the client (a message, a ping, a pong): it is alive.
+    /// Anything arrived from the client (a message, a ping, a pong, part of either): it is
+    /// alive. The transport calls this for every read; messages do not reset it again.
     public func clientHeardFrom(_ client: Client) {
         client.heartbeatCount = HeartbeatPolicy.heardFrom
     }
@@ -159,7 +160,6 @@ public final class Hub<Transport: HubTransport> {
     public func clientMessage(_ client: Client, _ body: ByteBuffer, binary: Bool, now: Instant) {
         messagesIn += 1
         client.messagesIn += 1
-        client.heartbeatCount = HeartbeatPolicy.heardFrom
         dispatch(HeldEvent(command: .onMessage, flags: binary ? [.scalarBody, .binary] : .scalarBody, body: body), for: client, now: now)
     }
 
@@ -187,7 +187,6 @@ public final class Hub<Transport: HubTransport> {
         guard let frame else { return false }
         messagesIn += 1
         client.messagesIn += 1
-        client.heartbeatCount = HeartbeatPolicy.heardFrom
         transport.write(frame, to: worker.socket)
         pauseIfWorkerCongested(client, worker: worker)
         return true

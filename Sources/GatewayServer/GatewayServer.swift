@@ -290,13 +290,24 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
         Instant(nanoseconds: Int64(clamping: deadline.uptimeNanoseconds))
     }
 
-    /// Runs the hub's timers at its next deadline: one task for the whole process.
+    private static func instant(_ instant: Instant, plus amount: TimeAmount) -> Instant {
+        Instant(nanoseconds: instant.nanoseconds &+ amount.nanoseconds)
+    }
+
+    /// Runs the hub's timers at its next deadline: one task for the whole process. Asks the hub
+    /// (which looks at every client still handshaking) only after a tick; an event that adds a
+    /// deadline says which, with `scheduleTimer(notLaterThan:)`.
     private func rescheduleTimer() {
         guard let deadline = hub.nextDeadline else {
             timer?.task.cancel()
             timer = nil
             return
         }
+        scheduleTimer(notLaterThan: deadline)
+    }
+
+    /// Makes the timer fire no later than `deadline`.
+    private func scheduleTimer(notLaterThan deadline: Instant) {
         if let timer, timer.deadline <= deadline { return }
         timer?.task.cancel()
         let task = eventLoop.scheduleTask(deadline: NIODeadline.uptimeNanoseconds(UInt64(max(deadline.nanoseconds, 0)))) {
@@ -319,7 +330,7 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
                 listenPort: listenPort, transport: transport, now: now)
         else { return nil }
         channel.closeFuture.whenComplete { _ in self.clientClosed(connection) }
-        rescheduleTimer()
+        if transport == .websocket { scheduleTimer(notLaterThan: Self.instant(connection.connectedAt, plus: configuration.handshakeDeadline)) }
         return connection
     }
 
@@ -327,8 +338,9 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
     func handshakeRequested(_ connection: ClientConnection, info: WebSocketConnectInfo) -> EventLoopFuture<Int> {
         let promise = eventLoop.makePromise(of: Int.self)
         connection.socket.verdict = promise
-        hub.handshakeRequested(connection, info: info, now: now)
-        rescheduleTimer()
+        let requested = now
+        hub.handshakeRequested(connection, info: info, now: requested)
+        scheduleTimer(notLaterThan: Self.instant(requested, plus: configuration.verdictTimeout))
         return promise.futureResult
     }
 

@@ -167,7 +167,6 @@ final class HubTests: XCTestCase {
     func testAClosedClientsLastEventGoesAndItLeavesTheDirectory() throws {
         try attachWorker("w1")
         let client = try accept(.text)
-        hub.directory.connections[client.id].map { _ in () }
         command(.joinGroup, to: client, ext: Array("room".utf8))
         hub.clientClosed(client, now: now)
         hub.clientClosed(client, now: now)
