@@ -57,9 +57,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        // Shared NIO plumbing for the roles (control channel, line codec handlers, inner links).
+        // Shared plumbing for the roles: the control channel, line codec handlers, inner links (on
+        // NIO, and `StreamConnection` on GatewayEventLoop).
         .target(name: "GatewayRuntime", dependencies: [
-            "GatewayCore", "GatewayWire",
+            "GatewayCore", "GatewayWire", "GatewayEventLoop",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -87,7 +88,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
-            "GatewayRuntime", "GatewayHub", "GatewayEventLoop",
+            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept

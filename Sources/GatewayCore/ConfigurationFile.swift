@@ -23,6 +23,7 @@ import Yams
 /// - `max_connections`, `connect_timeout_ms`, `send_buffer_bytes` (int), `slow_client_policy`
 ///   (close|drop): the gateway's limits on clients; `worker_buffer_bytes`, `worker_queue_bytes`
 ///   (int): back-pressure between gateways, workers and the plugin
+/// - `client_io` (engine|nio): what serves the gateway's sockets
 /// - `http_api_listen` (string), `http_api_token` (string), `http_api_max_body_bytes` (int),
 ///   `http_api_allow_no_token` (bool): the HTTP push API role (off without `http_api_listen`)
 public enum ConfigurationFile {
@@ -32,7 +33,7 @@ public enum ConfigurationFile {
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
         "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
-        "worker_queue_bytes",
+        "worker_queue_bytes", "client_io",
         "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
         "http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token",
     ]
@@ -131,6 +132,10 @@ public enum ConfigurationFile {
                 throw .invalid(key: "slow_client_policy", value: value, expected: "close or drop")
             }
             configuration.slowClientPolicy = policy
+        }
+        if let value = try string("client_io") {
+            guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "client_io", value: value, expected: "engine or nio") }
+            configuration.clientIO = io
         }
         try applyHTTPAPI(map, to: &configuration)
     }

@@ -64,6 +64,8 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var slowClientPolicy = SlowClientPolicy.close
     /// Bytes a gateway lets wait for one worker before it stops reading that worker's clients.
     public var workerBufferBytes = 16 << 20
+    /// What serves the gateway's client sockets and worker links (docs/design/io-engine.md).
+    public var clientIO = ClientIO.nio
     /// Bytes of events a worker lets wait for its plugin before it stops reading its gateways.
     public var workerQueueBytes = 16 << 20
 
@@ -205,6 +207,14 @@ public enum ConfigurationError: Error, Hashable, CustomStringConvertible {
 }
 
 /// What a gateway does with a client whose send buffer is full (it stopped reading).
+/// What serves a gateway's client sockets and its links to workers.
+public enum ClientIO: String, Sendable, Hashable, Codable, CaseIterable {
+    /// gatewayd's own engine: a fixed record per connection on one epoll loop (issue 14).
+    case engine
+    /// SwiftNIO channels: the way back while the engine proves itself.
+    case nio
+}
+
 public enum SlowClientPolicy: String, Sendable, Hashable, Codable, CaseIterable {
     /// Close the connection; the client reconnects and can catch up. Counted as `slow_client_closes`.
     case close

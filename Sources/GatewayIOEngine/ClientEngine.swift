@@ -108,31 +108,41 @@ public final class ClientEngine: IOHandler {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 return
             }
-            guard Int(fd) < maximumDescriptors else {
-                Glibc.close(fd)
-                continue
-            }
             var on: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            let record = records + Int(fd)
-            let generation = record.pointee.generation
-            record.pointee = ConnectionRecord()
-            record.pointee.generation = generation
-            record.pointee.state = ConnectionRecord.State.open
-            do {
-                record.pointee.registration = try loop.register(fd: fd, interest: .readable, handler: self, tag: UInt32(fd))
-            } catch {
-                record.pointee.state = ConnectionRecord.State.unused
-                Glibc.close(fd)
-                continue
-            }
-            openCount += 1
             let peer =
                 Int32(address.sin_family) == AF_INET
                 ? PeerAddress(ipv4: UInt32(bigEndian: address.sin_addr.s_addr), port: UInt16(bigEndian: address.sin_port))
                 : PeerAddress(ipv4: 0, port: 0)
-            delegate?.connectionOpened(ConnectionID(fd: fd, generation: generation), listener: listener, peer: peer)
+            _ = adopt(fd: fd, listener: listener, peer: peer)
         }
+    }
+
+    /// Serves `fd`, a connected non-blocking stream socket, as if it had been accepted on
+    /// `listener` from `peer` (the delegate is told so); from now on the engine owns it. For
+    /// sockets accepted elsewhere, and for tests and fuzzers that hand in one end of a
+    /// socketpair. Nil (and `fd` closed) when it cannot be served.
+    public func adopt(fd: Int32, listener: Int, peer: PeerAddress) -> ConnectionID? {
+        guard fd >= 0, Int(fd) < maximumDescriptors else {
+            Glibc.close(fd)
+            return nil
+        }
+        let record = records + Int(fd)
+        let generation = record.pointee.generation
+        record.pointee = ConnectionRecord()
+        record.pointee.generation = generation
+        record.pointee.state = ConnectionRecord.State.open
+        do {
+            record.pointee.registration = try loop.register(fd: fd, interest: .readable, handler: self, tag: UInt32(fd))
+        } catch {
+            record.pointee.state = ConnectionRecord.State.unused
+            Glibc.close(fd)
+            return nil
+        }
+        openCount += 1
+        let id = ConnectionID(fd: fd, generation: generation)
+        delegate?.connectionOpened(id, listener: listener, peer: peer)
+        return id
     }
 
     // MARK: Readiness
@@ -305,6 +315,7 @@ public final class ClientEngine: IOHandler {
             output.pointee.segments[Int(record.pointee.lastSegment)].next = segment
         }
         record.pointee.lastSegment = segment
+        record.pointee.stagedBytes &+= staged.length
     }
 
     /// Stages `bytes` and sends them to `id`.
@@ -341,6 +352,30 @@ public final class ClientEngine: IOHandler {
         liveRecord(id)?.pointee.backlogCount ?? 0
     }
 
+    /// Bytes sent to `id` and not yet taken by the kernel: this tick's and the backlog (0 for an
+    /// ended connection). What the gateway's slow-consumer rule measures.
+    public func queuedBytes(of id: ConnectionID) -> Int {
+        guard let record = liveRecord(id) else { return 0 }
+        return record.pointee.backlogCount + Int(record.pointee.stagedBytes)
+    }
+
+    /// Offers `id`'s unconsumed bytes to the delegate again now, without waiting for a read:
+    /// for bytes the delegate left while it could not take them yet (frames a client pipelined
+    /// behind its handshake, before the verdict). A large message still arriving is not offered
+    /// before it is whole. Must not be called from the delegate's `bytesReceived` for `id`.
+    public func offerPendingBytes(_ id: ConnectionID) {
+        guard let record = liveRecord(id), record.pointee.state == .open, let pending = record.pointee.pending else { return }
+        let count = Int(record.pointee.pendingCount)
+        let wanted = Int(record.pointee.pendingWanted)
+        if wanted > 0 && count < wanted { return }
+        record.pointee.pending = nil
+        record.pointee.pendingCount = 0
+        record.pointee.pendingCapacity = 0
+        record.pointee.pendingWanted = 0
+        deliver(id.fd, UnsafeMutableRawBufferPointer(start: pending, count: count))
+        free(pending)
+    }
+
     /// Whether `id` is a connection that has not ended.
     public func isOpen(_ id: ConnectionID) -> Bool {
         guard let record = liveRecord(id) else { return false }
@@ -360,6 +395,7 @@ public final class ClientEngine: IOHandler {
             let first = record.pointee.firstSegment
             record.pointee.firstSegment = -1
             record.pointee.lastSegment = -1
+            record.pointee.stagedBytes = 0
             guard record.pointee.state == .open || record.pointee.state == .closing else { continue }
             writeSegments(fd, from: first)
         }

@@ -32,6 +32,8 @@ struct ConnectionRecord {
     /// This tick's output: a chain in `TickOutput.segments`, -1 when none.
     var firstSegment: Int32 = -1
     var lastSegment: Int32 = -1
+    /// Bytes of this tick's output (the slow-consumer check counts them with the backlog).
+    var stagedBytes: UInt32 = 0
 
     var backlogCount: Int { Int(backlogEnd - backlogStart) }
 }

@@ -89,12 +89,7 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
         self.logger = logger
         self.reporter = reporter
         self.outbound = OutboundQueue(eventLoop: eventLoop)
-        let settings = HubConfiguration(
-            lanIP: configuration.lanIP.value, innerPort: UInt16(configuration.innerPort), secretKey: configuration.secretKey,
-            verdictTimeout: configuration.verdictTimeout.nanoseconds, handshakeDeadline: configuration.handshakeDeadline.nanoseconds,
-            heartbeat: configuration.heartbeat, maxConnections: configuration.maxConnections,
-            slowClientPolicy: configuration.slowClientPolicy)
-        self.hub = Hub(configuration: settings, transport: self, logger: logger, now: Self.instant(eventLoop.now))
+        self.hub = Hub(configuration: configuration.hubConfiguration, transport: self, logger: logger, now: Self.instant(eventLoop.now))
     }
 
     /// A client's receive buffer: 512 bytes (a WebSocket handshake fits) instead of NIO's
@@ -165,16 +160,9 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
     /// Registers with every register listed, each through its own client (reconnecting with
     /// back-off); serving once any of them has us.
     private func registerWithEveryRegister() {
-        for address in configuration.registers {
-            let client = RegisterClient(
-                address: address, hello: .gatewayConnect(address: innerAddress, secretKey: configuration.secretKey),
-                eventLoop: eventLoop, logger: logger, heartbeat: configuration.innerHeartbeat ?? .standard,
-                onConnected: {
-                    self.registered = true
-                    self.reportReadyIfServing()
-                })
-            registerClients.append(client)
-            client.start()
+        registerClients = configuration.startRegisterClients(innerAddress: innerAddress, eventLoop: eventLoop, logger: logger) {
+            self.registered = true
+            self.reportReadyIfServing()
         }
     }
 
@@ -249,14 +237,7 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
     }
 
     public func counters() -> ProcessCounters {
-        var details = ["inner": innerAddress, "workers": "\(hub.router.count)"]
-        let connected = registerClients.filter { $0.connectedAddress != nil }.count
-        details["registers"] = "\(connected)/\(registerClients.count)"
-        let held = hub.heldEventCount
-        if held > 0 { details["held_events"] = "\(held)" }
-        for (incident, count) in hub.incidents { details[incident.rawValue] = "\(count)" }
-        return ProcessCounters(
-            connections: hub.directory.count, messagesIn: hub.messagesIn, messagesOut: hub.messagesOut, details: details)
+        hub.processCounters(innerAddress: innerAddress, registersConnected: registerClients.map { $0.connectedAddress != nil })
     }
 
     public func connections() -> [ConnectionInfo] {

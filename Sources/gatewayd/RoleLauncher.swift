@@ -54,10 +54,17 @@ enum RoleLauncher {
                 settings.workerBufferBytes = configuration.workerBufferBytes
                 settings.registers = registers
                 settings.innerHeartbeat = heartbeat
-                let server = GatewayServer(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)
-                try server.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
-                    .wait()
-                return server
+                switch configuration.clientIO {
+                case .engine:
+                    let gateway = try EngineGateway(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)
+                    try gateway.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
+                    return gateway
+                case .nio:
+                    let server = GatewayServer(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)
+                    try server.start(clientDescriptors: context.clientDescriptors, innerDescriptor: context.innerDescriptor!)
+                        .wait()
+                    return server
+                }
             case .worker:
                 var settings = WorkerConfiguration(
                         index: context.index, workerName: configuration.workerName, secretKey: configuration.secretKey,

@@ -274,6 +274,38 @@ final class ClientEngineTests: XCTestCase {
         run { self.recorder.lines[pair.id] == ["held"] }
     }
 
+    /// Bytes a delegate could not take yet (behind a handshake awaiting its verdict) are offered
+    /// again on request, without a new read.
+    func testLeftBytesAreOfferedAgainOnRequest() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        recorder.consumeLines = true
+        recorder.refuse = true
+        write(pair.client, "early\n")
+        run { self.recorder.offers == ["early\n"] }
+        XCTAssertNil(recorder.lines[pair.id])
+        recorder.refuse = false
+        engine.offerPendingBytes(pair.id)
+        XCTAssertEqual(recorder.lines[pair.id], ["early"])
+        engine.offerPendingBytes(pair.id)
+        XCTAssertEqual(recorder.offers.count, 2, "nothing left: not offered again")
+    }
+
+    /// The slow-consumer measure counts this tick's output before it is written, then the backlog.
+    func testQueuedBytesCountThisTicksOutputAndTheBacklog() throws {
+        let pair = try XCTUnwrap(try connected(1).first)
+        let staged = stage(String(repeating: "y", count: 1000))
+        engine.send(pair.id, staged: staged)
+        engine.send(pair.id, staged: staged)
+        XCTAssertEqual(engine.queuedBytes(of: pair.id), 2000)
+        engine.flush()
+        XCTAssertEqual(engine.queuedBytes(of: pair.id), 0, "written: nothing queued")
+        let big = stage(String(repeating: "z", count: 4 << 20))
+        engine.send(pair.id, staged: big)
+        engine.flush()
+        XCTAssertGreaterThan(engine.queuedBytes(of: pair.id), 0, "a 4 KiB receive window cannot take 4 MiB at once")
+        XCTAssertEqual(engine.queuedBytes(of: pair.id), engine.backlogBytes(of: pair.id))
+    }
+
     // MARK: Fixtures
 
     private static func listener() throws -> (Int32, UInt16) {
@@ -301,6 +333,8 @@ private final class Recorder: ClientEngineDelegate {
     var closed: [ConnectionID: CloseReason] = [:]
     var closeCount = 0
     var consumeLines = false
+    /// Consume nothing (a delegate not ready for the bytes yet).
+    var refuse = false
     var lines: [ConnectionID: [String]] = [:]
     var offers: [String] = []
     var offerSizes: [Int] = []
@@ -321,6 +355,7 @@ private final class Recorder: ClientEngineDelegate {
         if consumeFrames { return frames(id, bytes) }
         guard consumeLines else { return ReceiveOutcome(consumed: bytes.count) }
         offers.append(String(decoding: bytes, as: UTF8.self))
+        if refuse { return ReceiveOutcome(consumed: 0) }
         var consumed = 0
         for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") {
             lines[id, default: []].append(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[consumed..<index]), as: UTF8.self))

@@ -56,6 +56,9 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("client-io"), help: "What serves the gateway's sockets: engine or nio (default nio; also GATEWAYD_CLIENT_IO).")
+    var clientIO: String?
+
     @Option(name: .customLong("http-api"), help: "Serve the HTTP push API on host:port (off by default; needs a token).")
     var httpAPI: String?
 
@@ -92,10 +95,18 @@ struct StartCommand: ParsableCommand {
         throw ExitCode(code)
     }
 
-    /// Defaults, then the config file, then flags.
+    /// Defaults, then the config file, then the environment, then flags.
     func resolvedConfiguration() throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         if let config { try ConfigurationFile.apply(path: config, to: &configuration) }
+        if let value = ProcessInfo.processInfo.environment["GATEWAYD_CLIENT_IO"], !value.isEmpty {
+            guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "GATEWAYD_CLIENT_IO", value: value, expected: "engine or nio") }
+            configuration.clientIO = io
+        }
+        if let clientIO {
+            guard let io = ClientIO(rawValue: clientIO) else { throw .invalid(key: "client_io", value: clientIO, expected: "engine or nio") }
+            configuration.clientIO = io
+        }
         if let plugin { configuration.plugin = plugin }
         if !listen.isEmpty { configuration.listen = listen }
         if let register { configuration.register = register }

@@ -2,29 +2,39 @@ import GatewayEventLoop
 import GatewayWire
 import NIOCore
 
-/// One outgoing TCP connection on the worker's event loop: a non-blocking connect under a
-/// deadline, reads handed to the owner as they arrive, and a write buffer flushed on demand.
+/// One TCP connection on a `GatewayEventLoop`: an outgoing one (a non-blocking connect under a
+/// deadline; the worker's links to gateways) or an accepted one (a gateway's inner port),
+/// reads handed to the owner as they arrive, and a write buffer flushed on demand.
 ///
 /// Bytes stay in `ByteBuffer`s so the project's frame parsers and encoders work on them
 /// unchanged. In the steady state nothing is allocated: the read buffer is reused once the
 /// owner's slices of it are released (they are, by the next read: events run at the end of
 /// the loop iteration that read them), and the write buffer is reused once written out.
 /// Confined to the loop's thread.
-final class StreamConnection: IOHandler {
-    enum State: Equatable {
+public final class StreamConnection: IOHandler {
+    public enum State: Equatable {
         case connecting
         case connected
         case closed
     }
 
-    struct Callbacks {
+    public struct Callbacks {
         /// The connect finished.
-        var connected: () -> Void
+        public var connected: () -> Void
         /// New bytes in `buffer` (the owner consumes what it can; the rest stays for later).
-        var received: (_ buffer: inout ByteBuffer) -> Void
+        public var received: (_ buffer: inout ByteBuffer) -> Void
         /// The connection is gone: refused, timed out, reset, or closed by the peer. Not
         /// called after `close()`.
-        var closed: (_ reason: String) -> Void
+        public var closed: (_ reason: String) -> Void
+
+        public init(
+            connected: @escaping () -> Void = {}, received: @escaping (_ buffer: inout ByteBuffer) -> Void,
+            closed: @escaping (_ reason: String) -> Void
+        ) {
+            self.connected = connected
+            self.received = received
+            self.closed = closed
+        }
     }
 
     /// How much one readiness may read before other connections get their turn.
@@ -35,16 +45,16 @@ final class StreamConnection: IOHandler {
     private let socket: TCPSocket
     private var registration: Registration?
     private var callbacks: Callbacks
-    private(set) var state = State.connecting
+    public private(set) var state = State.connecting
     private var readBuffer: ByteBuffer
     private var writeBuffer: ByteBuffer
     private var connectTimer: TimerID?
     private var readingPaused = false
     /// Bytes written and not yet handed to the kernel.
-    var pendingWriteBytes: Int { writeBuffer.readableBytes }
+    public var pendingWriteBytes: Int { writeBuffer.readableBytes }
 
     /// Starts connecting to `ipv4:port`; `callbacks` says what happened.
-    init(loop: GatewayEventLoop.EventLoop, ipv4: UInt32, port: UInt16, connectTimeout: Int64, callbacks: Callbacks) throws {
+    public init(loop: GatewayEventLoop.EventLoop, ipv4: UInt32, port: UInt16, connectTimeout: Int64, callbacks: Callbacks) throws {
         self.loop = loop
         self.callbacks = callbacks
         let allocator = ByteBufferAllocator()
@@ -67,17 +77,36 @@ final class StreamConnection: IOHandler {
         }
     }
 
+    /// Serves a connection accepted on a listening socket (non-blocking, owned from now on):
+    /// connected at once, read from as soon as the loop runs. `connected` is not called.
+    public init(loop: GatewayEventLoop.EventLoop, accepted socket: TCPSocket, callbacks: Callbacks) throws {
+        self.loop = loop
+        self.callbacks = callbacks
+        let allocator = ByteBufferAllocator()
+        readBuffer = allocator.buffer(capacity: Self.readChunk)
+        writeBuffer = allocator.buffer(capacity: 4096)
+        self.socket = socket
+        state = .connected
+        socket.setNoDelay()
+        do {
+            registration = try loop.register(fd: socket.fd, interest: .readable, handler: self)
+        } catch {
+            socket.close()
+            throw error
+        }
+    }
+
     // MARK: - Writing
 
     /// Appends to the write buffer; `flush()` hands it to the kernel.
-    func write(_ encode: (inout ByteBuffer) -> Void) {
+    public func write(_ encode: (inout ByteBuffer) -> Void) {
         guard state != .closed else { return }
         encode(&writeBuffer)
     }
 
     /// Writes what is buffered; what the kernel does not take now goes when the socket is
     /// writable again.
-    func flush() {
+    public func flush() {
         guard state == .connected, writeBuffer.readableBytes > 0 else { return }
         while writeBuffer.readableBytes > 0 {
             let result = writeBuffer.withUnsafeReadableBytes { socket.write($0) }
@@ -100,13 +129,13 @@ final class StreamConnection: IOHandler {
     // MARK: - Reading
 
     /// Stops (or resumes) reading: the kernel's buffer, then the peer, holds what comes next.
-    func setReadingPaused(_ paused: Bool) {
+    public func setReadingPaused(_ paused: Bool) {
         guard readingPaused != paused else { return }
         readingPaused = paused
         updateInterest()
     }
 
-    func readable() {
+    public func readable() {
         guard state == .connected, !readingPaused else { return }
         for _ in 0..<Self.readsPerWakeup {
             if readBuffer.readableBytes == 0 {
@@ -136,7 +165,7 @@ final class StreamConnection: IOHandler {
         }
     }
 
-    func writable() {
+    public func writable() {
         switch state {
         case .connecting:
             let error = socket.connectResult()
@@ -158,12 +187,12 @@ final class StreamConnection: IOHandler {
     // MARK: - Closing
 
     /// Sets TCP_USER_TIMEOUT: data the peer leaves unacknowledged this long aborts the link.
-    func setUserTimeout(milliseconds: UInt32) {
+    public func setUserTimeout(milliseconds: UInt32) {
         socket.setUserTimeout(milliseconds: milliseconds)
     }
 
     /// Closes without calling `closed`.
-    func close() {
+    public func close() {
         guard state != .closed else { return }
         state = .closed
         if let connectTimer { loop.cancel(connectTimer) }
@@ -189,7 +218,7 @@ final class StreamConnection: IOHandler {
 }
 
 /// `strerror` text for an errno, for logs.
-func errnoText(_ code: Int32) -> String {
+public func errnoText(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
 
