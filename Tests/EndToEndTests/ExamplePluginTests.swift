@@ -123,4 +123,35 @@ final class ExamplePluginTests: XCTestCase {
         try cluster.stop()
         XCTAssertEqual(cluster.leftoverPIDs(), [])
     }
+
+    /// A client that sends its first frames in the same write as its upgrade request (allowed:
+    /// it may send as soon as it has sent the request) gets them handled once the worker's
+    /// verdict is in, in order, after the 101 and the welcome.
+    func testFramesPipelinedBehindTheUpgradeRequestAreHandledAfterTheVerdict() throws {
+        let cluster = try GatewaydProcess.start(plugin: nil, gatewayCount: 1, workerCount: 1)
+        self.cluster = cluster
+        let socket = try TCPTestSocket(port: cluster.listenPort)
+        defer { socket.close() }
+        let request =
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let frames = ["first", "second"].flatMap {
+            WebSocketTestClient.encodeFrame(opcode: .text, payload: Array($0.utf8), fin: true, masked: true)
+        }
+        try socket.write(Array(request.utf8) + frames)
+        var head: [UInt8] = []
+        while !head.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)) { head += try socket.read(exactly: 1) }
+        XCTAssertTrue(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101 "), String(decoding: head, as: UTF8.self))
+        func textFrame() throws -> String {
+            let header = try socket.read(exactly: 2)
+            XCTAssertEqual(header[0], 0x81, "a final text frame")
+            XCTAssertLessThan(header[1], 126, "short test messages")
+            return String(decoding: try socket.read(exactly: Int(header[1])), as: UTF8.self)
+        }
+        XCTAssertTrue(try textFrame().contains("\"welcome\""))
+        XCTAssertEqual(try textFrame(), "first")
+        XCTAssertEqual(try textFrame(), "second")
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
 }

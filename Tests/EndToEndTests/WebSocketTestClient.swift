@@ -226,7 +226,7 @@ final class WebSocketTestClient {
         return sent
     }
 
-    private static func encodeFrame(opcode: Opcode, payload: [UInt8], fin: Bool, masked: Bool) -> [UInt8] {
+    static func encodeFrame(opcode: Opcode, payload: [UInt8], fin: Bool, masked: Bool) -> [UInt8] {
         var frame: [UInt8] = []
         frame.reserveCapacity(payload.count + 14)
         frame.append((fin ? 0x80 : 0) | opcode.rawValue)

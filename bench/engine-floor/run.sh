@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# The client engine (GatewayIOEngine) against ../shared/tools/floor, measured alternately with
-# the independent generator ../shared/tools/wsload: issue 14's go/no-go figures
-# (docs/design/io-engine.md). Both servers speak the floor's protocol (echo:, all:); the
-# engine's is bench/Sources/EngineFloor. Prints one line per run and a table of medians.
+# Servers against ../shared/tools/floor, measured alternately (floor, server, floor, server, …)
+# with the independent generator ../shared/tools/wsload: issue 14's figures
+# (docs/design/io-engine.md). Every server speaks the floor's protocol (echo:, all:):
+#   engine        the bare client engine, bench/Sources/EngineFloor (the go/no-go spike)
+#   gatewayd      gatewayd itself, 1 gateway + 2 workers, client_io: engine, C conformance plugin
+#   gatewayd-nio  the same with client_io: nio (the SwiftNIO way back)
+# CPU and RSS are summed over every process of a server (gatewayd: master, register, gateway,
+# workers). Prints one line per run and a table of medians, each server as a ratio to the floor.
 #
-#   bench/engine-floor/run.sh [--runs N] [--seconds S] [--only NAME,...]
-# Needs cc, Go with gorilla/websocket (golang-go, golang-github-gorilla-websocket-dev).
+#   bench/engine-floor/run.sh [--runs N] [--seconds S] [--only NAME,...] [--servers engine,gatewayd,...]
+# Needs cc, Go with gorilla/websocket (golang-go, golang-github-gorilla-websocket-dev); gatewayd
+# servers use the release build in .build-release (built when missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -13,8 +18,10 @@ shared=${SHARED:-$root/../shared}
 runs=3
 seconds=5
 only=""
+servers="engine"
 while [ $# -gt 0 ]; do
     case $1 in
+        --servers) servers=${2//,/ }; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
@@ -28,16 +35,45 @@ trap cleanup EXIT
 
 cc -O2 -o "$work/floor" "$shared/tools/floor/floor.c"
 "$shared/tools/wsload/build.sh" "$work/wsload" > /dev/null
-swift build -c release --package-path "$root/bench" --product EngineFloor > /dev/null
+if [[ " $servers " == *" engine "* ]]; then
+    swift build -c release --package-path "$root/bench" --product EngineFloor > /dev/null
+fi
 engine_bin=$root/bench/.build/release/EngineFloor
+gatewayd=$root/.build-release/release/gatewayd
+if [[ " $servers " == *" gatewayd"* ]]; then
+    [ -x "$gatewayd" ] || swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product gatewayd > /dev/null
+    "$gatewayd" plugin build "$root/plugins/conformance-c/conformance.c" -o "$work/conformance.so" > /dev/null
+fi
+# Idle connections need descriptors: 10 000 clients and the server's ends.
+ulimit -n 200000 2> /dev/null || ulimit -n 65536
 
-# start NAME PORT: starts that server, sets $pid.
+# start NAME PORT: starts that server, sets $pid (its processes, comma-separated) and $stop.
 start() {
-    if [ "$1" = floor ]; then "$work/floor" "$2" 2> "$work/$1.log" & else "$engine_bin" "$2" 2> "$work/$1.log" & fi
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do grep -q listening "$work/$1.log" 2> /dev/null && return; sleep 0.05; done
+    case $1 in
+        floor | engine)
+            local bin=$work/floor
+            [ "$1" = engine ] && bin=$engine_bin
+            "$bin" "$2" 2> "$work/$1.log" &
+            pid=$!
+            pids+=("$pid")
+            stop="kill $pid"
+            for _ in $(seq 100); do grep -q listening "$work/$1.log" 2> /dev/null && return; sleep 0.05; done ;;
+        gatewayd | gatewayd-nio)
+            local io=engine run=$work/run-$2
+            [ "$1" = gatewayd-nio ] && io=nio
+            "$gatewayd" start -d --client-io "$io" --run-dir "$run" --plugin "$work/conformance.so" --listen "websocket://127.0.0.1:$2" \
+                --register 127.0.0.1:0 --start-port 0 --gateway-count 1 --worker-count 2 > "$work/$1.log" 2>&1 || true
+            local master
+            master=$(cat "$run/gatewayd.pid" 2> /dev/null || true)
+            if [ -n "$master" ]; then
+                pid=$(echo "$master" $(pgrep -P "$master") | tr ' ' ',')
+                stop="$gatewayd stop --run-dir $run"
+                pids+=("$master")
+                return
+            fi ;;
+    esac
     echo "engine-floor/run.sh: $1 did not start" >&2
+    cat "$work/$1.log" >&2
     exit 1
 }
 
@@ -66,11 +102,12 @@ port=$((20000 + RANDOM % 20000))
 for workload in $workloads; do
     wanted "$workload" || continue
     for run in $(seq "$runs"); do
-        for server in floor engine; do
+        for server in floor $servers; do
             port=$((port + 1))
             start "$server" "$port"
             line=$(measure "$workload" "ws://127.0.0.1:$port/" "$pid")
-            kill "$pid"; wait "$pid" 2> /dev/null || true
+            $stop > /dev/null 2>&1 || true
+            wait 2> /dev/null || true
             echo "$workload $server $run $line" | tee -a "$work/results"
         done
     done
@@ -94,9 +131,17 @@ for line in open(sys.argv[1]):
     else:
         value, unit = d.get("cycles_per_s", 0), "cycles/s"
     rows.setdefault(workload, {"unit": unit}).setdefault(server, []).append(value)
-print(f"{'workload':<20} {'unit':<18} {'floor (median)':>15} {'engine (median)':>16} {'ratio':>7}   runs")
+servers = [s for s in dict.fromkeys(k for r in rows.values() for k in r if k not in ("unit", "floor"))]
+print(f"{'workload':<20} {'unit':<18} {'floor':>10} " + " ".join(f"{s:>14} {'ratio':>6}" for s in servers) + "   runs")
 for workload, r in rows.items():
-    f, e = statistics.median(r["floor"]), statistics.median(r["engine"])
-    runs = "floor " + ", ".join(f"{v:.3g}" for v in r["floor"]) + " | engine " + ", ".join(f"{v:.3g}" for v in r["engine"])
-    print(f"{workload:<20} {r['unit']:<18} {f:>15.3f} {e:>16.3f} {e / f if f else 0:>7.2f}   {runs}")
+    f = statistics.median(r["floor"])
+    cells, runs = [], ["floor " + ", ".join(f"{v:.3g}" for v in r["floor"])]
+    for s in servers:
+        if s not in r:
+            cells.append(f"{'-':>14} {'-':>6}")
+            continue
+        m = statistics.median(r[s])
+        cells.append(f"{m:>14.3f} {m / f if f else 0:>6.2f}")
+        runs.append(s + " " + ", ".join(f"{v:.3g}" for v in r[s]))
+    print(f"{workload:<20} {r['unit']:<18} {f:>10.3f} " + " ".join(cells) + "   " + " | ".join(runs))
 PY

@@ -37,7 +37,7 @@ extension EngineGateway: HubTransport {
 
     public func setReading(_ client: ConnectionID, _ reading: Bool) {
         // A client awaiting its verdict stays paused; the verdict resumes it as the hub wants.
-        guard slots.slot(client.fd).pointee.phase != .awaitingVerdict || !reading else { return }
+        guard engine.isOpen(client), slots.slot(client.fd).pointee.phase != .awaitingVerdict || !reading else { return }
         engine.setReading(client, reading)
     }
 
