@@ -65,7 +65,7 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     /// Bytes a gateway lets wait for one worker before it stops reading that worker's clients.
     public var workerBufferBytes = 16 << 20
     /// What serves the gateway's client sockets and worker links (docs/design/io-engine.md).
-    public var clientIO = ClientIO.nio
+    public var clientIO = ClientIO.engine
     /// Bytes of events a worker lets wait for its plugin before it stops reading its gateways.
     public var workerQueueBytes = 16 << 20
 
@@ -211,7 +211,7 @@ public enum ConfigurationError: Error, Hashable, CustomStringConvertible {
 public enum ClientIO: String, Sendable, Hashable, Codable, CaseIterable {
     /// gatewayd's own engine: a fixed record per connection on one epoll loop (issue 14).
     case engine
-    /// SwiftNIO channels: the way back while the engine proves itself.
+    /// SwiftNIO channels, as before the engine: the way back should the engine misbehave.
     case nio
 }
 

@@ -92,6 +92,17 @@ final class CommandLineTests: XCTestCase {
         try assertStartFails(plugin: try ConformancePlugin.c.path(), extra: ["--config", config], naming: config)
     }
 
+    func testStartWithAnUnknownClientIOFails() throws {
+        try assertStartFails(plugin: try ConformancePlugin.c.path(), extra: ["--client-io", "uring"], naming: "uring")
+        // The environment names itself, so an operator finds where the value came from.
+        let previous = getenv("GATEWAYD_CLIENT_IO").map { String(cString: $0) }
+        setenv("GATEWAYD_CLIENT_IO", "epoll", 1)
+        defer {
+            if let previous { setenv("GATEWAYD_CLIENT_IO", previous, 1) } else { unsetenv("GATEWAYD_CLIENT_IO") }
+        }
+        try assertStartFails(plugin: try ConformancePlugin.c.path(), naming: "GATEWAYD_CLIENT_IO")
+    }
+
     func testStartWithMissingConfigFails() throws {
         let config = "\(scratch!)/no-such-config.yaml"
         try assertStartFails(plugin: try ConformancePlugin.c.path(), extra: ["--config", config], naming: config)

@@ -79,6 +79,17 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertEqual(configuration.listen, ["websocket://0.0.0.0:9000"])
     }
 
+    func testClientIOPicksWhatServesTheGatewaysSockets() throws {
+        var configuration = GatewayConfiguration()
+        XCTAssertEqual(configuration.clientIO, .engine, "the engine by default")
+        try ConfigurationFile.apply(path: try write("client_io: nio\n"), to: &configuration)
+        XCTAssertEqual(configuration.clientIO, .nio)
+        let path = try write("client_io: uring\n")
+        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
+            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "client_io", value: "uring", expected: "engine or nio"))
+        }
+    }
+
     func testAnEmptyFileChangesNothing() throws {
         var configuration = GatewayConfiguration()
         try ConfigurationFile.apply(path: try write(""), to: &configuration)

@@ -45,7 +45,7 @@ if [[ " $servers " == *" gatewayd"* ]]; then
     "$gatewayd" plugin build "$root/plugins/conformance-c/conformance.c" -o "$work/conformance.so" > /dev/null
 fi
 # Idle connections need descriptors: 10 000 clients and the server's ends.
-ulimit -n 200000 2> /dev/null || ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 
 # start NAME PORT: starts that server, sets $pid (its processes, comma-separated) and $stop.
 start() {
@@ -98,7 +98,7 @@ measure() {  # measure WORKLOAD URL PID -> one JSON line on stdout
     esac 2>&1 | tail -1
 }
 
-port=$((20000 + RANDOM % 20000))
+port=$((10000 + RANDOM % 20000))  # below the ephemeral range (32768-), where inner ports and clients land
 for workload in $workloads; do
     wanted "$workload" || continue
     for run in $(seq "$runs"); do

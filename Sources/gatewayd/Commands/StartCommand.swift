@@ -56,7 +56,7 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
-    @Option(name: .customLong("client-io"), help: "What serves the gateway's sockets: engine or nio (default nio; also GATEWAYD_CLIENT_IO).")
+    @Option(name: .customLong("client-io"), help: "What serves the gateway's sockets: engine or nio (default engine; also GATEWAYD_CLIENT_IO).")
     var clientIO: String?
 
     @Option(name: .customLong("http-api"), help: "Serve the HTTP push API on host:port (off by default; needs a token).")
