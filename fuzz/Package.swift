@@ -60,6 +60,10 @@ let package = Package(
             "FuzzSupport", "GatewayHarness", .product(name: "GatewayWebSocket", package: "gatewayd"),
             .product(name: "GatewayWire", package: "gatewayd"), .product(name: "NIOCore", package: "swift-nio"),
         ], swiftSettings: fuzzTarget),
+        .executableTarget(name: "FuzzStreamScanners", dependencies: [
+            "FuzzSupport", .product(name: "GatewayWire", package: "gatewayd"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: fuzzTarget),
         .executableTarget(name: "FuzzTextFrame", dependencies: [
             "FuzzSupport", "GatewayHarness", .product(name: "GatewayWire", package: "gatewayd"),
             .product(name: "NIOCore", package: "swift-nio"),

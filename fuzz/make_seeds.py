@@ -19,7 +19,7 @@ CORPUS = os.path.join(HERE, "corpus")
 
 seeds = {name: [] for name in
          ("FuzzInner", "FuzzRegister", "FuzzPHPSerialize", "FuzzWebSocket", "FuzzGatewayInner", "FuzzTextFrame",
-          "FuzzEvents", "FuzzWebSocketCodec")}
+          "FuzzEvents", "FuzzWebSocketCodec", "FuzzStreamScanners")}
 
 
 def add(target, data):
@@ -200,6 +200,30 @@ add("FuzzTextFrame", bytes([1, 2, 0x7C]) + length_prefixed(b"") + length_prefixe
 add("FuzzTextFrame", bytes([3, 0, 0]) + length_prefixed(b"fits") + length_prefixed(b"y" * 40))  # over 16
 add("FuzzTextFrame", bytes([1, 0, 0]) + b"\x00\x00\x00\x02ab")  # length below the header
 add("FuzzTextFrame", bytes([1, 1, 0x08]) + length_prefixed(b"complete") + b"\x00\x00\x01\x00partial")
+
+# --- FuzzStreamScanners: [bit 0 frame://, bits 1-7 cut (0 whole, 1 bytewise, else seed), limit] + stream
+# (limit: 0-249 itself; 250 1 KiB, 251 64 KiB, 252 1 MiB, 253 1 GiB, 254 Int.max - 1, 255 Int.max)
+
+
+def scanners(frame, cut, limit, stream):
+    add("FuzzStreamScanners", bytes([cut << 1 | frame, limit]) + stream)
+
+
+scanners(0, 0, 255, b"hello\n")
+scanners(0, 1, 250, "line one\r\nline two\r\r\n\n\u00e9t\u00e9\ntail".encode())
+scanners(0, 5, 16, b"short\n" + b"this line is longer than sixteen\n")
+scanners(0, 0, 8, b"12345678\n1234567\r\n123456789\n")
+scanners(0, 9, 0, b"\n\n\r\n")
+scanners(0, 7, 3, b"\r\r\r\n\r\r\r\r\n")
+scanners(0, 3, 251, b"".join(bytes.fromhex(v["hex"]) for v in vectors if v["group"] == "R2"))
+scanners(1, 0, 255, length_prefixed(b"hello"))
+scanners(1, 1, 250, length_prefixed(b"") + length_prefixed(bytes(range(256))) + length_prefixed(b"x"))
+scanners(1, 4, 16, length_prefixed(b"fits") + length_prefixed(b"y" * 40))
+scanners(1, 0, 4, length_prefixed(b"four") + length_prefixed(b"fives"))
+scanners(1, 2, 100, b"\x00\x00\x00\x02ab")
+scanners(1, 3, 252, length_prefixed(b"complete") + b"\x00\x00\x01\x00partial")
+scanners(1, 0, 255, b"\xff\xff\xff\xff" + b"abc")
+scanners(1, 6, 0, length_prefixed(b"") * 3 + b"\x00\x00\x00\x00")
 
 # --- FuzzEvents: [bits 0-1 decoder, bit 2 twice] + one client text message --------------------
 # The target's table: all (s:s S:bytes i:int d:num b:flag j:json), ping, jays (j:a j:b j:c j:d),

@@ -8,7 +8,7 @@
 #   --check       CI mode: every target briefly, 30 s in all (overrides --seconds)
 #   --no-build    use the binaries already in fuzz/.build
 #   target...     some of: FuzzInner FuzzRegister FuzzPHPSerialize FuzzWebSocket FuzzGatewayInner
-#                 FuzzTextFrame FuzzEvents FuzzWebSocketCodec
+#                 FuzzTextFrame FuzzEvents FuzzWebSocketCodec FuzzStreamScanners
 #                 (default: all)
 #
 # Exits non-zero when a target crashes (or trips a check); its reproducer is written to
@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(FuzzInner FuzzRegister FuzzPHPSerialize FuzzWebSocket FuzzGatewayInner FuzzTextFrame FuzzEvents FuzzWebSocketCodec)
+all_targets=(FuzzInner FuzzRegister FuzzPHPSerialize FuzzWebSocket FuzzGatewayInner FuzzTextFrame FuzzEvents FuzzWebSocketCodec FuzzStreamScanners)
 seconds=600
 check=false
 build=true

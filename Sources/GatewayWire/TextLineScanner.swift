@@ -10,7 +10,7 @@ import Darwin
 ///
 /// `LineFrameDecoder`'s rules over the raw bytes the engine holds: a line loses its "\n" and then
 /// every trailing "\r" (Workerman's `rtrim($buffer, "\r\n")`), and the limit is checked before the
-/// "\n" arrives, so a peer that never sends one cannot make the engine hold more than the limit + 1.
+/// "\n" arrives, so a peer that never sends one is refused as soon as it has sent more than the limit.
 public struct TextLineScanner {
     /// The most bytes a line may have before its "\n" (any "\r" included).
     public let maximumLineLength: Int

@@ -4,17 +4,7 @@ import XCTest
 /// Random events: arguments of random types, written as JSON by `JSONValue.serialized` (both
 /// escaping styles) in one of the three forms, must decode to the same arguments.
 final class EventDecoderRoundTripTests: XCTestCase {
-    /// SplitMix64: reproducible.
-    private struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            self.state &+= 0x9E37_79B9_7F4A_7C15
-            var z = self.state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    private typealias Random = SeededRandom
 
     private static let alphabet: [Unicode.Scalar] = [
         "a", "Z", "0", " ", "\"", "\\", "/", "\u{8}", "\u{C}", "\n", "\r", "\t", "\u{1}", "\u{1F}", "\u{7F}", "é", "\u{7FF}", "房",
