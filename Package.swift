@@ -3,6 +3,13 @@
 // business logic is a plugin .so written against the C ABI in include/gatewayd.h.
 import PackageDescription
 
+/// The modules on the message path are built without dynamic exclusivity checks in release:
+/// they were 12 % of the gateway's and 14 % of the workers' CPU per echoed message
+/// (bench/perf/profile.sh echo). Debug builds, which the tests run, keep the checks. Not on
+/// the targets of products other packages use (GatewayClient, GatewayWire, GatewayPluginSDK):
+/// SwiftPM refuses unsafe flags in a dependency.
+let messagePath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "gatewayd",
     products: [
@@ -42,10 +49,10 @@ let package = Package(
 
         // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
         // worker's message path runs on it (issue 12).
-        .target(name: "GatewayEventLoop"),
+        .target(name: "GatewayEventLoop", swiftSettings: messagePath),
         // The gateway's client sockets on that loop: a fixed record per connection, reads into
         // one shared buffer, writes staged per tick and written with one writev (issue 14).
-        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem"]),
+        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem"], swiftSettings: messagePath),
         // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
         .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // GatewayWorker's API (sends and queries) as inner-protocol requests and merged answers;
@@ -65,7 +72,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: messagePath),
         // The client protocol's codecs over raw bytes for GatewayIOEngine: the HTTP upgrade, its
         // responses, client frames decoded in place, server frame headers. No SwiftNIO.
         .target(name: "GatewayWebSocket", dependencies: [
@@ -85,21 +92,21 @@ let package = Package(
             // The hub is generic over its transport and lives in another module than the
             // transports: without cross-module optimization every gateway event ran its
             // unspecialized generic code (echo: ~15 % more gateway CPU, bench/run.sh A/B).
-            swiftSettings: [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
+            swiftSettings: messagePath + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
             "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
-        ]),
+        ], swiftSettings: messagePath),
         // Typed events of C plugins: declared signatures, handlers called through libffi.
         .target(name: "GatewayEvents", dependencies: ["GatewayWire", "CGatewayABI", "CFFI"]),
         // The BusinessWorker role with its plugin host.
         .target(name: "GatewayWorker", dependencies: [
             "GatewayRuntime", "GatewayAPI", "GatewayEventLoop", "GatewayEvents", "CGatewayABI", "CGatewaySystem",
             .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], swiftSettings: messagePath),
         // GatewayClient: find the gateways through the register, push and query.
         .target(name: "GatewayClient", dependencies: [
             "GatewayCore", "GatewayWire", "GatewayAPI",

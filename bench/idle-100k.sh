@@ -8,7 +8,8 @@
 # several wsload processes, each to its own loopback destination (127.0.0.1, .2, …; the gateway
 # listens on 0.0.0.0). RSS is read from /proc before the first connection (after a warm-up) and
 # once all are held; the heartbeat's CPU is the gatewayd processes' utime+stime over --idle
-# seconds of holding them. Needs root for the descriptor limits; Go with gorilla/websocket.
+# seconds of holding them. Needs a descriptor hard limit above N (and root for the sysctls);
+# Go with gorilla/websocket.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 work=$(mktemp -d /tmp/gwd-idle-100k-XXXXXX)
-gatewayd=$root/.build-release/release/gatewayd
+gatewayd=${GATEWAYD:-$root/.build-release/release/gatewayd}
 cleanup() {
     pkill -f "$work/wsload" 2> /dev/null || true
     "$gatewayd" stop --run-dir "$work/run" > /dev/null 2>&1 || true
@@ -35,7 +36,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ulimit -n 1048576
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((connections + 1000)) ]; then
+    echo "idle-100k.sh: this shell may open $(ulimit -n) descriptors (hard limit), too few for $connections connections in one gateway; raise it (ulimit -Hn, LimitNOFILE) or pass --connections" >&2
+    exit 1
+fi
 sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 sysctl -qw net.core.somaxconn=65535 2> /dev/null || true
 [ -x "$gatewayd" ] || swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product gatewayd > /dev/null
@@ -54,6 +59,10 @@ master=$(cat "$work/run/gatewayd.pid")
 pids="$master $(pgrep -P "$master" | tr '\n' ' ')"
 
 rss() { local total=0; for pid in $pids; do total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status"))); done; echo $((total * 1024)); }
+# role=KiB per process, from the status of every process.
+rss_by_role() {
+    "$gatewayd" status --json --run-dir "$work/run" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join("%s%s=%d" % (p["role"], p["index"], p.get("rss_bytes", p.get("rssBytes", 0)) // 1024) for p in d["processes"]))'
+}
 cpu_ticks() { local total=0; for pid in $pids; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
 
 # Warm-up: the first connections and messages fault in code pages, which a server in service has.
@@ -61,6 +70,7 @@ cpu_ticks() { local total=0; for pid in $pids; do total=$((total + $(awk '{print
 "$work/wsload" echo -url "ws://127.0.0.1:$port/" -c 10 -inflight 1 -d 1 -warm 0 -size 64 -prefix echo: > /dev/null 2>&1
 sleep 1
 before=$(rss)
+roles_before=$(rss_by_role)
 
 per=25000
 groups=$(((connections + per - 1) / per))
@@ -80,16 +90,20 @@ while :; do
 done
 sleep 3
 after=$(rss)
+roles_after=$(rss_by_role)
 ticks_start=$(cpu_ticks)
 sleep "$idle"
 ticks_end=$(cpu_ticks)
 hz=$(getconf CLK_TCK)
-python3 - "$connections" "$before" "$after" "$ticks_start" "$ticks_end" "$hz" "$idle" "$ping_interval" "$client_io" << 'PY'
+python3 - "$connections" "$before" "$after" "$ticks_start" "$ticks_end" "$hz" "$idle" "$ping_interval" "$client_io" "$roles_before" "$roles_after" << 'PY'
 import sys
-n, before, after, t0, t1, hz, idle, ping, io = sys.argv[1:]
+n, before, after, t0, t1, hz, idle, ping, io, roles_before, roles_after = sys.argv[1:]
+kib = lambda text: dict(item.split("=") for item in text.split())
+rb, ra = kib(roles_before), kib(roles_after)
 n, before, after, t0, t1, hz, idle = int(n), int(before), int(after), int(t0), int(t1), int(hz), float(idle)
 cpu = (t1 - t0) / hz
 print(f"client_io {io}: {n} idle connections, ping_interval {ping} s")
 print(f"RSS over every gatewayd process: {before / 2**20:.1f} MiB before, {after / 2**20:.1f} MiB held: {(after - before) / n:.0f} B per connection")
+print("per process: " + ", ".join(f"{name} {(int(ra[name]) - int(rb[name])) * 1024 / int(n):.0f} B" for name in sorted(ra) if name in rb))
 print(f"CPU while holding them for {idle:.0f} s: {cpu:.2f} s ({100 * cpu / idle:.2f} % of one core)")
 PY

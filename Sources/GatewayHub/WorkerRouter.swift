@@ -5,6 +5,9 @@ public protocol RoutedWorker: AnyObject {
     var assignedClients: Int { get set }
     /// Asked for no more events (reload): keeps its clients, gets no new ones.
     var draining: Bool { get }
+    /// In the router right now (kept by the router): checked per message instead of a lookup
+    /// by key, which hashed the key's string every time.
+    var isRouted: Bool { get set }
 }
 
 /// A client as the router sees it: the worker its events go to.
@@ -26,15 +29,19 @@ public struct WorkerRouter<Worker: RoutedWorker> {
     /// Adds a worker; returns the link it replaces (same key), which the caller closes.
     public mutating func add(_ link: Worker) -> Worker? {
         let old = workers[link.key]
+        old?.isRouted = false
         workers[link.key] = link
+        link.isRouted = true
         return old
     }
 
     public mutating func remove(_ link: Worker) {
-        if workers[link.key] === link { workers[link.key] = nil }
+        guard link.isRouted else { return }
+        workers[link.key] = nil
+        link.isRouted = false
     }
 
-    public func contains(_ link: Worker) -> Bool { workers[link.key] === link }
+    public func contains(_ link: Worker) -> Bool { link.isRouted }
 
     /// The client's worker, assigning one if it has none or its worker left. A draining worker
     /// keeps the clients it has (their events wait for it) but is never chosen for others.

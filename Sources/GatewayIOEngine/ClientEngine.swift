@@ -183,6 +183,7 @@ public final class ClientEngine: IOHandler {
             free(pending)
             record.pointee.pending = nil
             record.pointee.pendingCount = 0
+            record.pointee.releaseIdleBuffers()
         }
         deliver(fd, UnsafeMutableRawBufferPointer(start: start, count: total))
     }
@@ -224,6 +225,7 @@ public final class ClientEngine: IOHandler {
         record.pointee.pendingWanted = 0
         keep(fd, UnsafeMutableRawBufferPointer(start: pending, count: total), after: outcome)
         free(pending)
+        record.pointee.releaseIdleBuffers()
     }
 
     /// Read errors and end of stream end the connection; false when there is nothing to offer.
@@ -374,6 +376,7 @@ public final class ClientEngine: IOHandler {
         record.pointee.pendingWanted = 0
         deliver(id.fd, UnsafeMutableRawBufferPointer(start: pending, count: count))
         free(pending)
+        record.pointee.releaseIdleBuffers()
     }
 
     /// Whether `id` is a connection that has not ended.
@@ -523,6 +526,7 @@ public final class ClientEngine: IOHandler {
             record.pointee.backlogStart = 0
             record.pointee.backlogEnd = 0
             record.pointee.backlogCapacity = 0
+            record.pointee.releaseIdleBuffers()
             updateInterest(fd)
         }
     }
@@ -552,8 +556,7 @@ public final class ClientEngine: IOHandler {
         while let (fd, reason) = dead.popLast() {
             let record = records + Int(fd)
             if let registration = record.pointee.registration { loop.unregister(registration) }
-            free(record.pointee.pending)
-            free(record.pointee.backlog)
+            record.pointee.freeBuffers()
             let generation = record.pointee.generation
             record.pointee = ConnectionRecord()
             record.pointee.generation = generation &+ 1

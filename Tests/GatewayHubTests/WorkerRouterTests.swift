@@ -6,6 +6,7 @@ final class RouterTestWorker: RoutedWorker {
     let key: String
     var assignedClients = 0
     var draining = false
+    var isRouted = false
 
     init(key: String) {
         self.key = key
@@ -13,7 +14,7 @@ final class RouterTestWorker: RoutedWorker {
 }
 
 final class RouterTestClient: RoutedClient {
-    weak var worker: RouterTestWorker?
+    var worker: RouterTestWorker?
 }
 
 final class WorkerRouterTests: XCTestCase {
