@@ -23,7 +23,8 @@ let package = Package(
         .target(name: "CLibFuzzer"),
         // Running libFuzzer, and turning fuzz input into control bytes and 1-3 network reads.
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer", .product(name: "NIOCore", package: "swift-nio")]),
-        // A GatewayServer on an EmbeddedEventLoop with a worker attached, for the pipeline targets.
+        // A gateway with a worker attached, for the pipeline targets: an EngineGateway over
+        // socketpairs (EngineGatewayHarness), a GatewayServer on an EmbeddedEventLoop (GatewayHarness).
         .target(name: "GatewayHarness", dependencies: [
             "FuzzSupport",
             .product(name: "GatewayServer", package: "gatewayd"),

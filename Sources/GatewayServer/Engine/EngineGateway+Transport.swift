@@ -120,6 +120,7 @@ extension EngineGateway {
         link.heartbeatTimer = nil
         innerLinks[ObjectIdentifier(link)] = nil
         if case .worker(let worker) = link.peer { hub.workerLeft(worker) }
+        link.peer = .unauthenticated  // the worker holds its link (`socket`): no cycle left to leak
     }
 
     // MARK: - Heartbeat

@@ -1,12 +1,12 @@
-// The gateway's inner port as a hostile peer sees it: bytes into the real inner pipeline
-// (InnerHeartbeatHandler when configured, InnerConnectionHandler with its frame parser) of a
-// GatewayServer that has a worker and two WebSocket clients (connection ids 1 and 2), so
-// every command runs: sends, kicks, sessions (PHP serialize merges), uid and group maps,
-// queries and their replies, drains, verdicts.
-// The input arrives in 1-3 reads.
+// The engine gateway's inner port as a hostile peer sees it: a socket handed to a real
+// EngineGateway's innerConnectionAccepted (client_io: engine; see EngineGatewayHarness), read
+// as a StreamConnection, parsed with GatewayFrameParser and fed to the hub, in a gateway that
+// has a worker and two upgraded WebSocket clients (connection ids 1 and 2), so every command
+// runs: sends, kicks, sessions (PHP serialize merges), uid and group maps, queries and their
+// replies, drains, verdicts. The input is sent in 1-3 writes.
 //
-// Control byte 0: bit 0 sets the secret key "k9", bit 1 the inner heartbeat (pings to a peer
-// that becomes a worker, closing it when silent; the loop's clock jumps 60 s at the end).
+// Control byte 0: bit 0 sets the secret key "k9", bit 1 the inner heartbeat (pings to links
+// that become workers, closing silent ones; the loop's clock jumps 60 s at the end).
 //
 // Checks, beyond no crash: the gateway's frames to its worker stay well-formed; and with a
 // secret set, an input that does not contain it can make nothing happen to the clients (no
@@ -25,9 +25,9 @@ public func fuzzGatewayInner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     var input = FuzzInput(data, size)
     let options = input.byte()
     let secretKey = options & 1 == 1 ? "k9" : ""
-    let harness = GatewayHarness(
+    let harness = EngineGatewayHarness(
         maxMessageBytes: 1024, secretKey: secretKey, gatewaydWorker: true, innerHeartbeat: options & 2 != 0)
-    let clients = [harness.connectUpgradedClient().channel, harness.connectUpgradedClient().channel]
+    let clients = [harness.connectUpgradedClient().client, harness.connectUpgradedClient().client]
     _ = harness.workerFrames()
     let peer = harness.connectInnerPeer()
 
@@ -42,7 +42,7 @@ public func fuzzGatewayInner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     }
     if !knowsSecret {
         precondition(clientBytes == 0, "an unauthenticated peer made the gateway write to a client")
-        precondition(clients.allSatisfy(\.isActive), "an unauthenticated peer closed a client")
+        precondition(clients.allSatisfy(harness.isOpen), "an unauthenticated peer closed a client")
     }
     harness.finish()
     _ = harness.workerFrames()

@@ -1,6 +1,7 @@
-// The text:// and frame:// client protocols as the gateway reads them: bytes into the real
-// client pipeline of a GatewayServer (LineFrameDecoder or LengthPrefixedFrameDecoder, then
-// StreamClientHandler), in 1-3 reads.
+// The text:// and frame:// client protocols as the engine gateway reads them: a socket adopted
+// by the ClientEngine of a real EngineGateway (client_io: engine; see EngineGatewayHarness),
+// its bytes through TextLineScanner or LengthPrefixedScanner (u32 big-endian total length +
+// body) to the hub, sent in 1-3 writes.
 //
 // Control byte 0: bit 0 frame:// rather than text://, bits 1-2 the message size limit.
 //
@@ -24,7 +25,7 @@ public func fuzzTextFrame(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let options = input.byte()
     let frameProtocol = options & 1 != 0
     let limits = [1024, 16, 0, 1 << 20]
-    let harness = GatewayHarness(maxMessageBytes: limits[Int(options >> 1 & 3)], gatewaydWorker: true)
+    let harness = EngineGatewayHarness(maxMessageBytes: limits[Int(options >> 1 & 3)], gatewaydWorker: true)
     let client = harness.connectClient(frameProtocol ? .frame : .text)
 
     let reads = input.reads()

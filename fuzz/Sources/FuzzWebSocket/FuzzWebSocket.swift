@@ -1,7 +1,8 @@
-// A WebSocket client's bytes as the gateway reads them: the HTTP upgrade request
-// (HTTPRequestDecoder + WebSocketHandshakeHandler), then frames (WebSocketFrameParser inside
-// WebSocketConnectionHandler), through the real pipeline of a GatewayServer on an
-// EmbeddedEventLoop. The input arrives in 1-3 reads.
+// A WebSocket client's bytes as the engine gateway reads them: a socket adopted by the
+// ClientEngine of a real EngineGateway (client_io: engine; see EngineGatewayHarness), the HTTP
+// upgrade request (WebSocketHandshakeParser, the worker's verdict while reading is paused,
+// then the frames pipelined behind the request), then frames (WebSocketFrameDecoder, its
+// unmasking and reassembly, pings, close) fed to the hub. The input is sent in 1-3 writes.
 //
 // Control byte 0: bits 0-1 the message size limit, bit 2 a gatewayd worker (the gateway waits
 // for its verdict) rather than a PHP one, bit 3 the verdict refuses (status 400 + byte 1).
@@ -27,7 +28,7 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let limits = [1024, 125, 16, 1 << 20]
     let gatewaydWorker = options & 4 != 0
     let refuses = options & 8 != 0
-    let harness = GatewayHarness(maxMessageBytes: limits[Int(options & 3)], gatewaydWorker: gatewaydWorker)
+    let harness = EngineGatewayHarness(maxMessageBytes: limits[Int(options & 3)], gatewaydWorker: gatewaydWorker)
     let client = harness.connectClient(.websocket)
     var events = EventLog(maxMessageBytes: harness.maxMessageBytes)
     var response = ByteBuffer()

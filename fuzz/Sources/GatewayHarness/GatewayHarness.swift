@@ -1,14 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import GatewayCore
 import GatewayWire
-import Logging
 import NIOCore
 import NIOEmbedded
-import NIOPosix
 
-@testable import GatewayRuntime
 @testable import GatewayServer
 
 /// A fresh `GatewayServer` on an `EmbeddedEventLoop` per fuzz input, with one worker attached
@@ -22,9 +16,8 @@ public final class GatewayHarness {
     public let maxMessageBytes: Int
     let server: GatewayServer
     public let worker: EmbeddedChannel
-    private var parser = GatewayFrameParser(maximumFrameLength: Int(UInt32.max))
+    private var workerReader = WorkerFrameReader()
     private var workerBytes = ByteBuffer()
-    private var sawWorkerFrame = false
     private var channels: [EmbeddedChannel] = []
     private var workerPeer: InnerConnectionHandler.Peer = .unauthenticated
 
@@ -33,21 +26,12 @@ public final class GatewayHarness {
     ///   `innerHeartbeat` pings inner peers that turn out to be workers and closes silent ones.
     public init(maxMessageBytes: Int, secretKey: String = "", gatewaydWorker: Bool, innerHeartbeat: Bool = false) {
         self.maxMessageBytes = maxMessageBytes
-        var configuration = GatewayServerConfiguration(
-            lanIP: IPv4Address("10.1.2.3")!, innerPort: 2900, secretKey: secretKey, maxMessageBytes: maxMessageBytes,
-            verdictTimeout: .seconds(1), handshakeDeadline: .seconds(10), expectedWorkers: 0,
-            register: HostPort(host: "127.0.0.1", port: 1238), listeners: [])
-        if innerHeartbeat { configuration.innerHeartbeat = InnerHeartbeat(interval: .seconds(5), timeout: .seconds(15)) }
         server = GatewayServer(
-            configuration: configuration, eventLoop: loop,
-            logger: Logger(label: "gatewayd.fuzz", factory: { _ in SwiftLogNoOpLogHandler() }),
-            reporter: sharedReporter)
+            configuration: harnessConfiguration(maxMessageBytes: maxMessageBytes, secretKey: secretKey, innerHeartbeat: innerHeartbeat),
+            eventLoop: loop, logger: harnessLogger, reporter: sharedReporter)
         worker = EmbeddedChannel(loop: loop)
-        let capabilities = gatewaydWorker ? [JSONMember(GatewaydCapability.key, .int(GatewaydCapability.version))] : []
-        let hello = WorkerConnectBody(workerKey: "BusinessWorker:0", secretKey: secretKey, extra: capabilities)
         let peer = server.innerFrame(
-            GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), peer: .unauthenticated,
-            channel: worker)
+            workerConnectFrame(secretKey: secretKey, gatewaydWorker: gatewaydWorker), peer: .unauthenticated, channel: worker)
         guard let peer, case .worker = peer else { fatalError("the harness's worker was not accepted") }
         workerPeer = peer
     }
@@ -103,26 +87,12 @@ public final class GatewayHarness {
         loop.run()
     }
 
-    /// Frames the gateway sent the worker since the last call; traps on a malformed one. The
-    /// gateway's GATEWAYD_HELLO (234, the link's greeting to a gatewayd worker) is checked to
-    /// come first and left out: it is about the link, not about a client.
+    /// Frames the gateway sent the worker since the last call (`WorkerFrameReader`: traps on a
+    /// malformed one, leaves the link's own out).
     public func workerFrames() -> [GatewayFrame] {
         loop.run()
         while var buffer = try? worker.readOutbound(as: ByteBuffer.self) { workerBytes.writeBuffer(&buffer) }
-        var frames: [GatewayFrame] = []
-        do {
-            while let frame = try parser.parse(&workerBytes) {
-                if frame.command == .gatewaydHello {
-                    precondition(!sawWorkerFrame, "GATEWAYD_HELLO after other frames")
-                } else {
-                    frames.append(frame)
-                }
-                sawWorkerFrame = true
-            }
-        } catch {
-            fatalError("the gateway sent its worker a malformed frame: \(error)")
-        }
-        return frames
+        return workerReader.frames(from: &workerBytes)
     }
 
     /// Everything written to `channel` since the last call.
@@ -143,18 +113,3 @@ public final class GatewayHarness {
         try? loop.syncShutdownGracefully()
     }
 }
-
-/// The server's `ChildReporter` needs a control link, which attaches only to a connected
-/// socket: one socketpair for the whole process. The gateway reports to it only after
-/// registering with a register, which never happens here.
-private let sharedReporter: ChildReporter = {
-    var descriptors: [Int32] = [0, 0]
-    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &descriptors) == 0 else {
-        fatalError("socketpair failed")
-    }
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    let link = try! ControlLink.attach(
-        descriptor: descriptors[0], on: group.next(), onMessage: { _, _ in }, onClose: {}
-    ).wait()
-    return ChildReporter(link: link)
-}()
