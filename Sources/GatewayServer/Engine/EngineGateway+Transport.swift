@@ -51,7 +51,8 @@ extension EngineGateway: HubTransport {
     }
 
     public func isCongested(_ inner: InnerLink) -> Bool {
-        inner.connection.pendingWriteBytes > configuration.workerBufferBytes
+        guard !inner.isClosed else { return false }
+        return inner.connection.pendingWriteBytes > configuration.workerBufferBytes
     }
 
     public func close(_ inner: InnerLink) {
@@ -121,6 +122,9 @@ extension EngineGateway {
         innerLinks[ObjectIdentifier(link)] = nil
         if case .worker(let worker) = link.peer { hub.workerLeft(worker) }
         link.peer = .unauthenticated  // the worker holds its link (`socket`): no cycle left to leak
+        // Clients may still hold the link's worker until they are routed again; its buffers
+        // go at the end of this iteration (not from inside one of the connection's callbacks).
+        retiredLinks.append(link)
     }
 
     // MARK: - Heartbeat

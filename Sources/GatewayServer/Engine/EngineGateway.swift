@@ -41,6 +41,8 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
     var verdictKeys: [Int32: String] = [:]
     var payloads = TickPayloads()
     var innerLinks: [ObjectIdentifier: InnerLink] = [:]
+    /// Links closed during this iteration, whose connections (and buffers) are dropped at its end.
+    var retiredLinks: [InnerLink] = []
     private var innerListener: InnerListener?
     /// Per engine listener: the client protocol and the public port.
     var listeners: [(scheme: ListenAddress.Scheme, port: UInt16)] = []
@@ -260,6 +262,10 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
             }
         }
         payloads.reset()
+        if !retiredLinks.isEmpty {
+            for link in retiredLinks { link.connection = nil }
+            retiredLinks.removeAll()
+        }
         if stopping != nil { finishStoppingIfDone() }
     }
 }
