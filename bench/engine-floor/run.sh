@@ -39,7 +39,7 @@ if [[ " $servers " == *" engine "* ]]; then
     swift build -c release --package-path "$root/bench" --product EngineFloor > /dev/null
 fi
 engine_bin=$root/bench/.build/release/EngineFloor
-gatewayd=$root/.build-release/release/gatewayd
+gatewayd=${GATEWAYD:-$root/.build-release/release/gatewayd}
 if [[ " $servers " == *" gatewayd"* ]]; then
     [ -x "$gatewayd" ] || swift build -c release --package-path "$root" --scratch-path "$root/.build-release" --product gatewayd > /dev/null
     "$gatewayd" plugin build "$root/plugins/conformance-c/conformance.c" -o "$work/conformance.so" > /dev/null
