@@ -179,6 +179,9 @@ add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + worker_stream)
 add("FuzzGatewayInner", bytes([1, 0, 0]) + frame(202, body=b'{"secret_key":"no"}') + client_stream)
 add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(231) + frame(5, conn=1, body=b"x") + frame(233))
 add("FuzzGatewayInner", bytes([1, 0, 0]) + worker_auth + frame(230, conn=1, body=b"403"))
+# A second worker attaching from the inner peer, then leaving: the engine gateway once leaked
+# every worker link that ended (its HubWorker held it); the harness traps unless all is freed.
+add("FuzzGatewayInner", bytes([0, 0, 0]) + frame(200, body=b'{"worker_key":"BusinessWorker:9","secret_key":""}'))
 # With the inner heartbeat (bit 1): a gatewayd worker that pings (capability 2), one that does not.
 open_worker = frame(200, body=b'{"worker_key":"Fuzz:1","secret_key":"","gatewayd":2}')
 add("FuzzGatewayInner", bytes([2, 0, 0]) + open_worker + frame(201, body=b"gatewayd") + frame(5, conn=2, body=b"hi"))
