@@ -1,4 +1,3 @@
-import CGatewaySystem
 import GatewayEventLoop
 import Glibc
 
@@ -99,21 +98,9 @@ public final class ClientEngine: IOHandler {
     private func acceptConnections(listener: Int) {
         guard listener < listeners.count else { return }
         let listenFD = listeners[listener].fd
-        while true {
-            var address = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let fd = gwd_sys_accept4(listenFD, &address, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-            if fd < 0 {
-                // EAGAIN: all taken. EMFILE/ENFILE: retried at the next readiness (level-triggered).
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
-            }
+        while let (fd, peer) = acceptConnection(on: listenFD) {
             var on: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-            let peer =
-                Int32(address.sin_family) == AF_INET
-                ? PeerAddress(ipv4: UInt32(bigEndian: address.sin_addr.s_addr), port: UInt16(bigEndian: address.sin_port))
-                : PeerAddress(ipv4: 0, port: 0)
             _ = adopt(fd: fd, listener: listener, peer: peer)
         }
     }
@@ -181,8 +168,7 @@ public final class ClientEngine: IOHandler {
             start.copyMemory(from: pending, byteCount: pendingCount)
             total += pendingCount
             free(pending)
-            record.pointee.pending = nil
-            record.pointee.pendingCount = 0
+            record.pointee.detachPending()
             record.pointee.releaseIdleBuffers()
         }
         deliver(fd, UnsafeMutableRawBufferPointer(start: start, count: total))
@@ -219,10 +205,7 @@ public final class ClientEngine: IOHandler {
             return
         }
         // Messages done; what follows them is kept afresh (small, or in a buffer of its own).
-        record.pointee.pending = nil
-        record.pointee.pendingCount = 0
-        record.pointee.pendingCapacity = 0
-        record.pointee.pendingWanted = 0
+        record.pointee.detachPending()
         keep(fd, UnsafeMutableRawBufferPointer(start: pending, count: total), after: outcome)
         free(pending)
         record.pointee.releaseIdleBuffers()
@@ -370,10 +353,7 @@ public final class ClientEngine: IOHandler {
         let count = Int(record.pointee.pendingCount)
         let wanted = Int(record.pointee.pendingWanted)
         if wanted > 0 && count < wanted { return }
-        record.pointee.pending = nil
-        record.pointee.pendingCount = 0
-        record.pointee.pendingCapacity = 0
-        record.pointee.pendingWanted = 0
+        record.pointee.detachPending()
         deliver(id.fd, UnsafeMutableRawBufferPointer(start: pending, count: count))
         free(pending)
         record.pointee.releaseIdleBuffers()

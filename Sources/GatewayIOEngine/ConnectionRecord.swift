@@ -85,6 +85,14 @@ struct ConnectionRecord {
         }
     }
 
+    /// Forgets the pending partial message; the caller owns (and frees) its buffer now.
+    mutating func detachPending() {
+        pending = nil
+        pendingCount = 0
+        pendingCapacity = 0
+        pendingWanted = 0
+    }
+
     /// Frees the side allocation once neither buffer is in use (the buffers themselves are
     /// the caller's to free first).
     mutating func releaseIdleBuffers() {

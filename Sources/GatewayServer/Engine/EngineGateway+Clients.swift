@@ -97,12 +97,11 @@ extension EngineGateway: ClientEngineDelegate {
 
     /// The worker's verdict (`HubTransport.handshakeDecided`).
     func verdict(_ id: ConnectionID, status: Int) {
-        guard engine.isOpen(id), slots.slot(id.fd).pointee.phase == .awaitingVerdict, let key = verdictKeys.removeValue(forKey: id.fd)
-        else { return }
+        let slot = slots.slot(id.fd)
+        guard engine.isOpen(id), slot.pointee.phase == .awaitingVerdict, let key = verdictKeys.removeValue(forKey: id.fd) else { return }
         guard status == 0 else {
             return finish(id, sending: WebSocketHandshakeResponse.refusal(status: status))
         }
-        let slot = slots.slot(id.fd)
         WebSocketHandshakeResponse.switchingProtocols(key: key).withUnsafeBytes { engine.send(id, bytes: $0) }
         slot.pointee.phase = .webSocket
         guard let client = slot.pointee.client else { return }
@@ -123,12 +122,7 @@ extension EngineGateway: ClientEngineDelegate {
             case .needMoreBytes:
                 return ReceiveOutcome(consumed: offset, messageSize: result.pendingFrameSize)
             case .message(let message):
-                let payload = message.payload
-                // Copied once, straight into the worker's frame (UTF-8 was checked by the decoder).
-                _ = hub.clientMessage(client, length: payload.count, binary: message.kind == .binary, now: now) { buffer in
-                    buffer.writeBytes(payload)
-                    return true
-                }
+                forward(message.payload, binary: message.kind == .binary, from: client)  // UTF-8 checked by the decoder
             case .ping(let payload):
                 let pong = engine.stage(capacity: WebSocketServerFrameWriter.maximumHeaderLength + payload.count) { target in
                     WebSocketServerFrameWriter.writeFrame(opcode: WebSocketServerFrameWriter.pongOpcode, payload: payload, to: target)
@@ -166,11 +160,7 @@ extension EngineGateway: ClientEngineDelegate {
             let result = binary ? slot.pointee.frame.scan(rest) : slot.pointee.text.scan(rest)
             switch result {
             case .message(let body, let consumed):
-                let message = UnsafeRawBufferPointer(rebasing: rest[body])
-                _ = hub.clientMessage(client, length: message.count, binary: binary, now: now) { buffer in
-                    buffer.writeBytes(message)
-                    return true
-                }
+                forward(UnsafeRawBufferPointer(rebasing: rest[body]), binary: binary, from: client)
                 offset += consumed
             case .needMoreBytes(let messageSize):
                 return ReceiveOutcome(consumed: offset, messageSize: messageSize)
@@ -184,6 +174,14 @@ extension EngineGateway: ClientEngineDelegate {
     }
 
     // MARK: - Helpers
+
+    /// A whole client message to the hub, copied into its worker frame as it is written.
+    private func forward(_ message: UnsafeRawBufferPointer, binary: Bool, from client: Client) {
+        _ = hub.clientMessage(client, length: message.count, binary: binary, now: now) { buffer in
+            buffer.writeBytes(message)
+            return true
+        }
+    }
 
     /// Sends `bytes` (a refusal, a close frame) after what was queued, then closes; whatever
     /// the client sends meanwhile is dropped.

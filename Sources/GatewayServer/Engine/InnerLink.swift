@@ -1,7 +1,7 @@
-import CGatewaySystem
 import GatewayCore
 import GatewayEventLoop
 import GatewayHub
+import GatewayIOEngine
 import GatewayRuntime
 import GatewayWire
 import NIOCore
@@ -51,15 +51,8 @@ final class InnerListener: IOHandler {
     }
 
     func readable() {
-        while registration != nil {
-            var address = sockaddr_in()
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let connection = gwd_sys_accept4(fd, &address, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-            if connection < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN; EMFILE is retried at the next readiness
-            }
-            accepted(TCPSocket(fd: connection), UInt32(bigEndian: address.sin_addr.s_addr), UInt16(bigEndian: address.sin_port))
+        while registration != nil, let (connection, peer) = acceptConnection(on: fd) {
+            accepted(TCPSocket(fd: connection), peer.ipv4, peer.port)
         }
     }
 
