@@ -69,8 +69,11 @@ public final class StreamConnection: IOHandler {
             throw error
         }
         if inProgress {
-            connectTimer = loop.schedule(after: connectTimeout) { [weak self] in
-                self?.fail("no answer within \(connectTimeout / 1_000_000) ms")
+            // Unowned, not weak: a weak reference gives the connection a side table, and then
+            // every retain and release of it (several per message) takes the slow path. The
+            // timer never outlives the connection: `close()` and `deinit` cancel it.
+            connectTimer = loop.schedule(after: connectTimeout) { [unowned self] in
+                fail("no answer within \(connectTimeout / 1_000_000) ms")
             }
         } else {
             loop.requestImmediateIteration()
@@ -94,6 +97,10 @@ public final class StreamConnection: IOHandler {
             socket.close()
             throw error
         }
+    }
+
+    deinit {
+        if let connectTimer { loop.cancel(connectTimer) }
     }
 
     // MARK: - Writing

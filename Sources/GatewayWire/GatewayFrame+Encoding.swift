@@ -39,11 +39,20 @@ extension ByteBuffer {
         clientPort: UInt16 = 0,
         gatewayPort: UInt16 = 0
     ) -> Int {
-        let total = self.writeGatewayFrameHeader(
-            command: command, connectionID: connectionID, flags: flags, extLength: extData.count, bodyLength: body.count,
-            localIP: localIP, localPort: localPort, clientIP: clientIP, clientPort: clientPort, gatewayPort: gatewayPort)
-        self.writeBytes(extData)
-        self.writeBytes(body)
+        let total = GatewayFrame.headerLength + extData.count + body.count
+        precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
+        let header = GatewayFrameHeader(
+            frameLength: UInt32(total), command: command, localIP: localIP, localPort: localPort, clientIP: clientIP,
+            clientPort: clientPort, connectionID: connectionID, flags: flags, gatewayPort: gatewayPort, extLength: UInt32(extData.count))
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { space in
+            let target = space.baseAddress!
+            header.store(to: target)
+            if let ext = extData.baseAddress { (target + GatewayFrame.headerLength).copyMemory(from: ext, byteCount: extData.count) }
+            if let bytes = body.baseAddress {
+                (target + GatewayFrame.headerLength + extData.count).copyMemory(from: bytes, byteCount: body.count)
+            }
+            return total
+        }
         return total
     }
 
@@ -65,19 +74,14 @@ extension ByteBuffer {
     ) -> Int {
         let total = GatewayFrame.headerLength + extLength + bodyLength
         precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
+        let header = GatewayFrameHeader(
+            frameLength: UInt32(total), command: command, localIP: localIP, localPort: localPort, clientIP: clientIP,
+            clientPort: clientPort, connectionID: connectionID, flags: flags, gatewayPort: gatewayPort, extLength: UInt32(extLength))
         self.reserveCapacity(minimumWritableBytes: total)
-        self.writeMultipleIntegers(
-            UInt32(total),
-            command.rawValue,
-            localIP,
-            localPort,
-            clientIP,
-            clientPort,
-            connectionID,
-            flags.rawValue,
-            gatewayPort,
-            UInt32(extLength)
-        )
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: GatewayFrame.headerLength) { space in
+            header.store(to: space.baseAddress!)
+            return GatewayFrame.headerLength
+        }
         return total
     }
 }

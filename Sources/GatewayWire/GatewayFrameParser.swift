@@ -19,10 +19,22 @@ public struct GatewayFrameParser: Sendable {
     ///
     /// On error nothing is consumed; the connection should be closed.
     public mutating func parse(_ buffer: inout ByteBuffer) throws(GatewayFrameError) -> GatewayFrame? {
-        guard let declared = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
+        // The header is loaded in one pass over the readable bytes (see GatewayFrameHeader).
+        let header: GatewayFrameHeader? = buffer.withUnsafeReadableBytes { readable in
+            readable.count >= GatewayFrame.headerLength ? GatewayFrameHeader(loadingFrom: readable.baseAddress!) : nil
+        }
+        guard let header else {
+            guard buffer.readableBytes >= 4, let declared = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
+                return nil
+            }
+            // A declared length out of bounds is refused as soon as it can be read.
+            if Int(declared) < GatewayFrame.headerLength { throw .frameTooShort(declared: Int(declared)) }
+            if Int(declared) > self.maximumFrameLength {
+                throw .frameTooLarge(declared: Int(declared), limit: self.maximumFrameLength)
+            }
             return nil
         }
-        let frameLength = Int(declared)
+        let frameLength = Int(header.frameLength)
         guard frameLength >= GatewayFrame.headerLength else {
             throw .frameTooShort(declared: frameLength)
         }
@@ -32,40 +44,28 @@ public struct GatewayFrameParser: Sendable {
         guard buffer.readableBytes >= frameLength else {
             return nil
         }
-        guard
-            let extLength32 = buffer.getInteger(
-                at: buffer.readerIndex + GatewayFrame.headerLength - 4,
-                as: UInt32.self
-            )
-        else {
-            return nil  // unreachable: frameLength >= headerLength bytes are readable
-        }
-        let extLength = Int(extLength32)
+        let extLength = Int(header.extLength)
         guard extLength <= frameLength - GatewayFrame.headerLength else {
             throw .extDataOverflow(extLength: extLength, frameLength: frameLength)
         }
-
+        buffer.moveReaderIndex(forwardBy: GatewayFrame.headerLength)
         guard
-            let (_, command, localIP, localPort, clientIP, clientPort, connectionID, flag, gatewayPort, _) =
-                buffer.readMultipleIntegers(
-                    as: (UInt32, UInt8, UInt32, UInt16, UInt32, UInt16, UInt32, UInt8, UInt16, UInt32).self
-                ),
             let extData = buffer.readSlice(length: extLength),
             let body = buffer.readSlice(length: frameLength - GatewayFrame.headerLength - extLength)
         else {
             return nil  // unreachable: lengths were checked above
         }
         return GatewayFrame(
-            command: GatewayCommand(rawValue: command),
-            connectionID: connectionID,
-            flags: GatewayFrameFlags(rawValue: flag),
+            command: header.command,
+            connectionID: header.connectionID,
+            flags: header.flags,
             extData: extData,
             body: body,
-            localIP: localIP,
-            localPort: localPort,
-            clientIP: clientIP,
-            clientPort: clientPort,
-            gatewayPort: gatewayPort
+            localIP: header.localIP,
+            localPort: header.localPort,
+            clientIP: header.clientIP,
+            clientPort: header.clientPort,
+            gatewayPort: header.gatewayPort
         )
     }
 }

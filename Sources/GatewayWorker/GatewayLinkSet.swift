@@ -46,6 +46,9 @@ final class GatewayLinkSet: WorkerTransport {
     private let logger: Logger
     private let settings: Settings
     private var links: [GatewayAddress: GatewayLink] = [:]
+    /// The link the last command went to: an event's replies go where the event came from,
+    /// so this spares hashing the address for nearly every command.
+    private var lastLink: GatewayLink?
     /// The links' addresses in order, kept up to date for queries of every gateway.
     private(set) var addresses: [GatewayAddress] = []
     let counters = Counters()
@@ -100,6 +103,7 @@ final class GatewayLinkSet: WorkerTransport {
 
     private func remove(_ link: GatewayLink) {
         link.stop(loop)
+        if lastLink === link { lastLink = nil }
         if links[link.address] === link { links[link.address] = nil }
         addresses = links.keys.sorted()
     }
@@ -114,6 +118,7 @@ final class GatewayLinkSet: WorkerTransport {
         }
         for link in links.values { link.stop(loop) }
         links.removeAll()
+        lastLink = nil
         addresses = []
         counters.connected.store(0, ordering: .relaxed)
     }
@@ -134,7 +139,8 @@ final class GatewayLinkSet: WorkerTransport {
 
     @discardableResult
     func append(to address: GatewayAddress, _ encode: (inout ByteBuffer) -> Void) -> Bool {
-        guard let link = links[address], let main = link.main, link.isAttached else {
+        if lastLink?.address != address { lastLink = links[address] }
+        guard let link = lastLink, let main = link.main, link.isAttached else {
             counters.droppedCommands.add(1, ordering: .relaxed)
             return false
         }

@@ -56,16 +56,3 @@ extension PluginEvent {
     /// What the event costs while it waits for the plugin thread.
     var queuedBytes: Int { 128 + body.readableBytes + session.readableBytes }
 }
-
-extension PluginEvent.Kind {
-    /// The plugin callback this event runs, for logs.
-    var callbackName: String {
-        switch self {
-        case .connect: return "on_connect"
-        case .handshake: return "on_websocket_handshake"
-        case .message: return "on_message"
-        case .close: return "on_close"
-        case .drainMark: return "drain"
-        }
-    }
-}

@@ -30,28 +30,7 @@ public final class PluginHost {
     var drainMarkHandled: (GatewayAddress) -> Void = { _ in }
 
     /// The callback running now, for the slow-callback watchdog on another thread.
-    struct RunningEvent: Sendable {
-        /// What runs: a client event's callback, a timer or a posted task.
-        enum Callback: Sendable {
-            case event(PluginEvent.Kind)
-            case timer
-            case post
-
-            var name: String {
-                switch self {
-                case .event(let kind): return kind.callbackName
-                case .timer: return "timer callback"
-                case .post: return "posted task"
-                }
-            }
-        }
-        // Plain values: recorded for every event, formatted only when one overruns.
-        var callback: Callback
-        var clientID: ClientID
-        var started: NIODeadline
-        var reported = false
-    }
-    let running = NIOLockedValueBox<RunningEvent?>(nil)
+    let watch = CallbackWatch()
     let counters = WorkerCounters()
 
     private var plugin: LoadedPlugin?
@@ -133,7 +112,7 @@ public final class PluginHost {
             return
         }
         guard let descriptor = plugin?.descriptor else { return }
-        begin(event, .event(event.kind), clientID: event.clientID)
+        begin(event, CallbackWatch.Callback(event.kind), clientID: event.clientID)
         defer { end() }
         let context = invocation.context
         let clientID = UnsafePointer(invocation.clientIDCString)
@@ -175,13 +154,13 @@ public final class PluginHost {
     }
 
     /// Marks a callback as running, for host functions and for the watchdog.
-    private func begin(_ event: PluginEvent?, _ callback: RunningEvent.Callback, clientID: ClientID) {
+    private func begin(_ event: PluginEvent?, _ callback: CallbackWatch.Callback, clientID: ClientID) {
         invocation.begin(event)
-        running.withLockedValue { $0 = RunningEvent(callback: callback, clientID: clientID, started: .now()) }
+        watch.begin(callback, clientID: clientID)
     }
 
     private func end() {
-        running.withLockedValue { $0 = nil }
+        watch.end()
         invocation.end()
     }
 

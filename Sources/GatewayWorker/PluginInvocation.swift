@@ -9,7 +9,9 @@ import NIOCore
 /// never dangles: outside a callback (or on another thread) it is inactive and host functions
 /// answer GWD_ERR_WRONG_THREAD. Touched only on the plugin thread.
 final class PluginInvocation {
-    unowned let host: PluginHost
+    /// The host owns this invocation for its whole life; `unowned(unsafe)` spares the
+    /// reference-count check of plain `unowned` on every host function call.
+    unowned(unsafe) let host: PluginHost
     private(set) var isActive = false
     var threadID: pthread_t?
 

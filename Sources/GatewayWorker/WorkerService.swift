@@ -87,6 +87,8 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     private var registerClient: RegisterClient?
     private var watchdog: RepeatedTask?
     private var slowEvents: UInt64 = 0
+    /// The watchdog's view of the plugin thread (control thread only).
+    private var slowCallbacks = SlowCallbackDetector(timeoutNanoseconds: .max)
     private let pluginInfo = NIOLockedValueBox<[String: String]>([:])
 
     public init(configuration: WorkerConfiguration, eventLoop: NIOCore.EventLoop, logger: Logger) throws {
@@ -210,14 +212,11 @@ public final class WorkerService: RoleService, @unchecked Sendable {
     private func startWatchdog() {
         let timeout = configuration.processTimeout
         let period = TimeAmount.nanoseconds(max(min(timeout.nanoseconds / 4, 1_000_000_000), 10_000_000))
+        slowCallbacks = SlowCallbackDetector(timeoutNanoseconds: timeout.nanoseconds)
         watchdog = controlLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
-            let overrun = self.host.running.withLockedValue { running -> PluginHost.RunningEvent? in
-                guard var event = running, !event.reported, NIODeadline.now() - event.started > timeout else { return nil }
-                event.reported = true
-                running = event
-                return event
+            guard let overrun = self.slowCallbacks.observe(self.host.watch.sample(), at: Int64(NIODeadline.now().uptimeNanoseconds)) else {
+                return
             }
-            guard let overrun else { return }
             self.slowEvents += 1
             var metadata: Logger.Metadata = ["gw.callback": "\(overrun.callback.name)"]
             if overrun.clientID.connectionID != 0 { metadata["gw.client_id"] = "\(overrun.clientID)" }
