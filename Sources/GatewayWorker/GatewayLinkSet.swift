@@ -54,7 +54,7 @@ final class GatewayLinkSet: WorkerTransport {
     let counters = Counters()
 
     /// Where events go (the plugin host's backlog), and how many bytes wait there.
-    var deliver: (PluginEvent) -> Void = { _ in }
+    var deliver: (consuming PluginEvent) -> Void = { _ in }
     var backlogBytes: () -> Int = { 0 }
     /// A gateway's main connection is lost (a drain no longer waits for it).
     var linkLost: (GatewayAddress) -> Void = { _ in }
@@ -302,7 +302,7 @@ final class GatewayLinkSet: WorkerTransport {
                 return mainLost(link, reason: "\(error)")
             }
             guard let frame else { break }
-            handle(frame, from: link)
+            handle(consume frame, from: link)
         }
         if backlogBytes() > settings.maximumBacklogBytes && link.pendingOnMain.isEmpty, let main = link.main {
             // The plugin is waiting on a query while events pile up: hold this gateway back.
@@ -312,7 +312,7 @@ final class GatewayLinkSet: WorkerTransport {
         }
     }
 
-    private func handle(_ frame: GatewayFrame, from link: GatewayLink) {
+    private func handle(_ frame: consuming GatewayFrame, from link: GatewayLink) {
         switch frame.command {
         case .ping:
             // A gatewayd gateway pings every interval: from now on its silence means it is gone.
@@ -324,7 +324,7 @@ final class GatewayLinkSet: WorkerTransport {
         case .drainMark:
             deliver(PluginEvent(drainMarkFrom: link.address))
         default:
-            if let event = PluginEvent(frame: frame) { deliver(event) }
+            if let event = PluginEvent(frame: consume frame) { deliver(consume event) }
         }
     }
 

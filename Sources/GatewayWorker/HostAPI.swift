@@ -26,7 +26,7 @@ nonisolated(unsafe) let hostAPI: UnsafeMutablePointer<gwd_host_api> = {
         return GWD_OK.code
     }
     table.pointee.current_client_id = { context in
-        guard let invocation = PluginInvocation.from(context), invocation.event != nil else { return nil }
+        guard let invocation = PluginInvocation.from(context), invocation.clientID != nil else { return nil }
         return UnsafePointer(invocation.clientIDCString)
     }
     table.pointee.free = { pointer in free(pointer) }
@@ -141,7 +141,7 @@ private func installEvents(_ table: UnsafeMutablePointer<gwd_host_api>) {
     }
     table.pointee.event_result = { context, json, length in
         hostCall(context) { invocation in
-            guard invocation.event != nil else { throw HostError.noCurrentClient }
+            guard invocation.clientID != nil else { throw HostError.noCurrentClient }
             let bytes = try Argument.requiredBytes(json, length)
             guard (try? JSONValue.parse(bytes)) != nil else { throw HostError.invalidArgument }
             invocation.eventResult = bytes
@@ -173,7 +173,7 @@ private func installSessions(_ table: UnsafeMutablePointer<gwd_host_api>) {
     table.pointee.session_json = { context, out in
         hostCall(context) { invocation in
             guard let out else { throw HostError.invalidArgument }
-            guard invocation.event != nil else { throw HostError.noCurrentClient }
+            guard invocation.clientID != nil else { throw HostError.noCurrentClient }
             out.pointee = invocation.borrow(SessionJSON.object(invocation.session))
         }
     }

@@ -58,8 +58,8 @@ enum Argument {
 
     /// The client of the current event.
     static func current(_ invocation: PluginInvocation) throws -> ClientID {
-        guard let event = invocation.event else { throw HostError.noCurrentClient }
-        return event.clientID
+        guard let clientID = invocation.clientID else { throw HostError.noCurrentClient }
+        return clientID
     }
 
     /// An array of client ids (may be NULL when `count` is 0).

@@ -24,23 +24,23 @@ extension PluginHost {
     // MARK: - Dispatching
 
     /// Runs a text message as an event when it is one; false when it is not (on_message takes it).
-    func dispatchEvent(_ event: PluginEvent, context: OpaquePointer, clientID: UnsafePointer<CChar>, hasOnMessage: Bool) -> Bool {
-        let result = event.body.withUnsafeReadableBytes { eventDecoder.decode($0, table: events.table) }
+    func dispatchEvent(from client: ClientID, context: OpaquePointer, clientID: UnsafePointer<CChar>, hasOnMessage: Bool) -> Bool {
+        let result = invocation.withEventBody { eventDecoder.decode($0, table: events.table) }
         switch result {
         case .notAnEvent:
             return false
         case .unknownEvent(let name, let ack):
             if hasOnMessage { return false }
-            answerEvent(EventDecodeError(kind: .unknownEvent, event: name, ack: ack).frame(), to: event.clientID)
+            answerEvent(EventDecodeError(kind: .unknownEvent, event: name, ack: ack).frame(), to: client)
             counters.add(eventErrors: 1)
             return true
         case .failure(let error):
-            answerEvent(error.frame(), to: event.clientID)
+            answerEvent(error.frame(), to: client)
             counters.add(eventErrors: 1)
             return true
         case .event(let index, let ack):
             let status = events.call(index, context: context, clientID: clientID, arguments: eventDecoder.arguments)
-            if let ack { acknowledge(ack, status: status, result: invocation.eventResult, to: event.clientID) }
+            if let ack { acknowledge(ack, status: status, result: invocation.eventResult, to: client) }
             return true
         }
     }

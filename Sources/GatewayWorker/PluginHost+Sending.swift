@@ -64,7 +64,7 @@ extension PluginHost {
 
     func changeSession(of clientID: ClientID, to value: PHPValue, merge: Bool) {
         output(GatewayCommands.session(clientID, value, merge: merge))
-        if let current = invocation.event, current.clientID == clientID {
+        if invocation.clientID == clientID {
             invocation.replaceSession(merge ? invocation.session.replacingRecursive(with: value) : value)
         }
     }
@@ -92,7 +92,7 @@ extension PluginHost {
     private func sendOptions(_ data: UnsafeRawBufferPointer, _ flags: UInt32) throws -> GatewayCommands.SendOptions {
         if data.count > Self.maximumMessageBytes { throw HostError.tooLarge }
         var binary = flags & GWD_SEND_BINARY != 0
-        if flags & GWD_SEND_AS_RECEIVED != 0, case .message(binary: true)? = invocation.event?.kind { binary = true }
+        if flags & GWD_SEND_AS_RECEIVED != 0, case .message(binary: true)? = invocation.eventKind { binary = true }
         return GatewayCommands.SendOptions(binary: binary, raw: flags & GWD_SEND_RAW != 0)
     }
 }

@@ -34,8 +34,11 @@ public final class PluginHost {
     let counters = WorkerCounters()
 
     private var plugin: LoadedPlugin?
+    /// The plugin's callbacks (a plain C struct), kept apart from `plugin` so a callback does
+    /// not copy the strings of `LoadedPlugin` out of its optional.
+    private var descriptor: gwd_plugin?
     lazy var invocation = PluginInvocation(host: self)
-    private var backlog = CircularBuffer<PluginEvent>(initialCapacity: 64)
+    private var backlog = EventQueue(initialCapacity: 64)
     /// Bytes of the events in `backlog` (it grows only while a callback waits on a query).
     private(set) var backlogBytes = 0
     private var runningBacklog = false
@@ -68,8 +71,9 @@ public final class PluginHost {
         invocation.threadID = pthread_self()
         let loaded = try load(hostAPI)
         plugin = loaded
+        descriptor = loaded.descriptor
         if let onStart = loaded.descriptor.on_worker_start {
-            invocation.begin(nil)
+            invocation.begin()
             let status = onStart(invocation.context)
             invocation.end()
             transport.flush()
@@ -84,9 +88,9 @@ public final class PluginHost {
     // MARK: - Events
 
     /// Queues an event read from a gateway; it runs at the end of this loop iteration.
-    func deliver(_ event: PluginEvent) {
-        backlog.append(event)
+    func deliver(_ event: consuming PluginEvent) {
         backlogBytes += event.queuedBytes
+        backlog.append(consume event)
     }
 
     /// Runs every queued event, in order (the loop's end-of-iteration step).
@@ -97,36 +101,41 @@ public final class PluginHost {
         var handled: UInt64 = 0
         while let event = backlog.popFirst() {
             backlogBytes -= event.queuedBytes
-            dispatch(event)
+            dispatch(consume event)
             handled += 1
         }
         counters.add(events: handled)
     }
 
-    private func dispatch(_ event: PluginEvent) {
-        if case .drainMark = event.kind {
+    /// Runs the event's callback. The event moves into the invocation for the callback's
+    /// duration (no copy of its buffers); its body is read from there.
+    private func dispatch(_ event: consuming PluginEvent) {
+        let kind = event.kind
+        let gateway = event.gateway
+        let eventClientID = event.clientID
+        if case .drainMark = kind {
             // Every event this gateway sent before the mark has run, and the commands they made
             // are queued: DRAIN_DONE goes after them on the same connection.
-            transport.append(to: event.gateway) { $0.writeCommand(.drainDone) }
-            drainMarkHandled(event.gateway)
+            transport.append(to: gateway) { $0.writeCommand(.drainDone) }
+            drainMarkHandled(gateway)
             return
         }
-        guard let descriptor = plugin?.descriptor else { return }
-        begin(event, CallbackWatch.Callback(event.kind), clientID: event.clientID)
+        guard let descriptor else { return }
+        begin(consume event, CallbackWatch.Callback(kind), clientID: eventClientID)
         defer { end() }
         let context = invocation.context
         let clientID = UnsafePointer(invocation.clientIDCString)
-        switch event.kind {
+        switch kind {
         case .connect:
             descriptor.on_connect?(context, clientID)
         case .message(let binary):
             if !binary, !events.isEmpty,
-                dispatchEvent(event, context: context, clientID: clientID, hasOnMessage: descriptor.on_message != nil)
+                dispatchEvent(from: eventClientID, context: context, clientID: clientID, hasOnMessage: descriptor.on_message != nil)
             {
                 return
             }
             guard let onMessage = descriptor.on_message else { return }
-            event.body.withUnsafeReadableBytes {
+            invocation.withEventBody {
                 onMessage(context, clientID, $0.baseAddress, $0.count, UInt32(binary ? GWD_MESSAGE_BINARY : GWD_MESSAGE_TEXT))
             }
         case .close:
@@ -136,7 +145,9 @@ public final class PluginHost {
         case .handshake(let awaitsVerdict):
             var status: Int32 = 0
             if let onHandshake = descriptor.on_websocket_handshake {
-                status = HandshakeArguments.withHandshake(event) { onHandshake(context, clientID, $0) }
+                if let event = invocation.event {
+                    status = HandshakeArguments.withHandshake(event) { onHandshake(context, clientID, $0) }
+                }
                 if status != 0 && !(400...599).contains(status) {
                     logger.warning("on_websocket_handshake returned \(status), not 0 or 400...599; refusing with 500")
                     status = 500
@@ -144,9 +155,9 @@ public final class PluginHost {
             }
             if awaitsVerdict {
                 let verdict = Array(String(status).utf8)
-                transport.append(to: event.gateway) { buffer in
+                transport.append(to: gateway) { buffer in
                     verdict.withUnsafeBytes {
-                        buffer.writeCommand(.handshakeVerdict, connectionID: event.clientID.connectionID, body: $0)
+                        buffer.writeCommand(.handshakeVerdict, connectionID: eventClientID.connectionID, body: $0)
                     }
                 }
             }
@@ -154,9 +165,14 @@ public final class PluginHost {
     }
 
     /// Marks a callback as running, for host functions and for the watchdog.
-    private func begin(_ event: PluginEvent?, _ callback: CallbackWatch.Callback, clientID: ClientID) {
-        invocation.begin(event)
+    private func begin(_ event: consuming PluginEvent, _ callback: CallbackWatch.Callback, clientID: ClientID) {
+        invocation.begin(consume event)
         watch.begin(callback, clientID: clientID)
+    }
+
+    private func beginWithoutEvent(_ callback: CallbackWatch.Callback) {
+        invocation.begin()
+        watch.begin(callback, clientID: ClientID(ipv4: 0, port: 0, connectionID: 0))
     }
 
     private func end() {
@@ -205,7 +221,7 @@ public final class PluginHost {
         } else {
             timers.remove(id)
         }
-        begin(nil, .timer, clientID: ClientID(ipv4: 0, port: 0, connectionID: 0))
+        beginWithoutEvent(.timer)
         timer.callback(invocation.context, id, timer.userData)
         end()
     }
@@ -217,7 +233,7 @@ public final class PluginHost {
         poster.mailbox.takeAll(into: &postedTasks)
         guard !postedTasks.isEmpty else { return }
         for task in postedTasks {
-            begin(nil, .post, clientID: ClientID(ipv4: 0, port: 0, connectionID: 0))
+            beginWithoutEvent(.post)
             task.callback(invocation.context, task.userData)
             end()
         }
@@ -243,7 +259,7 @@ public final class PluginHost {
         runPostedTasks()
         stopped = true
         if let onStop = plugin?.descriptor.on_worker_stop {
-            invocation.begin(nil)
+            invocation.begin()
             onStop(invocation.context)
             invocation.end()
         }

@@ -16,6 +16,10 @@ final class PluginInvocation {
     var threadID: pthread_t?
 
     private(set) var event: PluginEvent?
+    /// The current event's client and kind, kept beside `event` so host functions read them
+    /// without copying the event (each copy retains and releases its two buffers).
+    private(set) var clientID: ClientID?
+    private(set) var eventKind: PluginEvent.Kind?
     /// The current client id as a NUL-terminated C string (20 hex characters).
     let clientIDCString: UnsafeMutablePointer<CChar>
     /// The current session, decoded on first use; updated by this callback's own changes.
@@ -43,23 +47,43 @@ final class PluginInvocation {
         return invocation
     }
 
-    func begin(_ event: PluginEvent?) {
-        self.event = event
+    /// Starts a client event's callback; the event is moved in, not copied.
+    func begin(_ event: consuming PluginEvent) {
+        clientID = event.clientID
+        eventKind = event.kind
+        self.event = .some(consume event)
+        start()
+    }
+
+    /// Starts a callback without a client event (a timer, a posted task, on_worker_start).
+    func begin() {
+        start()
+    }
+
+    private func start() {
         isActive = true
         sessionDecoded = false
         decodedSession = nil
-        if let event {
+        if let clientID {
             // Straight into the C string: no String per event. The NUL at [20] never changes.
-            event.clientID.writeHexDigits(to: UnsafeMutableRawBufferPointer(start: clientIDCString, count: 20))
+            clientID.writeHexDigits(to: UnsafeMutableRawBufferPointer(start: clientIDCString, count: 20))
         }
     }
 
     func end() {
         isActive = false
         event = nil
+        clientID = nil
+        eventKind = nil
         eventResult = nil
         for buffer in retained { buffer.deallocate() }
         retained.removeAll(keepingCapacity: true)
+    }
+
+    /// Calls `body` with the current event's body, read in place.
+    func withEventBody<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        guard event != nil else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return event!.body.withUnsafeReadableBytes(body)
     }
 
     /// Keeps `bytes` alive for the rest of the callback and returns a view of them.

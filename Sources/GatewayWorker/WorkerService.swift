@@ -106,8 +106,10 @@ public final class WorkerService: RoleService, @unchecked Sendable {
                 maximumBacklogBytes: configuration.queueBytes))
         host = PluginHost(workerIndex: configuration.index, logger: logger, loop: loop, transport: links)
         workerThread = WorkerThread(name: "gatewayd-worker")
-        links.deliver = { [unowned host] in host.deliver($0) }
-        links.backlogBytes = { [unowned host] in host.backlogBytes }
+        // unowned(unsafe): the service owns both; these run per event, where plain `unowned`
+        // costs a reference-count check and a retain.
+        links.deliver = { [unowned(unsafe) host] in host.deliver($0) }
+        links.backlogBytes = { [unowned(unsafe) host] in host.backlogBytes }
         links.linkLost = { [unowned self] in markHandled($0) }
         links.linkAttached = { [unowned self] in reportReadyIfAttached() }
         host.drainMarkHandled = { [unowned self] in markHandled($0) }
