@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "GatewayHub",
             dependencies: [
-                "GatewayWire", "GatewayCore", "GatewayEventLoop",
+                "GatewayWire", "GatewayCore", "GatewayEventLoop", "GatewayWebSocket",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -182,15 +182,14 @@ public final class Hub<Transport: HubTransport> {
         }
         let flags: GatewayFrameFlags = binary ? [.scalarBody, .binary] : .scalarBody
         let session = client.session
-        let frame = transport.encode(size: GatewayFrame.headerLength + session.readableBytes + length) { buffer in
+        let written = transport.write(to: worker.socket, size: GatewayFrame.headerLength + session.readableBytes + length) { buffer in
             writeEventHeader(.onMessage, flags: flags, for: client, extLength: session.readableBytes, bodyLength: length, into: &buffer)
             buffer.writeImmutableBuffer(session)
             return writeBody(&buffer)
         }
-        guard let frame else { return false }
+        guard written else { return false }
         messagesIn += 1
         client.messagesIn += 1
-        transport.write(frame, to: worker.socket)
         pauseIfWorkerCongested(client, worker: worker)
         return true
     }

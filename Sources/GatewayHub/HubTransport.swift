@@ -35,7 +35,20 @@ public protocol HubTransport: AnyObject {
 
     /// Queues `payload` for an inner connection, behind what was queued for it before.
     func write(_ payload: Payload, to inner: InnerSocket)
+    /// Encodes at most `size` bytes with `encode` straight into what is queued for an inner
+    /// connection (a client message on its way to a worker: one copy, not two); false, and
+    /// nothing queued, when `encode` refuses.
+    func write(to inner: InnerSocket, size: Int, _ encode: (inout ByteBuffer) -> Bool) -> Bool
     /// More than the worker buffer waits for this inner connection.
     func isCongested(_ inner: InnerSocket) -> Bool
     func close(_ inner: InnerSocket)
+}
+
+extension HubTransport {
+    /// Through a payload, for transports without a buffer of their own per inner connection.
+    public func write(to inner: InnerSocket, size: Int, _ encode: (inout ByteBuffer) -> Bool) -> Bool {
+        guard let payload = self.encode(size: size, encode) else { return false }
+        write(payload, to: inner)
+        return true
+    }
 }

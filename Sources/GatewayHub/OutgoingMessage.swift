@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayWebSocket
 import GatewayWire
 import NIOCore
 
@@ -25,10 +26,15 @@ struct OutgoingMessage<Transport: HubTransport> {
         switch scheme {
         case .websocket:
             if let webSocket { return webSocket }
-            let opcode = flags.contains(.binary) ? WebSocketFrameWriter.binaryOpcode : WebSocketFrameWriter.textOpcode
+            let opcode = flags.contains(.binary) ? WebSocketServerFrameWriter.binaryOpcode : WebSocketServerFrameWriter.textOpcode
             let encoded = transport.encode(size: size) { buffer in
-                WebSocketFrameWriter.writeHeader(fin: true, opcode: opcode, payloadLength: body.readableBytes, into: &buffer)
-                buffer.writeImmutableBuffer(body)
+                // Header and payload in one write to the buffer (each ByteBuffer write checks
+                // capacity and uniqueness on its own).
+                body.withUnsafeReadableBytes { payload in
+                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { target in
+                        WebSocketServerFrameWriter.writeFrame(opcode: opcode, payload: payload, to: target.baseAddress!)
+                    }
+                }
                 return true
             }!
             webSocket = encoded

@@ -50,6 +50,20 @@ extension EngineGateway: HubTransport {
         payloads.withBytes(payload) { bytes in inner.connection.write { $0.writeBytes(bytes) } }
     }
 
+    public func write(to inner: InnerLink, size: Int, _ encode: (inout ByteBuffer) -> Bool) -> Bool {
+        guard !inner.isClosed else { return payloads.encode(size: size, encode) != nil }  // dropped, as a write would be
+        var accepted = true
+        inner.connection.write { buffer in
+            let start = buffer.writerIndex
+            buffer.reserveCapacity(minimumWritableBytes: size)
+            if !encode(&buffer) {
+                buffer.moveWriterIndex(to: start)
+                accepted = false
+            }
+        }
+        return accepted
+    }
+
     public func isCongested(_ inner: InnerLink) -> Bool {
         guard !inner.isClosed else { return false }
         return inner.connection.pendingWriteBytes > configuration.workerBufferBytes
