@@ -103,8 +103,19 @@ extension Hub {
     }
 
     func send(_ body: ByteBuffer, flags: GatewayFrameFlags, to client: Client) {
-        var message = OutgoingMessage<Transport>(body: body, flags: flags)
-        deliver(&message, to: client)
+        guard client.isOpen, !client.isClosed else {
+            var message = OutgoingMessage<Transport>(body: body, flags: flags)
+            return deliver(&message, to: client)
+        }
+        // One receiver: framed straight into its output, without a payload of the tick.
+        let written = body.withUnsafeReadableBytes { payload in
+            transport.write(to: client.socket, size: payload.count + ClientFraming.maximumOverhead) { target in
+                ClientFraming.write(payload, flags: flags, for: client.transport, to: target)
+            }
+        }
+        guard written else { return slowConsumer(client) }
+        messagesOut += 1
+        client.messagesOut += 1
     }
 
     func deliver(_ message: inout OutgoingMessage<Transport>, to client: Client) {

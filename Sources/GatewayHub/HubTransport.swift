@@ -24,6 +24,9 @@ public protocol HubTransport: AnyObject {
     /// Queues `payload` for a client; false when the client already has more than its send
     /// buffer waiting (a slow consumer: nothing was queued).
     func write(_ payload: Payload, to client: ClientSocket) -> Bool
+    /// Encodes at most `size` bytes for one client straight into its output (`encode` returns
+    /// how many it wrote); false, as `write`, for a slow consumer.
+    func write(to client: ClientSocket, size: Int, _ encode: (UnsafeMutableRawPointer) -> Int) -> Bool
     /// Closes a client after what was queued for it (`flush`) or dropping it.
     func close(_ client: ClientSocket, flush: Bool)
     /// Stops or resumes reading from a client (back-pressure towards a congested worker).
@@ -45,6 +48,15 @@ public protocol HubTransport: AnyObject {
 }
 
 extension HubTransport {
+    /// Through a payload, for transports that do not stage client output themselves.
+    public func write(to client: ClientSocket, size: Int, _ encode: (UnsafeMutableRawPointer) -> Int) -> Bool {
+        let payload = self.encode(size: size) { buffer in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { encode($0.baseAddress!) }
+            return true
+        }!
+        return write(payload, to: client)
+    }
+
     /// Through a payload, for transports without a buffer of their own per inner connection.
     public func write(to inner: InnerSocket, size: Int, _ encode: (inout ByteBuffer) -> Bool) -> Bool {
         guard let payload = self.encode(size: size, encode) else { return false }

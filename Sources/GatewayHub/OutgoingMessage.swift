@@ -21,41 +21,66 @@ struct OutgoingMessage<Transport: HubTransport> {
     /// The bytes to write to a client speaking `scheme`. Raw messages go out as they are.
     mutating func bytes(for scheme: ListenAddress.Scheme, in transport: Transport) -> Transport.Payload {
         if flags.contains(.raw) { return transport.payload(body) }
-        let body = self.body
-        let size = body.readableBytes + 10
         switch scheme {
         case .websocket:
             if let webSocket { return webSocket }
-            let opcode = flags.contains(.binary) ? WebSocketServerFrameWriter.binaryOpcode : WebSocketServerFrameWriter.textOpcode
-            let encoded = transport.encode(size: size) { buffer in
-                // Header and payload in one write to the buffer (each ByteBuffer write checks
-                // capacity and uniqueness on its own).
-                body.withUnsafeReadableBytes { payload in
-                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { target in
-                        WebSocketServerFrameWriter.writeFrame(opcode: opcode, payload: payload, to: target.baseAddress!)
-                    }
-                }
-                return true
-            }!
-            webSocket = encoded
-            return encoded
+            webSocket = encode(for: scheme, in: transport)
+            return webSocket!
         case .text:
             if let line { return line }
-            let encoded = transport.encode(size: size) { buffer in
-                buffer.writeImmutableBuffer(body)
-                buffer.writeInteger(UInt8(ascii: "\n"))
-                return true
-            }!
-            line = encoded
-            return encoded
+            line = encode(for: scheme, in: transport)
+            return line!
         case .frame:
             if let frame { return frame }
-            let encoded = transport.encode(size: size) { buffer in
-                body.withUnsafeReadableBytes { LengthPrefixedFrameDecoder.write($0, into: &buffer) }
-                return true
-            }!
-            frame = encoded
-            return encoded
+            frame = encode(for: scheme, in: transport)
+            return frame!
+        }
+    }
+
+    private func encode(for scheme: ListenAddress.Scheme, in transport: Transport) -> Transport.Payload {
+        let (body, flags) = (self.body, self.flags)
+        let size = body.readableBytes + ClientFraming.maximumOverhead
+        return transport.encode(size: size) { buffer in
+            body.withUnsafeReadableBytes { payload in
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { target in
+                    ClientFraming.write(payload, flags: flags, for: scheme, to: target.baseAddress!)
+                }
+            }
+            return true
+        }!
+    }
+}
+
+/// A message framed for a client of each protocol, written at a pointer in one go (each
+/// `ByteBuffer` write checks capacity and uniqueness on its own).
+enum ClientFraming {
+    /// The most bytes framing adds to a payload: a WebSocket header of 10.
+    static let maximumOverhead = 10
+
+    /// Writes `payload` framed for `scheme` (as it is when `flags` say raw); returns the length.
+    static func write(
+        _ payload: UnsafeRawBufferPointer, flags: GatewayFrameFlags, for scheme: ListenAddress.Scheme, to target: UnsafeMutableRawPointer
+    ) -> Int {
+        func copy(at offset: Int) {
+            if let source = payload.baseAddress { (target + offset).copyMemory(from: source, byteCount: payload.count) }
+        }
+        if flags.contains(.raw) {
+            copy(at: 0)
+            return payload.count
+        }
+        switch scheme {
+        case .websocket:
+            let opcode = flags.contains(.binary) ? WebSocketServerFrameWriter.binaryOpcode : WebSocketServerFrameWriter.textOpcode
+            return WebSocketServerFrameWriter.writeFrame(opcode: opcode, payload: payload, to: target)
+        case .text:
+            copy(at: 0)
+            target.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: payload.count, as: UInt8.self)
+            return payload.count + 1
+        case .frame:
+            // frame://: a 4-byte big-endian total length (itself included), then the body.
+            target.storeBytes(of: UInt32(4 + payload.count).bigEndian, as: UInt32.self)
+            copy(at: 4)
+            return 4 + payload.count
         }
     }
 }

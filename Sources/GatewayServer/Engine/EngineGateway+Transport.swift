@@ -31,6 +31,12 @@ extension EngineGateway: HubTransport {
         return true
     }
 
+    public func write(to client: ConnectionID, size: Int, _ encode: (UnsafeMutableRawPointer) -> Int) -> Bool {
+        guard engine.queuedBytes(of: client) <= configuration.sendBufferBytes else { return false }
+        engine.send(client, staged: engine.stage(capacity: size, encode))
+        return true
+    }
+
     public func close(_ client: ConnectionID, flush: Bool) {
         engine.close(client, flush: flush)
     }
