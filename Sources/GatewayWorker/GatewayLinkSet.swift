@@ -293,15 +293,17 @@ final class GatewayLinkSet: WorkerTransport {
     private func mainBytes(_ buffer: inout ByteBuffer, _ link: GatewayLink) {
         link.lastHeard = loop.now
         while true {
-            let frame: GatewayFrame?
+            let frame: GatewayFrame
             do {
-                frame = try link.parser.parse(&buffer)
+                // Bound straight from the parser's result: a frame copied out of an optional
+                // costs a retain and a release of each of its two buffers.
+                guard let parsed = try link.parser.parse(&buffer) else { break }
+                frame = parsed
             } catch {
                 // A gateway speaking something else: drop the link and reconnect.
                 link.main?.close()
                 return mainLost(link, reason: "\(error)")
             }
-            guard let frame else { break }
             handle(consume frame, from: link)
         }
         if backlogBytes() > settings.maximumBacklogBytes && link.pendingOnMain.isEmpty, let main = link.main {

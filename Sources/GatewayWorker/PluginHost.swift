@@ -37,7 +37,9 @@ public final class PluginHost {
     /// The plugin's callbacks (a plain C struct), kept apart from `plugin` so a callback does
     /// not copy the strings of `LoadedPlugin` out of its optional.
     private var descriptor: gwd_plugin?
-    lazy var invocation = PluginInvocation(host: self)
+    /// Not `lazy`: a lazy property's getter checks and retains on every one of the several
+    /// uses per event.
+    let invocation = PluginInvocation()
     private var backlog = EventQueue(initialCapacity: 64)
     /// Bytes of the events in `backlog` (it grows only while a callback waits on a query).
     private(set) var backlogBytes = 0
@@ -63,6 +65,7 @@ public final class PluginHost {
         self.loop = loop
         self.transport = transport
         self.poster = PluginPoster(waker: loop.waker)
+        invocation.host = self
     }
 
     /// Loads the plugin with `load` and runs on_worker_start (on the loop thread, as the ABI

@@ -9,9 +9,10 @@ import NIOCore
 /// never dangles: outside a callback (or on another thread) it is inactive and host functions
 /// answer GWD_ERR_WRONG_THREAD. Touched only on the plugin thread.
 final class PluginInvocation {
-    /// The host owns this invocation for its whole life; `unowned(unsafe)` spares the
-    /// reference-count check of plain `unowned` on every host function call.
-    unowned(unsafe) let host: PluginHost
+    /// The host owns this invocation for its whole life and sets this as it is made;
+    /// `unowned(unsafe)` spares the reference-count check of plain `unowned` on every host
+    /// function call.
+    unowned(unsafe) var host: PluginHost!
     private(set) var isActive = false
     var threadID: pthread_t?
 
@@ -30,8 +31,7 @@ final class PluginInvocation {
     /// What an event handler set with event_result, for its acknowledgement.
     var eventResult: [UInt8]?
 
-    init(host: PluginHost) {
-        self.host = host
+    init() {
         clientIDCString = .allocate(capacity: 21)
         clientIDCString.initialize(repeating: 0, count: 21)
     }
