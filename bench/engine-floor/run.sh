@@ -5,6 +5,7 @@
 #   engine        the bare client engine, bench/Sources/EngineFloor (the go/no-go spike)
 #   gatewayd      gatewayd itself, 1 gateway + 2 workers, client_io: engine, C conformance plugin
 #   gatewayd-nio  the same with client_io: nio (the SwiftNIO way back)
+#   gatewayd-base gatewayd built from another commit (GATEWAYD_BASE=path): an A/B of a change
 # CPU and RSS are summed over every process of a server (gatewayd: master, register, gateway,
 # workers). Prints one line per run and a table of medians, each server as a ratio to the floor.
 #
@@ -58,10 +59,12 @@ start() {
             pids+=("$pid")
             stop="kill $pid"
             for _ in $(seq 100); do grep -q listening "$work/$1.log" 2> /dev/null && return; sleep 0.05; done ;;
-        gatewayd | gatewayd-nio)
+        gatewayd | gatewayd-nio | gatewayd-base)
             local io=engine run=$work/run-$2
             [ "$1" = gatewayd-nio ] && io=nio
-            "$gatewayd" start -d --client-io "$io" --run-dir "$run" --plugin "$work/conformance.so" --listen "websocket://127.0.0.1:$2" \
+            local bin=$gatewayd
+            [ "$1" = gatewayd-base ] && bin=${GATEWAYD_BASE:?GATEWAYD_BASE names the binary to compare with}
+            "$bin" start -d --client-io "$io" --run-dir "$run" --plugin "$work/conformance.so" --listen "websocket://127.0.0.1:$2" \
                 --register 127.0.0.1:0 --start-port 0 --gateway-count 1 --worker-count 2 > "$work/$1.log" 2>&1 || true
             local master
             master=$(cat "$run/gatewayd.pid" 2> /dev/null || true)
