@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -61,4 +63,165 @@ void gwd_sys_flush_stdio(void) { fflush(NULL); }
 
 int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int flags) {
     return accept4(fd, (struct sockaddr *)address, (socklen_t *)address_length, flags);
+}
+
+/* ---- Crash handler ------------------------------------------------------------------------ */
+
+struct gwd_sys_crash_context gwd_sys_crash_context;
+
+static int crash_fd = 2;
+static char crash_label[64];
+static const char *crash_callbacks[16];
+static int crash_callback_count;
+static int crash_index;
+
+static const char *crash_signal_name(int signo) {
+    switch (signo) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    case SIGABRT: return "SIGABRT";
+    case SIGTRAP: return "SIGTRAP";
+    default: return "signal";
+    }
+}
+
+/* A line built in a fixed buffer with nothing but stores: printf and malloc are not safe in a
+ * signal handler. */
+struct crash_line {
+    char text[512];
+    size_t length;
+};
+
+static void put_text(struct crash_line *line, const char *text) {
+    while (*text && line->length < sizeof line->text - 1) line->text[line->length++] = *text++;
+}
+
+static void put_number(struct crash_line *line, unsigned long value, int base, int width) {
+    char digits[32];
+    int count = 0;
+    do {
+        digits[count++] = "0123456789abcdef"[value % (unsigned long)base];
+        value /= (unsigned long)base;
+    } while (value > 0 && count < (int)sizeof digits);
+    while (count < width && count < (int)sizeof digits) digits[count++] = '0';
+    while (count > 0 && line->length < sizeof line->text - 1) line->text[line->length++] = digits[--count];
+}
+
+/* UTC date of a count of days since 1970-01-01 (proleptic Gregorian; eras of 400 years). */
+static void civil_date(long days, long *year, int *month, int *day) {
+    days += 719468;
+    long era = (days >= 0 ? days : days - 146096) / 146097;
+    long day_of_era = days - era * 146097;
+    long year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+    long day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    long month_index = (5 * day_of_year + 2) / 153;
+    *day = (int)(day_of_year - (153 * month_index + 2) / 5 + 1);
+    *month = (int)(month_index < 10 ? month_index + 3 : month_index - 9);
+    *year = year_of_era + era * 400 + (*month <= 2);
+}
+
+static void put_timestamp(struct crash_line *line) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long seconds = (long)now.tv_sec;
+    long year;
+    int month, day;
+    civil_date(seconds / 86400, &year, &month, &day);
+    long of_day = seconds % 86400;
+    put_number(line, (unsigned long)year, 10, 4);
+    put_text(line, "-");
+    put_number(line, (unsigned long)month, 10, 2);
+    put_text(line, "-");
+    put_number(line, (unsigned long)day, 10, 2);
+    put_text(line, "T");
+    put_number(line, (unsigned long)(of_day / 3600), 10, 2);
+    put_text(line, ":");
+    put_number(line, (unsigned long)(of_day / 60 % 60), 10, 2);
+    put_text(line, ":");
+    put_number(line, (unsigned long)(of_day % 60), 10, 2);
+    put_text(line, ".");
+    put_number(line, (unsigned long)(now.tv_nsec / 1000000), 10, 3);
+    put_text(line, "Z");
+}
+
+static void crash_handler(int signo, siginfo_t *info, void *context) {
+    (void)context;
+    int saved = errno;
+    struct crash_line line = {.length = 0};
+    int callback = gwd_sys_crash_context.callback;
+    const char *callback_name = callback > 0 && callback <= crash_callback_count ? crash_callbacks[callback - 1] : NULL;
+    put_timestamp(&line);
+    put_text(&line, " ERROR   ");
+    put_text(&line, crash_label);
+    put_text(&line, "[");
+    put_number(&line, (unsigned long)getpid(), 10, 1);
+    put_text(&line, "] fatal ");
+    put_text(&line, crash_signal_name(signo));
+    if (signo == SIGSEGV || signo == SIGBUS) {
+        put_text(&line, " at address 0x");
+        put_number(&line, (unsigned long)info->si_addr, 16, 1);
+    }
+    put_text(&line, callback_name ? " in the plugin's " : " outside any plugin callback");
+    if (callback_name) put_text(&line, callback_name);
+    put_text(&line, "; the process exits now");
+    if (callback_name) put_text(&line, " gw.callback=");
+    if (callback_name) put_text(&line, callback_name);
+    if (callback_name && gwd_sys_crash_context.client_connection != 0) {
+        put_text(&line, " gw.client_id=");
+        put_number(&line, gwd_sys_crash_context.client_ip, 16, 8);
+        put_number(&line, gwd_sys_crash_context.client_port, 16, 4);
+        put_number(&line, gwd_sys_crash_context.client_connection, 16, 8);
+    }
+    put_text(&line, " gw.index=");
+    put_number(&line, (unsigned long)crash_index, 10, 1);
+    put_text(&line, " gw.signal=");
+    put_text(&line, crash_signal_name(signo));
+    line.text[line.length++] = '\n';
+    size_t offset = 0;
+    while (offset < line.length) {
+        ssize_t written = write(crash_fd, line.text + offset, line.length - offset);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) break;
+        offset += (size_t)written;
+    }
+    /* SA_RESETHAND restored the default action: a fault happens again as the handler returns,
+     * a raised signal (abort, a trap) is delivered again once it is unblocked; either way the
+     * process ends by this signal. */
+    errno = saved;
+}
+
+int gwd_sys_install_crash_handler(int fd, const char *label, int index, const char *const *callback_names, int count) {
+    if (count < 0 || count > (int)(sizeof crash_callbacks / sizeof crash_callbacks[0])) {
+        errno = EINVAL;
+        return -1;
+    }
+    crash_fd = fd;
+    crash_index = index;
+    snprintf(crash_label, sizeof crash_label, "%s", label);
+    for (int i = 0; i < count; i++) crash_callbacks[i] = strdup(callback_names[i]);
+    crash_callback_count = count;
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_sigaction = crash_handler;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+        if (sigaction(fatal[i], &action, NULL) != 0) return -1;
+    }
+    return 0;
+}
+
+int gwd_sys_use_alternate_signal_stack(void) {
+    stack_t stack;
+    memset(&stack, 0, sizeof stack);
+    stack.ss_size = 64 * 1024;
+    stack.ss_sp = malloc(stack.ss_size); /* kept for the thread's life */
+    if (stack.ss_sp == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return sigaltstack(&stack, NULL);
 }

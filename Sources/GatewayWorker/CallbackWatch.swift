@@ -1,3 +1,4 @@
+import CGatewaySystem
 import GatewayWire
 import Synchronization
 
@@ -52,6 +53,8 @@ final class CallbackWatch: Sendable {
 
     /// Plugin thread: a callback starts.
     func begin(_ callback: Callback, clientID: ClientID) {
+        // For the crash handler too (plain stores; it reads them if this callback kills the process).
+        gwd_sys_crash_context_set(Int32(callback.rawValue), clientID.ipv4, clientID.port, clientID.connectionID)
         self.callback.store(callback.rawValue, ordering: .relaxed)
         clientAddress.store(UInt64(clientID.ipv4) << 16 | UInt64(clientID.port), ordering: .relaxed)
         clientConnection.store(clientID.connectionID, ordering: .relaxed)
@@ -61,6 +64,7 @@ final class CallbackWatch: Sendable {
 
     /// Plugin thread: the callback returned.
     func end() {
+        gwd_sys_crash_context_clear()
         serial.store(serial.load(ordering: .relaxed) &+ 1, ordering: .releasing)
     }
 

@@ -1,4 +1,5 @@
 import CGatewayABI
+import CGatewaySystem
 import Foundation
 import Glibc
 import GatewayEventLoop
@@ -307,6 +308,8 @@ private final class WorkerThread: @unchecked Sendable {
 
     func start(_ body: @escaping @Sendable () -> Void) {
         let thread = Thread {
+            // Plugin callbacks run here: a stack overflow in one still gets its crash line.
+            _ = gwd_sys_use_alternate_signal_stack()
             body()
         }
         thread.name = name

@@ -66,6 +66,7 @@ enum RoleLauncher {
                     return server
                 }
             case .worker:
+                WorkerCrashHandler.install(label: "gatewayd.\(context.role.rawValue)", index: context.index)
                 var settings = WorkerConfiguration(
                         index: context.index, workerName: configuration.workerName, secretKey: configuration.secretKey,
                         register: registers[0],

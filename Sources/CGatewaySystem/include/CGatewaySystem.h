@@ -32,4 +32,37 @@ int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int fla
 /* fflush(NULL): C's stdio globals are not usable from Swift 6 code. */
 void gwd_sys_flush_stdio(void);
 
+/* What a plugin process runs now, for its crash handler: the callback (a code the handler
+ * names with the table given to gwd_sys_install_crash_handler, 0 = none) and the client id of
+ * the event (gateway address and connection id). Plain stores, set around every callback. */
+struct gwd_sys_crash_context {
+    volatile int callback;
+    volatile unsigned int client_ip;
+    volatile unsigned short client_port;
+    volatile unsigned int client_connection;
+};
+extern struct gwd_sys_crash_context gwd_sys_crash_context;
+
+static inline void gwd_sys_crash_context_set(int callback, unsigned int ip, unsigned short port, unsigned int connection) {
+    gwd_sys_crash_context.client_ip = ip;
+    gwd_sys_crash_context.client_port = port;
+    gwd_sys_crash_context.client_connection = connection;
+    gwd_sys_crash_context.callback = callback;
+}
+
+static inline void gwd_sys_crash_context_clear(void) { gwd_sys_crash_context.callback = 0; }
+
+/* Installs a handler for the fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP)
+ * in place of the Swift runtime's backtracer, which takes seconds to write its report while the
+ * process holds events it will never handle. The handler writes one log line to `fd` in
+ * GatewayLogHandler's format under `label` (with `gw.index`), naming the signal, the callback running
+ * (`callback_names[code - 1]`, `count` of them) and its client id, then lets the signal take
+ * the process down with its default action, so the parent sees which signal it was.
+ * Async-signal-safe. Returns 0 or -1 with errno. */
+int gwd_sys_install_crash_handler(int fd, const char *label, int index, const char *const *callback_names, int count);
+
+/* Gives the calling thread an alternate signal stack, so the crash handler runs after a stack
+ * overflow too (sigaltstack is per thread). Returns 0 or -1 with errno. */
+int gwd_sys_use_alternate_signal_stack(void);
+
 #endif

@@ -1,0 +1,21 @@
+import CGatewaySystem
+import Glibc
+
+/// A worker process's last words: one log line naming the signal, the plugin callback that was
+/// running and its client, written by CGatewaySystem's handler in place of the Swift runtime's
+/// backtrace (seconds, during which the events the worker holds wait for nothing), then the
+/// signal ends the process and the master replaces it.
+public enum WorkerCrashHandler {
+    /// Installs the handler for this process; `label` and `index` as the worker's logger has them.
+    public static func install(label: String, index: Int) {
+        let names = (1...7).map { CallbackWatch.Callback(rawValue: UInt8($0))!.name }
+        var pointers = names.map { strdup($0) }
+        defer { for pointer in pointers { free(pointer) } }
+        let installed = pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                gwd_sys_install_crash_handler(STDERR_FILENO, label, Int32(index), $0, Int32(buffer.count))
+            }
+        }
+        precondition(installed == 0, "cannot install the crash handler: errno \(errno)")
+    }
+}
