@@ -70,6 +70,22 @@ public struct TCPSocket: Sendable {
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &value, socklen_t(MemoryLayout<UInt32>.size))
     }
 
+    /// Probes an idle connection (SO_KEEPALIVE): after `idleSeconds` without traffic, every
+    /// `intervalSeconds`, failing it after `probes` unanswered — how a link finds a vanished
+    /// peer that has nothing to send and is not sent anything (with TCP_USER_TIMEOUT, whichever
+    /// comes first).
+    public func setKeepAlive(idleSeconds: Int32, intervalSeconds: Int32, probes: Int32) {
+        var on: Int32 = 1
+        var idle = max(idleSeconds, 1)
+        var interval = max(intervalSeconds, 1)
+        var count = max(probes, 1)
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        _ = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, size)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, size)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, size)
+    }
+
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> IOResult {
         while true {
             let count = Glibc.read(fd, buffer.baseAddress, buffer.count)

@@ -198,6 +198,11 @@ public final class StreamConnection: IOHandler {
         socket.setUserTimeout(milliseconds: milliseconds)
     }
 
+    /// Probes the connection while it is idle (`TCPSocket.setKeepAlive`).
+    public func setKeepAlive(idleSeconds: Int32, intervalSeconds: Int32, probes: Int32) {
+        socket.setKeepAlive(idleSeconds: idleSeconds, intervalSeconds: intervalSeconds, probes: probes)
+    }
+
     /// Closes without calling `closed`.
     public func close() {
         guard state != .closed else { return }

@@ -279,10 +279,16 @@ final class GatewayLinkSet: WorkerTransport {
             ).encoded())
         main.write { $0.writeImmutableBuffer(hello) }
         if let heartbeat = settings.heartbeat {
-            // The pings go out whatever the gateway is, so TCP_USER_TIMEOUT also finds a cut
-            // link to a PHP gateway (one that never pings back): pings nobody acknowledges abort it.
-            main.setUserTimeout(milliseconds: UInt32(clamping: heartbeat.timeout.nanoseconds / 1_000_000))
-            main.write { $0.writeImmutableBuffer(GatewaydHeartbeat.pingFrame()) }
+            // Pings (CMD_PING, gatewayd's extension) go only to a gateway that pinged first: a
+            // gatewayd one does at once after our WORKER_CONNECT; a PHP gateway logs each as
+            // "gateway inner pack err". A cut link to a PHP gateway is found by TCP keepalive
+            // probes instead, which TCP_USER_TIMEOUT ends as it ends unacknowledged pings.
+            let timeout = heartbeat.timeout.nanoseconds / 1_000_000
+            let interval = heartbeat.interval.nanoseconds / 1_000_000
+            main.setUserTimeout(milliseconds: UInt32(clamping: timeout))
+            main.setKeepAlive(
+                idleSeconds: Int32(clamping: interval / 1000), intervalSeconds: Int32(clamping: interval / 1000),
+                probes: Int32(clamping: (timeout + interval - 1) / max(interval, 1)))
             scheduleHeartbeat(link, interval: heartbeat.interval.nanoseconds)
         }
         markDirty(link)
@@ -384,8 +390,10 @@ final class GatewayLinkSet: WorkerTransport {
                 link.main?.close()
                 return mainLost(link, reason: "silent")
             }
-            append(to: link.address) { $0.writeImmutableBuffer(GatewaydHeartbeat.pingFrame()) }
-            flush()
+            if link.heartbeatArmed {
+                append(to: link.address) { $0.writeImmutableBuffer(GatewaydHeartbeat.pingFrame()) }
+                flush()
+            }
             scheduleHeartbeat(link, interval: interval)
         }
     }

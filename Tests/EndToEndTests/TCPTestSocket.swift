@@ -36,6 +36,12 @@ final class TCPTestSocket {
         }
     }
 
+    /// Takes over a connected descriptor (an accepted one).
+    init(adopting descriptor: Int32) {
+        self.descriptor = descriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+    }
+
     deinit { close() }
 
     func close() {
@@ -138,5 +144,42 @@ final class TCPTestSocket {
         }
         guard bound == 0 else { throw GatewaydFixtureError("bind: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A listening socket on 127.0.0.1 for tests that play a server by hand (a PHP gateway's inner
+/// port). Not thread-safe.
+final class TCPTestListener {
+    let port: Int
+    private let descriptor: Int32
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw GatewaydFixtureError("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+        guard bound == 0, listen(descriptor, 16) == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(descriptor)
+            throw GatewaydFixtureError("bind/listen: \(reason)")
+        }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { Glibc.close(descriptor) }
+
+    /// The next connection, or a throw at the deadline.
+    func accept(timeout: Duration = .seconds(10)) throws -> TCPTestSocket {
+        let deadline = Deadline(timeout)
+        var pfd = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, deadline.remainingMilliseconds()) > 0 else { throw GatewaydFixtureError("no connection before the deadline") }
+        let connection = Glibc.accept(descriptor, nil, nil)
+        guard connection >= 0 else { throw GatewaydFixtureError("accept: \(String(cString: strerror(errno)))") }
+        return TCPTestSocket(adopting: connection)
     }
 }
