@@ -22,7 +22,11 @@ extension Hub {
                 return refuseInner(remoteIP(), "WORKER_CONNECT with a wrong secret key")
             }
             let speaksGatewayd = body.extra.contains { $0.key == GatewaydCapability.key }
-            let link = Worker(key: "\(remoteIP()):\(body.workerKey)", socket: socket, speaksGatewayd: speaksGatewayd)
+            let key = "\(remoteIP()):\(body.workerKey)"
+            if let existing = router.workers[key], existing.speaksGatewayd != speaksGatewayd {
+                return refuseConflicting(key, existing: existing, newcomerSpeaksGatewayd: speaksGatewayd)
+            }
+            let link = Worker(key: key, socket: socket, speaksGatewayd: speaksGatewayd)
             link.sendsHeartbeats = GatewaydHeartbeat.workerPings(body)
             link.framedReplies = GatewaydCapability.wantsFramedReplies(body)
             if link.framedReplies {
@@ -60,6 +64,22 @@ extension Hub {
             execute(frame, replyTo: route)
             return peer
         }
+    }
+
+    /// A PHP BusinessWorker and a gatewayd worker on one host with the same key (GatewayWorker's
+    /// identity for a worker: host and `<name>:<index>`; both default to the name
+    /// "BusinessWorker"). Replacing the attached one, as for a worker that reconnects, would
+    /// make the two take turns for ever; the newcomer is refused, and the conflict logged once.
+    private func refuseConflicting(_ key: String, existing: Worker, newcomerSpeaksGatewayd: Bool) -> InnerPeer<Transport>? {
+        count(.workerKeyConflict)
+        if !existing.conflictReported {
+            existing.conflictReported = true
+            let (attached, refused) = newcomerSpeaksGatewayd ? ("a PHP BusinessWorker", "a gatewayd worker") : ("a gatewayd worker", "a PHP BusinessWorker")
+            logger.warning(
+                "refusing \(refused): \(attached) on the same host already uses the worker key \(key); give one of them another name (gatewayd: worker_name; PHP: BusinessWorker->name)",
+                metadata: ["gw.worker": "\(key)"])
+        }
+        return nil
     }
 
     func refuseInner(_ remote: String, _ reason: String) -> InnerPeer<Transport>? {

@@ -52,6 +52,8 @@ public enum HubIncident: String, Sendable, CaseIterable {
     case droppedHeld = "dropped_held_events"
     case heartbeatTimeout = "heartbeat_timeouts"
     case innerHeartbeatTimeout = "inner_heartbeat_timeouts"
+    /// A worker refused because a worker of the other kind (PHP or gatewayd) has its key.
+    case workerKeyConflict = "worker_key_conflicts"
 }
 
 /// The gateway's state and decisions, without sockets: clients and their sessions, uids and

@@ -129,6 +129,8 @@ public final class HubWorker<Transport: HubTransport>: RoutedWorker {
     public var assignedClients = 0
     public var isRouted = false
     public internal(set) var draining = false
+    /// A worker of the other kind was refused for this one's key, and that was logged.
+    var conflictReported = false
     /// Clients not read from while this worker is congested.
     public internal(set) var pausedClients: [HubClient<Transport>] = []
 

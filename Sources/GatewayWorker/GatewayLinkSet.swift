@@ -267,9 +267,10 @@ final class GatewayLinkSet: WorkerTransport {
     private func attached(_ link: GatewayLink) {
         guard let main = link.main else { return }
         let recovered = link.failures > 0
-        link.failures = 0
         link.isAttached = true
         link.lastHeard = loop.now
+        link.attachedAt = link.lastHeard
+        link.heardSinceAttach = false
         counters.connected.add(1, ordering: .relaxed)
         let hello = ByteBuffer.command(
             .workerConnect,
@@ -292,12 +293,15 @@ final class GatewayLinkSet: WorkerTransport {
             scheduleHeartbeat(link, interval: heartbeat.interval.nanoseconds)
         }
         markDirty(link)
-        logger.info(recovered ? "connected to gateway again" : "connected to gateway", metadata: ["gw.gateway": "\(link.name)"])
+        if link.refusals == 0 {
+            logger.info(recovered ? "connected to gateway again" : "connected to gateway", metadata: ["gw.gateway": "\(link.name)"])
+        }
         linkAttached()
     }
 
     private func mainBytes(_ buffer: inout ByteBuffer, _ link: GatewayLink) {
         link.lastHeard = loop.now
+        link.heardSinceAttach = true
         while true {
             let frame: GatewayFrame
             do {
@@ -351,6 +355,11 @@ final class GatewayLinkSet: WorkerTransport {
         link.queryConnectionLost()
         guard wasAttached else { return attemptFailed(link, reason: reason) }
         counters.connected.subtract(1, ordering: .relaxed)
+        if !link.heardSinceAttach, loop.now - link.attachedAt < Self.refusalWindow {
+            return refused(link)
+        }
+        link.failures = 0
+        link.refusals = 0
         if link.listed {
             logger.warning("lost gateway; reconnecting", metadata: ["gw.gateway": "\(link.name)", "gw.reason": "\(reason)"])
             scheduleReconnect(link)
@@ -358,6 +367,24 @@ final class GatewayLinkSet: WorkerTransport {
             logger.info("link to a gateway no longer listed closed", metadata: ["gw.gateway": "\(link.name)"])
             remove(link)
         }
+        linkLost(link.address)
+    }
+
+    /// A gateway that closes the link at once, having said nothing, refused our WORKER_CONNECT:
+    /// GatewayWorker's gateway does so for a wrong secret key and for a worker key another
+    /// worker on this host already has (its log says "Worker->name conflict"). Reconnecting at
+    /// once would take turns with that worker for ever: back off, and say so once.
+    private static let refusalWindow: Int64 = 1_000_000_000
+
+    private func refused(_ link: GatewayLink) {
+        link.refusals += 1
+        link.failures += 1
+        if link.refusals == 1 {
+            logger.warning(
+                "gateway closed our link right after WORKER_CONNECT without a word: a wrong secret_key, or another worker on this host already uses the worker key \(settings.workerKey) (a PHP BusinessWorker has the same default name; set worker_name); retrying with back-off",
+                metadata: ["gw.gateway": "\(link.name)"])
+        }
+        if link.listed { scheduleReconnect(link) } else { remove(link) }
         linkLost(link.address)
     }
 
@@ -418,6 +445,11 @@ final class GatewayLink {
     /// In the register's latest list; an unlisted link is not reconnected once it closes.
     var listed = true
     var failures = 0
+    /// When WORKER_CONNECT went out, and whether the gateway has sent anything since.
+    var attachedAt = Instant(nanoseconds: 0)
+    var heardSinceAttach = false
+    /// Times in a row the gateway closed the link right after WORKER_CONNECT without a word.
+    var refusals = 0
     var reconnectTimer: TimerID?
     var heartbeatTimer: TimerID?
     var heartbeatArmed = false

@@ -336,6 +336,27 @@ final class HubTests: XCTestCase {
         XCTAssertEqual(hub.router.count, 1)
     }
 
+    /// A PHP BusinessWorker and a gatewayd worker on one host with one key would take turns for
+    /// ever if each replaced the other: the newcomer of the other kind is refused, counted each
+    /// time, and the one attached stays.
+    func testAWorkerOfTheOtherKindWithAnAttachedWorkersKeyIsRefused() throws {
+        let php = try attachWorker("php", gatewayd: false, key: "BusinessWorker:0")
+        for attempt in 1...3 {
+            let hello = WorkerConnectBody(workerKey: "BusinessWorker:0", secretKey: "", extra: [JSONMember(GatewaydCapability.key, .int(2))])
+            let peer = hub.innerFrame(
+                GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), from: .unauthenticated,
+                socket: "gatewayd\(attempt)", remoteIP: { "127.0.0.1" })
+            XCTAssertNil(peer, "attempt \(attempt) was not refused")
+        }
+        XCTAssertEqual(hub.incidents[.workerKeyConflict], 3)
+        XCTAssertEqual(transport.closedInner, [], "the attached worker stays")
+        XCTAssertTrue(hub.router.contains(php))
+        XCTAssertTrue(php.conflictReported)
+        // The same kind with the same key is a reconnect: it replaces the old link.
+        try attachWorker("php-again", gatewayd: false, key: "BusinessWorker:0")
+        XCTAssertEqual(transport.closedInner, ["php"])
+    }
+
     /// Making the peer's address text allocates: a command frame must not ask for it.
     func testACommandDoesNotAskForThePeersAddress() throws {
         let link = try attachWorker("w1")
