@@ -64,6 +64,8 @@ final class GatewayLinkSet: WorkerTransport {
     private var pausedLinks: [GatewayLink] = []
     /// Links with bytes to write at the end of this iteration.
     private var dirty: [GatewayLink] = []
+    /// Links to PHP gateways a drain stopped reading from, to close once their output is written.
+    private var retiring: [GatewayLink] = []
 
     init(loop: GatewayEventLoop.EventLoop, logger: Logger, settings: Settings) {
         self.loop = loop
@@ -123,16 +125,46 @@ final class GatewayLinkSet: WorkerTransport {
         counters.connected.store(0, ordering: .relaxed)
     }
 
-    /// Asks every connected gateway to stop sending events (DRAIN_REQUEST) and returns the
-    /// addresses whose drain marks are now on their way.
+    /// Asks every connected gatewayd gateway to stop sending events (DRAIN_REQUEST) and returns
+    /// the addresses whose drain marks are now on their way. A PHP gateway knows no drain (it
+    /// answers 231 with "gateway inner pack err"): it is no longer read from, and once what was
+    /// read from it has run and the commands that made are written (`closeRetiredLinks`), its
+    /// link is closed — it then sends our clients' next events to the new workers. What it sent
+    /// after the last read is lost with the link.
     func requestDrain() -> Set<GatewayAddress> {
         var asked: Set<GatewayAddress> = []
         for link in links.values where link.isAttached {
-            append(to: link.address) { $0.writeCommand(.drainRequest) }
-            asked.insert(link.address)
+            if link.answersOnMain {
+                append(to: link.address) { $0.writeCommand(.drainRequest) }
+                asked.insert(link.address)
+            } else {
+                link.main?.setReadingPaused(true)
+                retiring.append(link)
+            }
         }
         flush()
         return asked
+    }
+
+    /// Closes the links to PHP gateways a drain retired, once their commands are written (the
+    /// end of a loop iteration, after its events ran).
+    func closeRetiredLinks() {
+        guard !retiring.isEmpty else { return }
+        var waiting: [GatewayLink] = []
+        for link in retiring {
+            guard links[link.address] === link else { continue }  // gone meanwhile
+            if let main = link.main, main.pendingWriteBytes > 0, main.state == .connected {
+                waiting.append(link)
+                continue
+            }
+            if link.isAttached { counters.connected.subtract(1, ordering: .relaxed) }
+            logger.info(
+                "closed the link to a PHP gateway, which knows no drain; it sends our clients' next events to the new workers",
+                metadata: ["gw.gateway": "\(link.name)"])
+            link.listed = false
+            remove(link)
+        }
+        retiring = waiting
     }
 
     // MARK: - WorkerTransport: commands
@@ -343,7 +375,7 @@ final class GatewayLinkSet: WorkerTransport {
     /// The plugin caught up: read from the gateways held back again.
     func resumePausedLinks() {
         guard !pausedLinks.isEmpty, backlogBytes() <= settings.maximumBacklogBytes else { return }
-        for link in pausedLinks { link.main?.setReadingPaused(false) }
+        for link in pausedLinks where !retiring.contains(where: { $0 === link }) { link.main?.setReadingPaused(false) }
         pausedLinks.removeAll(keepingCapacity: true)
     }
 

@@ -124,6 +124,7 @@ public final class WorkerService: RoleService, @unchecked Sendable {
             host.runBacklog()
             links.resumePausedLinks()
             links.flush()
+            links.closeRetiredLinks()
             host.publishCounters()
         }
     }

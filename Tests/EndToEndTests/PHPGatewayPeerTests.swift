@@ -68,6 +68,61 @@ final class PHPGatewayPeerTests: XCTestCase {
         try cluster.stop()
     }
 
+    /// A PHP gateway knows no drain (it answers DRAIN_REQUEST, 231, with "gateway inner pack
+    /// err" and never sends the mark): at a reload the old worker asks it nothing, handles what
+    /// it had read, writes the replies and closes its link, so the gateway sends the client's
+    /// next events to the new worker — and the reload is not held for the 30 s drain timeout.
+    func testAReloadClosesTheOldWorkersLinkToAPHPGatewayInsteadOfAskingForADrain() throws {
+        let (cluster, gateway, register) = try startWithPHPGateway(heartbeatIntervalMilliseconds: 1000)
+        let old = try gateway.accept(timeout: .seconds(10))
+        XCTAssertEqual(try Self.readFrame(from: old, until: .now + .seconds(5)), 200, "WORKER_CONNECT first")
+        try old.write(Self.onMessage("echo:before", gatewayPort: gateway.port))
+        XCTAssertEqual(try Self.readReply(from: old), "echo:before")
+
+        let started = ContinuousClock.now
+        let reload = try ReloadTests.reload(runDirectory: cluster.runDirectory)
+        let took = ContinuousClock.now - started
+        XCTAssertEqual(reload.exitCode, 0, "\(reload)")
+        XCTAssertLessThan(took, .seconds(15), "the reload waited for a drain mark that never comes: \(reload)")
+
+        // Until the old worker closed its link: no DRAIN_REQUEST.
+        var commands: [UInt8] = []
+        while let command = try? Self.readFrame(from: old, until: .now + .seconds(5)) { commands.append(command) }
+        XCTAssertFalse(commands.contains(231), "a PHP gateway was asked to drain: \(commands)")
+        XCTAssertTrue(old.isClosedByPeer(within: .seconds(1)), "the old worker kept its link to the PHP gateway")
+
+        // The new worker attached to it and serves the client.
+        let new = try gateway.accept(timeout: .seconds(10))
+        XCTAssertEqual(try Self.readFrame(from: new, until: .now + .seconds(5)), 200, "WORKER_CONNECT first")
+        try new.write(Self.onMessage("echo:after", gatewayPort: gateway.port))
+        XCTAssertEqual(try Self.readReply(from: new), "echo:after")
+        register.close()
+        try cluster.stop()
+    }
+
+    /// CMD_ON_MESSAGE as a PHP gateway on 127.0.0.1:`gatewayPort` sends it, for its connection 7.
+    private static func onMessage(_ text: String, gatewayPort: Int) -> [UInt8] {
+        func be32(_ value: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+        func be16(_ value: Int) -> [UInt8] { [8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+        let body = Array(text.utf8)
+        let loopback = 0x7F00_0001
+        return be32(28 + body.count) + [3] + be32(loopback) + be16(gatewayPort) + be32(loopback) + be16(40000) + be32(7) + [1]
+            + be16(7272) + be32(0) + body
+    }
+
+    /// The body of the next CMD_SEND_TO_ONE (5), skipping other frames.
+    private static func readReply(from socket: TCPTestSocket) throws -> String {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let header = try socket.read(exactly: 28, timeout: deadline - .now)
+            let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+            let extLength = Int(header[24]) << 24 | Int(header[25]) << 16 | Int(header[26]) << 8 | Int(header[27])
+            let rest = length > 28 ? try socket.read(exactly: length - 28, timeout: .seconds(5)) : []
+            if header[4] == 5 { return String(decoding: rest.dropFirst(extLength), as: UTF8.self) }
+        }
+        throw GatewaydFixtureError("no SEND_TO_ONE within 10 s")
+    }
+
     /// A cluster (1 gateway, 1 worker) and a PHP gateway announced to its register.
     private func startWithPHPGateway(heartbeatIntervalMilliseconds: Int) throws -> (GatewaydProcess, TCPTestListener, TCPTestSocket) {
         let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-php-gateway-")
