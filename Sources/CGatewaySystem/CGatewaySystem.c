@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CGatewaySystem.h"
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,8 @@ static char crash_label[64];
 static const char *crash_callbacks[16];
 static int crash_callback_count;
 static int crash_index;
+static pthread_t crash_callback_thread;
+static volatile int crash_callback_thread_set;
 
 static const char *crash_signal_name(int signo) {
     switch (signo) {
@@ -151,6 +154,10 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     int saved = errno;
     struct crash_line line = {.length = 0};
     int callback = gwd_sys_crash_context.callback;
+    /* A thread of the plugin's own (a poster's producer) runs no callback, whatever the plugin
+     * thread is doing meanwhile. */
+    int on_callback_thread = !crash_callback_thread_set || pthread_equal(pthread_self(), crash_callback_thread);
+    if (!on_callback_thread) callback = 0;
     const char *callback_name = callback > 0 && callback <= crash_callback_count ? crash_callbacks[callback - 1] : NULL;
     put_timestamp(&line);
     put_text(&line, " ERROR   ");
@@ -163,7 +170,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
         put_text(&line, " at address 0x");
         put_number(&line, (unsigned long)info->si_addr, 16, 1);
     }
-    put_text(&line, callback_name ? " in the plugin's " : " outside any plugin callback");
+    put_text(&line, callback_name ? " in the plugin's " : on_callback_thread ? " outside any plugin callback" : " in a thread the plugin started");
     if (callback_name) put_text(&line, callback_name);
     put_text(&line, "; the process exits now");
     if (callback_name) put_text(&line, " gw.callback=");
@@ -186,9 +193,10 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
         if (written <= 0) break;
         offset += (size_t)written;
     }
-    /* SA_RESETHAND restored the default action: a fault happens again as the handler returns,
-     * a raised signal (abort, a trap) is delivered again once it is unblocked; either way the
-     * process ends by this signal. */
+    /* SA_RESETHAND restored the default action; raised now, the signal is delivered as the
+     * handler returns and ends the process — also for a trap, after which execution would
+     * otherwise go on. */
+    raise(signo);
     errno = saved;
 }
 
@@ -212,6 +220,11 @@ int gwd_sys_install_crash_handler(int fd, const char *label, int index, const ch
         if (sigaction(fatal[i], &action, NULL) != 0) return -1;
     }
     return 0;
+}
+
+void gwd_sys_crash_context_mark_callback_thread(void) {
+    crash_callback_thread = pthread_self();
+    crash_callback_thread_set = 1;
 }
 
 int gwd_sys_use_alternate_signal_stack(void) {

@@ -309,8 +309,10 @@ private final class WorkerThread: @unchecked Sendable {
 
     func start(_ body: @escaping @Sendable () -> Void) {
         let thread = Thread {
-            // Plugin callbacks run here: a stack overflow in one still gets its crash line.
+            // Plugin callbacks run here: a stack overflow in one still gets its crash line, and a
+            // crash on another thread is not blamed on the callback running here.
             _ = gwd_sys_use_alternate_signal_stack()
+            gwd_sys_crash_context_mark_callback_thread()
             body()
         }
         thread.name = name

@@ -56,4 +56,58 @@ final class CrashReportTests: XCTestCase {
         client.close()
         try cluster.stop()
     }
+
+    /// A crash on a thread the plugin started is not blamed on the callback the plugin thread
+    /// runs meanwhile (here on_message, sleeping while its thread dies).
+    func testACrashOnAPluginsOwnThreadIsNotBlamedOnTheRunningCallback() throws {
+        let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-crash-thread-")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = """
+            #define _POSIX_C_SOURCE 200809L
+            #include <gatewayd.h>
+            #include <pthread.h>
+            #include <time.h>
+            GWD_PLUGIN_API;
+            static void *crash(void *unused) {
+                (void)unused;
+                volatile int *volatile target = 0;
+                *target = 1;
+                return 0;
+            }
+            static void on_message(gwd_ctx *ctx, const char *client_id, const char *data, size_t len, uint32_t flags) {
+                (void)ctx; (void)client_id; (void)data; (void)len; (void)flags;
+                pthread_t thread;
+                pthread_create(&thread, 0, crash, 0);
+                struct timespec wait = {2, 0};
+                nanosleep(&wait, 0);
+            }
+            static const gwd_plugin plugin = {GWD_PLUGIN_HEADER, .name = "crash-thread", .version = "1", .on_message = on_message};
+            GWD_PLUGIN_ENTRY(api, out, err, err_len) {
+                GWD_PLUGIN_INIT(api, err, err_len);
+                *out = &plugin;
+                return GWD_OK;
+            }
+            """
+        try Data(source.utf8).write(to: URL(fileURLWithPath: "\(directory)/crash-thread.c"))
+        let include = GatewaydProcess.repositoryRoot.appendingPathComponent("include").path
+        let compiled = try GatewaydProcess.runExecutable(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["cc", "-shared", "-fPIC", "-std=c99", "-pthread", "-I", include, "-o", "\(directory)/crash-thread.so", "\(directory)/crash-thread.c"],
+            timeout: .seconds(60))
+        XCTAssertEqual(compiled.exitCode, 0, "\(compiled)")
+        let cluster = try GatewaydProcess.start(plugin: "\(directory)/crash-thread.so", gatewayCount: 1, workerCount: 1)
+        self.cluster = cluster
+        let client = try cluster.connect()
+        try client.sendText("go")
+        var log = ""
+        XCTAssertTrue(
+            GatewaydProcess.poll(until: { log = cluster.stderrTail(20000); return log.contains("fatal SIGSEGV") }, timeout: .seconds(10)),
+            "no crash line:\n\(log)")
+        let line = String(log.split(separator: "\n").first { $0.contains("fatal SIGSEGV") } ?? "")
+        XCTAssertTrue(line.contains("in a thread the plugin started"), line)
+        XCTAssertFalse(line.contains("gw.callback="), line)
+        XCTAssertFalse(line.contains("gw.client_id="), line)
+        client.close()
+        try cluster.stop()
+    }
 }

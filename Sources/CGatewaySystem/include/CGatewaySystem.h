@@ -61,6 +61,10 @@ static inline void gwd_sys_crash_context_clear(void) { gwd_sys_crash_context.cal
  * Async-signal-safe. Returns 0 or -1 with errno. */
 int gwd_sys_install_crash_handler(int fd, const char *label, int index, const char *const *callback_names, int count);
 
+/* Marks the calling thread as the one plugin callbacks run on: a crash on another thread (one
+ * the plugin started) is not blamed on the callback running meanwhile. */
+void gwd_sys_crash_context_mark_callback_thread(void);
+
 /* Gives the calling thread an alternate signal stack, so the crash handler runs after a stack
  * overflow too (sigaltstack is per thread). Returns 0 or -1 with errno. */
 int gwd_sys_use_alternate_signal_stack(void);
