@@ -173,13 +173,15 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     put_text(&line, callback_name ? " in the plugin's " : on_callback_thread ? " outside any plugin callback" : " in a thread the plugin started");
     if (callback_name) put_text(&line, callback_name);
     put_text(&line, "; the process exits now");
-    if (callback_name) put_text(&line, " gw.callback=");
-    if (callback_name) put_text(&line, callback_name);
-    if (callback_name && gwd_sys_crash_context.client_connection != 0) {
-        put_text(&line, " gw.client_id=");
-        put_number(&line, gwd_sys_crash_context.client_ip, 16, 8);
-        put_number(&line, gwd_sys_crash_context.client_port, 16, 4);
-        put_number(&line, gwd_sys_crash_context.client_connection, 16, 8);
+    if (callback_name) {
+        put_text(&line, " gw.callback=");
+        put_text(&line, callback_name);
+        if (gwd_sys_crash_context.client_connection != 0) {
+            put_text(&line, " gw.client_id=");
+            put_number(&line, gwd_sys_crash_context.client_ip, 16, 8);
+            put_number(&line, gwd_sys_crash_context.client_port, 16, 4);
+            put_number(&line, gwd_sys_crash_context.client_connection, 16, 8);
+        }
     }
     put_text(&line, " gw.index=");
     put_number(&line, (unsigned long)crash_index, 10, 1);

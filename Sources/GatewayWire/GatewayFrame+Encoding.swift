@@ -39,11 +39,10 @@ extension ByteBuffer {
         clientPort: UInt16 = 0,
         gatewayPort: UInt16 = 0
     ) -> Int {
-        let total = GatewayFrame.headerLength + extData.count + body.count
-        precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
-        let header = GatewayFrameHeader(
-            frameLength: UInt32(total), command: command, localIP: localIP, localPort: localPort, clientIP: clientIP,
-            clientPort: clientPort, connectionID: connectionID, flags: flags, gatewayPort: gatewayPort, extLength: UInt32(extData.count))
+        let header = GatewayFrameHeader.checked(
+            command: command, connectionID: connectionID, flags: flags, extLength: extData.count, bodyLength: body.count,
+            localIP: localIP, localPort: localPort, clientIP: clientIP, clientPort: clientPort, gatewayPort: gatewayPort)
+        let total = Int(header.frameLength)
         self.writeWithUnsafeMutableBytes(minimumWritableBytes: total) { space in
             let target = space.baseAddress!
             header.store(to: target)
@@ -72,16 +71,31 @@ extension ByteBuffer {
         clientPort: UInt16 = 0,
         gatewayPort: UInt16 = 0
     ) -> Int {
-        let total = GatewayFrame.headerLength + extLength + bodyLength
-        precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
-        let header = GatewayFrameHeader(
-            frameLength: UInt32(total), command: command, localIP: localIP, localPort: localPort, clientIP: clientIP,
-            clientPort: clientPort, connectionID: connectionID, flags: flags, gatewayPort: gatewayPort, extLength: UInt32(extLength))
+        let header = GatewayFrameHeader.checked(
+            command: command, connectionID: connectionID, flags: flags, extLength: extLength, bodyLength: bodyLength,
+            localIP: localIP, localPort: localPort, clientIP: clientIP, clientPort: clientPort, gatewayPort: gatewayPort)
+        let total = Int(header.frameLength)
         self.reserveCapacity(minimumWritableBytes: total)
         self.writeWithUnsafeMutableBytes(minimumWritableBytes: GatewayFrame.headerLength) { space in
             header.store(to: space.baseAddress!)
             return GatewayFrame.headerLength
         }
         return total
+    }
+}
+
+extension GatewayFrameHeader {
+    /// The header of a frame with `extLength` + `bodyLength` bytes after it. The frame must fit
+    /// `pack_len` (u32); larger payloads are a programming error (the peer's own limit is far
+    /// lower) and trap.
+    fileprivate static func checked(
+        command: GatewayCommand, connectionID: UInt32, flags: GatewayFrameFlags, extLength: Int, bodyLength: Int,
+        localIP: UInt32, localPort: UInt16, clientIP: UInt32, clientPort: UInt16, gatewayPort: UInt16
+    ) -> GatewayFrameHeader {
+        let total = GatewayFrame.headerLength + extLength + bodyLength
+        precondition(total <= Int(UInt32.max), "GatewayFrame of \(total) bytes does not fit pack_len")
+        return GatewayFrameHeader(
+            frameLength: UInt32(total), command: command, localIP: localIP, localPort: localPort, clientIP: clientIP,
+            clientPort: clientPort, connectionID: connectionID, flags: flags, gatewayPort: gatewayPort, extLength: UInt32(extLength))
     }
 }

@@ -19,29 +19,23 @@ public struct GatewayFrameParser: Sendable {
     ///
     /// On error nothing is consumed; the connection should be closed.
     public mutating func parse(_ buffer: inout ByteBuffer) throws(GatewayFrameError) -> GatewayFrame? {
-        // The header is loaded in one pass over the readable bytes (see GatewayFrameHeader).
-        let header: GatewayFrameHeader? = buffer.withUnsafeReadableBytes { readable in
-            readable.count >= GatewayFrame.headerLength ? GatewayFrameHeader(loadingFrom: readable.baseAddress!) : nil
+        // The length and, once all of it is there, the whole header are loaded in one pass over
+        // the readable bytes (see GatewayFrameHeader).
+        let (declared, header): (UInt32?, GatewayFrameHeader?) = buffer.withUnsafeReadableBytes { readable in
+            guard readable.count >= 4 else { return (nil, nil) }
+            let declared = UInt32(bigEndian: readable.loadUnaligned(as: UInt32.self))
+            return (declared, readable.count >= GatewayFrame.headerLength ? GatewayFrameHeader(loadingFrom: readable.baseAddress!) : nil)
         }
-        guard let header else {
-            guard buffer.readableBytes >= 4, let declared = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else {
-                return nil
-            }
-            // A declared length out of bounds is refused as soon as it can be read.
-            if Int(declared) < GatewayFrame.headerLength { throw .frameTooShort(declared: Int(declared)) }
-            if Int(declared) > self.maximumFrameLength {
-                throw .frameTooLarge(declared: Int(declared), limit: self.maximumFrameLength)
-            }
-            return nil
-        }
-        let frameLength = Int(header.frameLength)
+        guard let declared else { return nil }
+        let frameLength = Int(declared)
         guard frameLength >= GatewayFrame.headerLength else {
             throw .frameTooShort(declared: frameLength)
         }
         guard frameLength <= self.maximumFrameLength else {
             throw .frameTooLarge(declared: frameLength, limit: self.maximumFrameLength)
         }
-        guard buffer.readableBytes >= frameLength else {
+        // frameLength ≥ headerLength bytes readable means the header was loaded.
+        guard buffer.readableBytes >= frameLength, let header else {
             return nil
         }
         let extLength = Int(header.extLength)

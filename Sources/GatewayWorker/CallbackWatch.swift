@@ -10,7 +10,7 @@ import Synchronization
 /// message). The watchdog samples it; `SlowCallbackDetector` decides from the samples.
 final class CallbackWatch: Sendable {
     /// What runs: a client event's callback, a timer or a posted task.
-    enum Callback: UInt8, Sendable {
+    enum Callback: UInt8, Sendable, CaseIterable {
         case connect = 1, handshake, message, close, drain, timer, post
 
         init(_ kind: PluginEvent.Kind) {

@@ -302,7 +302,6 @@ final class GatewayLinkSet: WorkerTransport {
         link.isAttached = true
         link.lastHeard = loop.now
         link.attachedAt = link.lastHeard
-        link.heardSinceAttach = false
         counters.connected.add(1, ordering: .relaxed)
         let hello = ByteBuffer.command(
             .workerConnect,
@@ -333,7 +332,6 @@ final class GatewayLinkSet: WorkerTransport {
 
     private func mainBytes(_ buffer: inout ByteBuffer, _ link: GatewayLink) {
         link.lastHeard = loop.now
-        link.heardSinceAttach = true
         while true {
             let frame: GatewayFrame
             do {
@@ -477,9 +475,10 @@ final class GatewayLink {
     /// In the register's latest list; an unlisted link is not reconnected once it closes.
     var listed = true
     var failures = 0
-    /// When WORKER_CONNECT went out, and whether the gateway has sent anything since.
+    /// When WORKER_CONNECT went out (`lastHeard` is set to it then, and moves with every read).
     var attachedAt = Instant(nanoseconds: 0)
-    var heardSinceAttach = false
+    /// The gateway has sent something since our WORKER_CONNECT.
+    var heardSinceAttach: Bool { lastHeard > attachedAt }
     /// Times in a row the gateway closed the link right after WORKER_CONNECT without a word.
     var refusals = 0
     var reconnectTimer: TimerID?

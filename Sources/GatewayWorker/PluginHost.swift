@@ -261,7 +261,7 @@ public final class PluginHost {
         runBacklog()
         runPostedTasks()
         stopped = true
-        if let onStop = plugin?.descriptor.on_worker_stop {
+        if let onStop = descriptor?.on_worker_stop {
             invocation.begin()
             onStop(invocation.context)
             invocation.end()

@@ -8,7 +8,9 @@ import Glibc
 public enum WorkerCrashHandler {
     /// Installs the handler for this process; `label` and `index` as the worker's logger has them.
     public static func install(label: String, index: Int) {
-        let names = (1...7).map { CallbackWatch.Callback(rawValue: UInt8($0))!.name }
+        // The handler names code c with names[c - 1]: the cases in order, numbered from 1.
+        let names = CallbackWatch.Callback.allCases.map(\.name)
+        precondition(CallbackWatch.Callback.allCases.map(\.rawValue) == Array(1...UInt8(names.count)))
         var pointers = names.map { strdup($0) }
         defer { for pointer in pointers { free(pointer) } }
         let installed = pointers.withUnsafeMutableBufferPointer { buffer in

@@ -25,16 +25,20 @@ extension EngineGateway: HubTransport {
     }
 
     public func write(_ payload: Payload, to client: ConnectionID) -> Bool {
-        // Past the send buffer the client is not reading: a slow consumer.
-        guard engine.queuedBytes(of: client) <= configuration.sendBufferBytes else { return false }
+        guard takesOutput(client) else { return false }
         engine.send(client, staged: payloads.staged(payload, in: engine))
         return true
     }
 
     public func write(to client: ConnectionID, size: Int, _ encode: (UnsafeMutableRawPointer) -> Int) -> Bool {
-        guard engine.queuedBytes(of: client) <= configuration.sendBufferBytes else { return false }
+        guard takesOutput(client) else { return false }
         engine.send(client, staged: engine.stage(capacity: size, encode))
         return true
+    }
+
+    /// Past the send buffer the client is not reading: a slow consumer, sent nothing more.
+    private func takesOutput(_ client: ConnectionID) -> Bool {
+        engine.queuedBytes(of: client) <= configuration.sendBufferBytes
     }
 
     public func close(_ client: ConnectionID, flush: Bool) {
