@@ -132,8 +132,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Helpers more than one test target uses (the heap-call counting child run).
+        .target(name: "GatewayTestSupport", path: "Tests/GatewayTestSupport"),
         .testTarget(name: "GatewayWireTests", dependencies: [
-            "GatewayWire",
+            "GatewayWire", "GatewayTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ], exclude: ["Fixtures"]),  // bytes captured from PHP GatewayWorker, read via #filePath
@@ -164,7 +166,7 @@ let package = Package(
         .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop"]),
         // Byte-level tests, cross-checked against the gateway's SwiftNIO handlers (@testable).
         .testTarget(name: "GatewayWebSocketTests", dependencies: [
-            "GatewayWebSocket", "GatewayServer", "GatewayRuntime", "GatewayCore", "GatewayWire",
+            "GatewayWebSocket", "GatewayServer", "GatewayRuntime", "GatewayCore", "GatewayWire", "GatewayTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

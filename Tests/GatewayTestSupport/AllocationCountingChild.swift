@@ -9,18 +9,19 @@ import XCTest
 /// malloc, calloc, realloc and aligned calls around a loop and writes what it found to a report.
 ///
 /// The counters are process-wide and XCTest's threads allocate now and then; the loops measured
-/// are deterministic, so a count is the fewest of up to 5 runs of the same loop.
-struct AllocationCountingChild {
-    private static let reportVariable = "GATEWAYD_WIRE_ALLOCATION_REPORT"
+/// are deterministic, so a count is the fewest of up to 5 runs of the same loop. Shared by the
+/// test targets that count heap calls (GatewayWireTests, GatewayWebSocketTests).
+public struct AllocationCountingChild {
+    private static let reportVariable = "GATEWAYD_ALLOCATION_REPORT"
     private let counters: Int32
     private let reportPath: String
 
-    /// In the parent: runs `test` ("Class/method" of GatewayWireTests) in a counted child and
-    /// returns its report. Skips without a C compiler.
-    static func report(of test: String) throws -> String {
+    /// In the parent: runs `test` ("Module.Class/method" of this test binary) in a counted
+    /// child and returns its report. Skips without a C compiler.
+    public static func report(of test: String) throws -> String {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../bench/malloc-counter/malloc-counter.c").standardizedFileURL
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("wire-alloc-\(getpid())-\(test.hashValue)")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("gwd-alloc-\(getpid())-\(test.hashValue)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let library = work.appendingPathComponent("malloc-counter.so")
@@ -34,7 +35,7 @@ struct AllocationCountingChild {
         let report = work.appendingPathComponent("report")
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["GatewayWireTests.\(test)"]
+        child.arguments = [test]
         var environment = ProcessInfo.processInfo.environment
         environment["LD_PRELOAD"] = library.path
         environment["MALLOC_COUNTER_DIR"] = work.appendingPathComponent("counters").path
@@ -49,7 +50,7 @@ struct AllocationCountingChild {
     }
 
     /// In the child: its counters. Nil in an ordinary test run, where the child test does nothing.
-    static func attach() throws -> AllocationCountingChild? {
+    public static func attach() throws -> AllocationCountingChild? {
         let environment = ProcessInfo.processInfo.environment
         guard let reportPath = environment[reportVariable] else { return nil }
         let counters = open("\(environment["MALLOC_COUNTER_DIR"]!)/\(getpid())", O_RDONLY)
@@ -62,7 +63,7 @@ struct AllocationCountingChild {
 
     /// Runs `body` once to warm up (lazily initialized globals, generic metadata: this is a debug
     /// build), then up to 5 times until a run counts nothing; returns the fewest calls a run made.
-    func fewestAllocations(_ body: () throws -> Void) throws -> Int {
+    public func fewestAllocations(_ body: () throws -> Void) throws -> Int {
         try body()
         var fewest = Int.max
         for _ in 0..<5 where fewest > 0 {
@@ -74,7 +75,7 @@ struct AllocationCountingChild {
     }
 
     /// Hands `text` to the parent and closes the counters.
-    func finish(reporting text: String) throws {
+    public func finish(reporting text: String) throws {
         close(counters)
         try text.write(toFile: reportPath, atomically: false, encoding: .utf8)
     }

@@ -1,4 +1,5 @@
 import GatewayWire
+import GatewayTestSupport
 import XCTest
 
 /// The decoder's steady state allocates nothing: 100 000 decodes of every form and type,
@@ -21,7 +22,7 @@ final class EventDecoderAllocationTests: XCTestCase {
     ]
 
     func testSteadyStateDecodingDoesNotAllocate() throws {
-        let text = try AllocationCountingChild.report(of: "EventDecoderAllocationTests/testChildDecodesWithoutAllocating")
+        let text = try AllocationCountingChild.report(of: "GatewayWireTests.EventDecoderAllocationTests/testChildDecodesWithoutAllocating")
         XCTAssertEqual(text, "decodes=\(Self.decodes) allocations=0", text)
     }
 

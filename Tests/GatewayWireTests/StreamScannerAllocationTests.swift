@@ -1,4 +1,5 @@
 import GatewayWire
+import GatewayTestSupport
 import XCTest
 
 /// The scanners allocate nothing, on any result: pipelined messages, partial ones, limits
@@ -8,7 +9,7 @@ final class StreamScannerAllocationTests: XCTestCase {
     private static let rounds = 20_000
 
     func testScanningDoesNotAllocate() throws {
-        let text = try AllocationCountingChild.report(of: "StreamScannerAllocationTests/testChildScansWithoutAllocating")
+        let text = try AllocationCountingChild.report(of: "GatewayWireTests.StreamScannerAllocationTests/testChildScansWithoutAllocating")
         XCTAssertEqual(text, "rounds=\(Self.rounds) allocations=0")
     }
 
