@@ -68,7 +68,11 @@ int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int fla
 
 /* ---- Crash handler ------------------------------------------------------------------------ */
 
-struct gwd_sys_crash_context gwd_sys_crash_context;
+struct gwd_sys_crash_context gwd_sys_crash_context = {.notice_fd = -1};
+
+static unsigned char crash_notice[64];
+static int crash_notice_length;
+static int crash_notice_body;
 
 static int crash_fd = 2;
 static char crash_label[64];
@@ -149,6 +153,40 @@ static void put_timestamp(struct crash_line *line) {
     put_text(line, "Z");
 }
 
+static void put_big_endian(unsigned char *target, unsigned long long value, int bytes) {
+    for (int i = bytes - 1; i >= 0; i--) {
+        target[i] = (unsigned char)(value & 0xff);
+        value >>= 8;
+    }
+}
+
+/* Tells the gateway of the running event which one it was, before anything else. */
+static void write_crash_notice(int signo) {
+    int fd = gwd_sys_crash_context.notice_fd;
+    if (fd < 0 || crash_notice_length == 0) return;
+    unsigned char frame[sizeof crash_notice];
+    memcpy(frame, crash_notice, (size_t)crash_notice_length);
+    put_big_endian(frame + crash_notice_body, gwd_sys_crash_context.notice_event, 8);
+    put_big_endian(frame + crash_notice_body + 8, (unsigned long long)(unsigned int)signo, 4);
+    /* Non-blocking: a full socket buffer loses the notice, and the gateway then resends the
+     * event once, as for a worker killed without a word. */
+    ssize_t written;
+    do {
+        written = write(fd, frame, (size_t)crash_notice_length);
+    } while (written < 0 && errno == EINTR);
+}
+
+int gwd_sys_set_crash_notice(const unsigned char *frame, int length, int body_offset) {
+    if (length <= 0 || length > (int)sizeof crash_notice || body_offset < 0 || body_offset + 12 > length) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(crash_notice, frame, (size_t)length);
+    crash_notice_body = body_offset;
+    crash_notice_length = length;
+    return 0;
+}
+
 static void crash_handler(int signo, siginfo_t *info, void *context) {
     (void)context;
     int saved = errno;
@@ -159,6 +197,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     int on_callback_thread = !crash_callback_thread_set || pthread_equal(pthread_self(), crash_callback_thread);
     if (!on_callback_thread) callback = 0;
     const char *callback_name = callback > 0 && callback <= crash_callback_count ? crash_callbacks[callback - 1] : NULL;
+    if (callback_name) write_crash_notice(signo);
     put_timestamp(&line);
     put_text(&line, " ERROR   ");
     put_text(&line, crash_label);

@@ -29,6 +29,7 @@ extension Hub {
             let link = Worker(key: key, socket: socket, speaksGatewayd: speaksGatewayd)
             link.sendsHeartbeats = GatewaydHeartbeat.workerPings(body)
             link.framedReplies = GatewaydCapability.wantsFramedReplies(body)
+            link.acknowledgesEvents = (GatewaydCapability.announcedVersion(body) ?? 0) >= GatewaydCapability.acknowledgedEventsVersion
             if link.framedReplies {
                 // Its first frame, ahead of any event (held ones are released below): this
                 // gateway answers queries on this connection.
@@ -55,6 +56,16 @@ extension Hub {
             guard case .worker(let link) = peer else { return peer }
             finishDrain(of: link)
             return peer
+        case .eventsDone:
+            guard case .worker(let link) = peer, link.acknowledgesEvents else { return peer }
+            guard let done = EventsDone(body: frame.body), acknowledge(done, from: link) else {
+                return refuseInner(remoteIP(), "EVENTS_DONE with counts the worker cannot have")
+            }
+            return peer
+        case .workerCrashed:
+            guard case .worker(let link) = peer, link.acknowledgesEvents else { return peer }
+            if let report = WorkerCrashed(body: frame.body), link.unfinished.crashed(report) { return peer }
+            return refuseInner(remoteIP(), "WORKER_CRASHED naming an event the worker was not sent")
         default:
             if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
                 return refuseInner(remoteIP(), "command \(frame.command) before authentication")
@@ -94,7 +105,8 @@ extension Hub {
         router.remove(link)
         logger.info("worker detached", metadata: ["gw.worker": "\(link.key)", "gw.workers": "\(router.count)"])
         resumeClients(of: link)
-        // A worker that died mid-drain: what it was sent is lost, what was held is not.
+        // What it had not finished goes to other workers, ahead of what was held meanwhile.
+        settleUnfinishedEvents(of: link)
         releaseHeldEvents()
     }
 

@@ -54,6 +54,11 @@ public enum HubIncident: String, Sendable, CaseIterable {
     case innerHeartbeatTimeout = "inner_heartbeat_timeouts"
     /// A worker refused because a worker of the other kind (PHP or gatewayd) has its key.
     case workerKeyConflict = "worker_key_conflicts"
+    /// Events a worker that died had not finished, handed to another worker.
+    case resentEvent = "events_resent"
+    /// Events lost with a worker that died: the one it crashed in, one whose commands had
+    /// partly gone out, one that a second worker died with too (logged one by one).
+    case lostEvent = "events_lost"
 }
 
 /// The gateway's state and decisions, without sockets: clients and their sessions, uids and
@@ -185,9 +190,12 @@ public final class Hub<Transport: HubTransport> {
         let flags: GatewayFrameFlags = binary ? [.scalarBody, .binary] : .scalarBody
         let session = client.session
         let written = transport.write(to: worker.socket, size: GatewayFrame.headerLength + session.readableBytes + length) { buffer in
+            let start = buffer.writerIndex
             writeEventHeader(.onMessage, flags: flags, for: client, extLength: session.readableBytes, bodyLength: length, into: &buffer)
             buffer.writeImmutableBuffer(session)
-            return writeBody(&buffer)
+            guard writeBody(&buffer) else { return false }
+            if worker.acknowledgesEvents { recordSent(buffer, from: start, to: worker, replayed: false) }
+            return true
         }
         guard written else { return false }
         messagesIn += 1
@@ -347,14 +355,26 @@ public final class Hub<Transport: HubTransport> {
         }
         let body = event.body ?? ByteBuffer()
         let session = client.session
-        let frame = transport.encode(size: GatewayFrame.headerLength + session.readableBytes + body.readableBytes) { buffer in
+        _ = transport.write(to: worker.socket, size: GatewayFrame.headerLength + session.readableBytes + body.readableBytes) { buffer in
+            let start = buffer.writerIndex
             writeEventHeader(event.command, flags: flags, for: client, extLength: session.readableBytes, bodyLength: body.readableBytes, into: &buffer)
             buffer.writeImmutableBuffer(session)
             buffer.writeImmutableBuffer(body)
+            if worker.acknowledgesEvents { recordSent(buffer, from: start, to: worker, replayed: event.replayed) }
             return true
-        }!
-        transport.write(frame, to: worker.socket)
+        }
+        if event.command == .onClose && worker.acknowledgesEvents {
+            worker.closingClients.append((worker.unfinished.sent - 1, client))
+        }
         pauseIfWorkerCongested(client, worker: worker)
+    }
+
+    /// Keeps a copy of the event frame just written (from `start` to the buffer's end) until
+    /// the worker says it finished it.
+    func recordSent(_ buffer: ByteBuffer, from start: Int, to worker: Worker, replayed: Bool) {
+        buffer.withUnsafeReadableBytes { readable in
+            worker.unfinished.record(UnsafeRawBufferPointer(rebasing: readable[(start - buffer.readerIndex)...]), replayed: replayed)
+        }
     }
 
     /// The header of a client event's frame (its session and body follow).

@@ -110,6 +110,8 @@ struct HeldEvent {
     var command: GatewayCommand
     var flags: GatewayFrameFlags
     var body: ByteBuffer?
+    /// Sent before to a worker that died without finishing it (`UnfinishedEvents`).
+    var replayed = false
 
     /// What holding it costs, for the gateway-wide bound on held bytes.
     var heldBytes: Int { 64 + (body?.readableBytes ?? 0) }
@@ -133,6 +135,13 @@ public final class HubWorker<Transport: HubTransport>: RoutedWorker {
     var conflictReported = false
     /// Clients not read from while this worker is congested.
     public internal(set) var pausedClients: [HubClient<Transport>] = []
+    /// Announced capability 4: says which events it finished (EVENTS_DONE), so those it had
+    /// not can go to another worker when it dies.
+    public internal(set) var acknowledgesEvents = false
+    var unfinished = UnfinishedEvents()
+    /// Closed clients whose ON_CLOSE (the event at `index`) this worker has not finished: kept
+    /// so that it can still go to another worker.
+    var closingClients: [(index: UInt64, client: HubClient<Transport>)] = []
 
     init(key: String, socket: Transport.InnerSocket, speaksGatewayd: Bool) {
         self.key = key

@@ -52,6 +52,12 @@ public final class StreamConnection: IOHandler {
     private var readingPaused = false
     /// Bytes written and not yet handed to the kernel.
     public var pendingWriteBytes: Int { writeBuffer.readableBytes }
+    /// The last write left part of the buffer unwritten: what the kernel has may end inside
+    /// one of the caller's frames, so nothing may be written to the socket past this object.
+    public private(set) var writeInterrupted = false
+    /// The socket, for a crash handler's last frame (written only while `writeInterrupted` is
+    /// false).
+    public var descriptor: Int32 { socket.fd }
 
     /// Starts connecting to `ipv4:port`; `callbacks` says what happened.
     public init(loop: GatewayEventLoop.EventLoop, ipv4: UInt32, port: UInt16, connectTimeout: Int64, callbacks: Callbacks) throws {
@@ -121,6 +127,7 @@ public final class StreamConnection: IOHandler {
             case .bytes(let count):
                 writeBuffer.moveReaderIndex(forwardBy: count)
             case .wouldBlock:
+                writeInterrupted = true
                 updateInterest()
                 return
             case .closed:
@@ -130,6 +137,7 @@ public final class StreamConnection: IOHandler {
             }
         }
         writeBuffer.clear()
+        writeInterrupted = false
         updateInterest()
     }
 

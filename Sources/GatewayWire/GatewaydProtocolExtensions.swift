@@ -47,6 +47,22 @@ extension GatewayCommand {
     /// before the query was read — a drain mark too: a draining worker's queries are still
     /// answered after its DRAIN_MARK. On any other connection replies stay bare.
     public static let queryReply = GatewayCommand(rawValue: 235)
+
+    // Events acknowledged (capability version 4, ``GatewaydCapability/acknowledgedEventsVersion``):
+    // a gateway keeps the events it sent a worker until the worker says it finished them, so
+    // when the worker dies it hands those the worker had not started to another worker.
+
+    /// 236 (gatewayd, worker → gateway): how many events (ON_CONNECT, ON_MESSAGE, ON_CLOSE,
+    /// ON_WEBSOCKET_CONNECT) of this connection the worker finished since its WORKER_CONNECT,
+    /// and how many it started whose commands may already be on their way (one more than the
+    /// first when a query flushed the running event's first commands). Written after the
+    /// commands of those events, in the same write (``EventsDone``).
+    public static let eventsDone = GatewayCommand(rawValue: 236)
+    /// 237 (gatewayd, worker → gateway): written by the worker's crash handler on the
+    /// connection of the event it crashed in, the last frame before the connection closes:
+    /// that event (its index among the connection's events) is lost, not to be handed to
+    /// another worker, where it would crash again (``WorkerCrashed``).
+    public static let workerCrashed = GatewayCommand(rawValue: 237)
 }
 
 extension GatewayFrameFlags {
@@ -65,11 +81,17 @@ public enum GatewaydCapability {
     /// Version 3: also may send queries on its main connection and wants them answered there
     /// with QUERY_REPLY frames (``GatewayCommand/queryReply``); a gateway that does so says it
     /// with GATEWAYD_HELLO (``GatewayCommand/gatewaydHello``).
-    public static let version = 3
+    /// Version 4: also acknowledges events (EVENTS_DONE) and names the event it crashed in
+    /// (WORKER_CRASHED), to a gateway that announced 4 or higher in GATEWAYD_HELLO.
+    public static let version = 4
 
     /// The lowest WORKER_CONNECT capability version whose queries on the main connection are
     /// answered with QUERY_REPLY frames.
     public static let framedRepliesVersion = 3
+
+    /// The lowest capability version (of a worker in WORKER_CONNECT, of a gateway in
+    /// GATEWAYD_HELLO) that acknowledges events and reports the event it crashed in.
+    public static let acknowledgedEventsVersion = 4
 
     /// The capability version a WORKER_CONNECT announces; nil without the key (a PHP worker)
     /// or when its value is not an integer.

@@ -1,3 +1,4 @@
+import CGatewaySystem
 import GatewayAPI
 import GatewayCore
 import GatewayEventLoop
@@ -60,6 +61,13 @@ final class GatewayLinkSet: WorkerTransport {
     var linkLost: (GatewayAddress) -> Void = { _ in }
     /// A gateway's main connection is up and WORKER_CONNECT written.
     var linkAttached: () -> Void = {}
+
+    /// The link of the client event running now, when its gateway acknowledges events.
+    private var runningLink: GatewayLink?
+    /// The connection of that link the running event came on.
+    private var runningConnection: UInt32 = 0
+    /// The running event appended a command: a flush now makes it partly visible.
+    private var runningEventWrote = false
 
     private var pausedLinks: [GatewayLink] = []
     /// Links with bytes to write at the end of this iteration.
@@ -176,6 +184,7 @@ final class GatewayLinkSet: WorkerTransport {
             counters.droppedCommands.add(1, ordering: .relaxed)
             return false
         }
+        runningEventWrote = true
         main.write(encode)
         markDirty(link)
         return true
@@ -199,12 +208,56 @@ final class GatewayLinkSet: WorkerTransport {
     }
 
     func flush() {
+        // A flush while an event runs (a query) sends the commands it made so far: its gateway
+        // hears that it started, and must not give it to another worker should this one die.
+        if let running = runningLink, runningEventWrote { markDirty(running) }
         guard !dirty.isEmpty else { return }
         for link in dirty {
             link.dirty = false
+            if link.acknowledgesEvents { acknowledgeEvents(on: link) }
             link.main?.flush()
         }
         dirty.removeAll(keepingCapacity: true)
+        if let running = runningLink, running.connection == runningConnection { armCrashNotice(running) }
+    }
+
+    // MARK: - WorkerTransport: acknowledging events
+
+    func eventStarted(from address: GatewayAddress, connection: UInt32) {
+        if lastLink?.address != address { lastLink = links[address] }
+        guard let link = lastLink, link.acknowledgesEvents, link.connection == connection else { return }
+        runningLink = link
+        runningConnection = connection
+        runningEventWrote = false
+        armCrashNotice(link)
+    }
+
+    func eventFinished() {
+        guard let link = runningLink else { return }
+        runningLink = nil
+        gwd_sys_crash_context_set_notice(-1, 0)
+        // Its connection closed while it ran (a query waited): the gateway settled it already.
+        guard link.connection == runningConnection else { return }
+        link.eventsFinished += 1
+        markDirty(link)
+    }
+
+    /// EVENTS_DONE after the commands of the events it counts, in the same write.
+    private func acknowledgeEvents(on link: GatewayLink) {
+        let running = link === runningLink && link.connection == runningConnection
+        let started = link.eventsFinished + (running && runningEventWrote ? 1 : 0)
+        let done = EventsDone(finished: link.eventsFinished, started: started)
+        guard done != link.acknowledged, let main = link.main else { return }
+        link.acknowledged = done
+        main.write { $0.writeEventsDone(done) }
+    }
+
+    /// Should the running event crash the process, the crash handler tells its gateway which
+    /// event that was — unless the connection's stream may end mid-frame (the gateway was not
+    /// taking our bytes): then it says nothing, and the gateway resends the event once.
+    private func armCrashNotice(_ link: GatewayLink) {
+        let fd = link.main.map { $0.writeInterrupted ? -1 : $0.descriptor } ?? -1
+        gwd_sys_crash_context_set_notice(fd, link.eventsFinished)
     }
 
     // MARK: - WorkerTransport: queries
@@ -361,12 +414,16 @@ final class GatewayLinkSet: WorkerTransport {
             if GatewaydHeartbeat.isMarkedPing(frame) { link.heartbeatArmed = true }
         case .gatewaydHello:
             link.answersOnMain = true
+            link.acknowledgesEvents = (GatewaydCapability.helloVersion(frame) ?? 0) >= GatewaydCapability.acknowledgedEventsVersion
         case .queryReply:
             link.pendingOnMain.popFirst()?.finish(.success(frame.body))
         case .drainMark:
             deliver(PluginEvent(drainMarkFrom: link.address))
         default:
-            if let event = PluginEvent(frame: consume frame) { deliver(consume event) }
+            if var event = PluginEvent(frame: consume frame) {
+                event.connection = link.connection
+                deliver(consume event)
+            }
         }
     }
 
@@ -486,6 +543,15 @@ final class GatewayLink {
     var heartbeatArmed = false
     var lastHeard = Instant(nanoseconds: 0)
     var dirty = false
+    /// Counts main connections: an event names the one it came on, and is acknowledged only
+    /// on that one (a gateway counts each connection's events from 0).
+    private(set) var connection: UInt32 = 0
+    /// The gateway said, in GATEWAYD_HELLO, that it keeps our unfinished events (EVENTS_DONE).
+    var acknowledgesEvents = false
+    /// Events of this connection that ran to their end.
+    var eventsFinished: UInt64 = 0
+    /// What the last EVENTS_DONE said.
+    var acknowledged = EventsDone(finished: 0, started: 0)
 
     init(address: GatewayAddress, name: String) {
         self.address = address
@@ -497,6 +563,10 @@ final class GatewayLink {
         main = nil
         isAttached = false
         answersOnMain = false
+        connection &+= 1
+        acknowledgesEvents = false
+        eventsFinished = 0
+        acknowledged = EventsDone(finished: 0, started: 0)
         heartbeatArmed = false
         parser = GatewayFrameParser(maximumFrameLength: 64 << 20)
         if let heartbeatTimer { loop.cancel(heartbeatTimer) }

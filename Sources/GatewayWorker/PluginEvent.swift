@@ -20,6 +20,9 @@ struct PluginEvent: Sendable {
     var body: ByteBuffer
     var clientIP: UInt32
     var clientPort: UInt16
+    /// Which connection to its gateway it came on (`GatewayLink.connection`): a gateway
+    /// counts the events of each connection, and one that reconnected starts again from 0.
+    var connection: UInt32 = 0
 
     /// The mark of a drain from the gateway at `gateway` (the frame carries no address).
     init(drainMarkFrom gateway: GatewayAddress) {

@@ -123,6 +123,8 @@ public final class PluginHost {
             drainMarkHandled(gateway)
             return
         }
+        transport.eventStarted(from: gateway, connection: event.connection)
+        defer { transport.eventFinished() }
         guard let descriptor else { return }
         begin(consume event, CallbackWatch.Callback(kind), clientID: eventClientID)
         defer { end() }

@@ -1,4 +1,5 @@
 import CGatewaySystem
+import GatewayWire
 import Glibc
 
 /// A worker process's last words: one log line naming the signal, the plugin callback that was
@@ -19,5 +20,11 @@ public enum WorkerCrashHandler {
             }
         }
         precondition(installed == 0, "cannot install the crash handler: errno \(errno)")
+        // Its last frame to the gateway of the event it crashed in (GatewayLinkSet arms it).
+        let notice = WorkerCrashed.template()
+        let set = notice.frame.withUnsafeBufferPointer {
+            gwd_sys_set_crash_notice($0.baseAddress, Int32($0.count), Int32(notice.bodyOffset))
+        }
+        precondition(set == 0, "cannot set the crash notice: errno \(errno)")
     }
 }

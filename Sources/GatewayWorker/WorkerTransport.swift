@@ -19,6 +19,12 @@ protocol WorkerTransport: AnyObject {
     /// already appended for them, and waits — running only the links' I/O, never a plugin
     /// callback — until each answered or the query timeout passed.
     func ask(_ dispatch: GatewayDispatch) -> [GatewayReply]
+    /// A client event that came on `connection` to the gateway at `address` starts running:
+    /// its index goes to the crash handler, and a flush while it runs tells the gateway it
+    /// started (its commands may be partly on their way).
+    func eventStarted(from address: GatewayAddress, connection: UInt32)
+    /// The event started last has finished: acknowledged with the next flush.
+    func eventFinished()
 }
 
 extension WorkerTransport {

@@ -78,13 +78,13 @@ final class RecordingTransport: HubTransport {
 /// The hub without sockets: every decision checked against what it asks the transport to do,
 /// with a clock the test moves.
 final class HubTests: XCTestCase {
-    private var transport: RecordingTransport!
-    private var hub: Hub<RecordingTransport>!
-    private var now = Instant(nanoseconds: 1_000_000_000)
+    var transport: RecordingTransport!
+    var hub: Hub<RecordingTransport>!
+    var now = Instant(nanoseconds: 1_000_000_000)
     private var nextSocket = 1
     private static let request = WebSocketConnectInfo(method: "GET", uri: "/chat", httpVersion: "1.1", headers: [("Host", "example")])
 
-    private func makeHub(_ configure: (inout HubConfiguration) -> Void = { _ in }) {
+    func makeHub(_ configure: (inout HubConfiguration) -> Void = { _ in }) {
         var configuration = HubConfiguration(lanIP: 0x0A01_0203, innerPort: 2900, secretKey: "", verdictTimeout: 1_000_000_000,
                                              handshakeDeadline: 3_000_000_000)
         configure(&configuration)
@@ -98,8 +98,8 @@ final class HubTests: XCTestCase {
 
     /// Attaches a worker on inner connection `name`; gatewayd workers announce the capability.
     @discardableResult
-    private func attachWorker(_ name: String, gatewayd: Bool = true, key: String? = nil) throws -> HubWorker<RecordingTransport> {
-        let extra = gatewayd ? [JSONMember(GatewaydCapability.key, .int(2))] : []
+    func attachWorker(_ name: String, gatewayd: Bool = true, key: String? = nil, capability: Int = 2) throws -> HubWorker<RecordingTransport> {
+        let extra = gatewayd ? [JSONMember(GatewaydCapability.key, .int(capability))] : []
         let hello = WorkerConnectBody(workerKey: key ?? name, secretKey: "", extra: extra)
         let peer = hub.innerFrame(
             GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), from: .unauthenticated, socket: name,
@@ -108,12 +108,12 @@ final class HubTests: XCTestCase {
         return link
     }
 
-    private func accept(_ scheme: ListenAddress.Scheme = .websocket) throws -> HubClient<RecordingTransport> {
+    func accept(_ scheme: ListenAddress.Scheme = .websocket) throws -> HubClient<RecordingTransport> {
         defer { nextSocket += 1 }
         return try XCTUnwrap(hub.clientAccepted(nextSocket, remoteIP: 0x7F00_0001, remotePort: 40000, listenPort: 8282, transport: scheme, now: now))
     }
 
-    private func command(_ command: GatewayCommand, to client: HubClient<RecordingTransport>? = nil, body: String = "", ext: [UInt8] = [],
+    func command(_ command: GatewayCommand, to client: HubClient<RecordingTransport>? = nil, body: String = "", ext: [UInt8] = [],
                          flags: GatewayFrameFlags = .scalarBody, from worker: String = "w1") {
         var frame = GatewayFrame(command: command, body: ByteBuffer(string: body))
         frame.connectionID = client?.id ?? 0

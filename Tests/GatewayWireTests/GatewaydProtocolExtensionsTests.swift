@@ -27,8 +27,8 @@ final class GatewaydProtocolExtensionsTests: XCTestCase {
 
     func testHelloCarriesTheGatewaysVersion() throws {
         let frame = try parsed(GatewaydCapability.helloFrame())
-        XCTAssertEqual(frame, GatewayFrame(command: .gatewaydHello, body: ByteBuffer(string: "3")))
-        XCTAssertEqual(GatewaydCapability.helloVersion(frame), 3)
+        XCTAssertEqual(frame, GatewayFrame(command: .gatewaydHello, body: ByteBuffer(string: "4")))
+        XCTAssertEqual(GatewaydCapability.helloVersion(frame), 4)
         XCTAssertNil(GatewaydCapability.helloVersion(GatewayFrame(command: .drainMark, body: ByteBuffer(string: "3"))))
         XCTAssertNil(GatewaydCapability.helloVersion(GatewayFrame(command: .gatewaydHello, body: ByteBuffer(string: "x"))))
         XCTAssertEqual(GatewaydCapability.helloVersion(GatewayFrame(command: .gatewaydHello, body: ByteBuffer(string: "7"))), 7)
@@ -63,8 +63,9 @@ final class GatewaydProtocolExtensionsTests: XCTestCase {
     }
 
     func testCapabilityVersionsOfWorkerConnect() throws {
-        XCTAssertEqual(GatewaydCapability.version, 3)
+        XCTAssertEqual(GatewaydCapability.version, 4)
         XCTAssertEqual(GatewaydCapability.framedRepliesVersion, 3)
+        XCTAssertEqual(GatewaydCapability.acknowledgedEventsVersion, 4)
         let expectations: [(JSONValue?, Int?, pings: Bool, framed: Bool)] = [
             (nil, nil, false, false), (.int(1), 1, false, false), (.int(2), 2, true, false), (.int(3), 3, true, true),
             (.int(4), 4, true, true), (.string("3"), nil, false, false),

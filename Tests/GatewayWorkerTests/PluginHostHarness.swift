@@ -101,6 +101,8 @@ final class PluginHostHarness: @unchecked Sendable {  // used on the test thread
 
 /// Gateways that collect what the plugin writes to them and answer its queries at once.
 final class FakeTransport: WorkerTransport {
+    func eventStarted(from address: GatewayAddress, connection: UInt32) {}
+    func eventFinished() {}
     let gateways: [GatewayAddress]
     let answer: PluginHostHarness.Answer
     private(set) var frames: [(gateway: GatewayAddress, frame: GatewayFrame)] = []

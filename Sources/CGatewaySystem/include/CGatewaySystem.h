@@ -40,6 +40,10 @@ struct gwd_sys_crash_context {
     volatile unsigned int client_ip;
     volatile unsigned short client_port;
     volatile unsigned int client_connection;
+    /* While an event callback runs: the connection of the gateway it came from (-1: none, or
+     * one whose stream may end mid-frame) and the event's index on it, for the crash notice. */
+    volatile int notice_fd;
+    volatile unsigned long long notice_event;
 };
 extern struct gwd_sys_crash_context gwd_sys_crash_context;
 
@@ -50,7 +54,22 @@ static inline void gwd_sys_crash_context_set(int callback, unsigned int ip, unsi
     gwd_sys_crash_context.callback = callback;
 }
 
-static inline void gwd_sys_crash_context_clear(void) { gwd_sys_crash_context.callback = 0; }
+static inline void gwd_sys_crash_context_clear(void) {
+    gwd_sys_crash_context.callback = 0;
+    gwd_sys_crash_context.notice_fd = -1;
+}
+
+static inline void gwd_sys_crash_context_set_notice(int fd, unsigned long long event) {
+    gwd_sys_crash_context.notice_event = event;
+    gwd_sys_crash_context.notice_fd = fd;
+}
+
+/* The crash notice (gatewayd's WORKER_CRASHED frame, encoded by the caller with a zero body):
+ * when a fatal signal comes during an event callback with a notice fd set, the handler writes
+ * a copy of `frame` to that fd, first putting the event index (big-endian u64) and the signal
+ * (big-endian u32) at `body_offset`, so the gateway knows which event is lost. At most 64
+ * bytes. Returns 0 or -1 with errno. */
+int gwd_sys_set_crash_notice(const unsigned char *frame, int length, int body_offset);
 
 /* Installs a handler for the fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP)
  * in place of the Swift runtime's backtracer, which takes seconds to write its report while the
