@@ -153,6 +153,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),  // reads docs/openapi.yaml
         ]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewaySupervisor"]),
+        // The master's decisions (SupervisorStateMachine) played event by event: no fork, no sleep.
+        .testTarget(name: "GatewaySupervisorTests", dependencies: [
+            "GatewaySupervisor", "GatewayCore", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
