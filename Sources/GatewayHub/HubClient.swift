@@ -138,7 +138,7 @@ public final class HubWorker<Transport: HubTransport>: RoutedWorker {
     /// Announced capability 4: says which events it finished (EVENTS_DONE), so those it had
     /// not can go to another worker when it dies.
     public internal(set) var acknowledgesEvents = false
-    var unfinished = UnfinishedEvents()
+    let unfinished = UnfinishedEvents()
     /// Closed clients whose ON_CLOSE (the event at `index`) this worker has not finished: kept
     /// so that it can still go to another worker.
     var closingClients: [(index: UInt64, client: HubClient<Transport>)] = []

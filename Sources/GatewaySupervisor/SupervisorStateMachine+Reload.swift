@@ -106,6 +106,8 @@ extension SupervisorStateMachine {
         guard var current = reload else { return [] }
         switch child.purpose {
         case .canary:
+            // A throwaway of an abandoned reload (killed, reaped late) is not this reload's canary.
+            guard case .canary(let canary, _) = current.stage, canary == child.id else { return [] }
             guard clean, !current.newPlugin.isEmpty else {
                 return failReload("the new plugin was refused: \(child.fatalReason ?? "the canary \(how)")")
             }

@@ -205,14 +205,25 @@ struct SupervisorStateMachine {
         return actions
     }
 
-    /// When `timerFired` next has something to do for a restart or a query; at most a second
-    /// away, which is how soon the other deadlines (start, stop, reload stages) are noticed.
+    /// When `timerFired` next has something to do: a restart, a query's answer, the start or
+    /// stop deadline, a reload stage's deadline; at most a second away (a stop advances role by
+    /// role on those turns). Deadlines already passed were handled and are not waited for.
     func nextWakeUp(now: Date) -> Date {
         var next = now.addingTimeInterval(1)
         for child in children {
             if case .waitingToRestart(let at) = child.state { next = min(next, at) }
         }
         for query in pendingQueries { next = min(next, query.deadline) }
+        var deadlines: [Date] = []
+        switch phase {
+        case .starting(let deadline), .stopping(let deadline, _): deadlines.append(deadline)
+        case .running: break
+        }
+        switch reload?.stage {
+        case .canary(_, let deadline), .starting(let deadline), .draining(let deadline): deadlines.append(deadline)
+        case nil: break
+        }
+        for deadline in deadlines where deadline > now { next = min(next, deadline) }
         return next
     }
 }

@@ -206,12 +206,14 @@ final class GatewaydProcess {
 
     /// Starts `gatewayd <arguments(run directory)>` in the foreground, through `launcher` when
     /// given (e.g. `ip netns exec <namespace>`, which execs gatewayd in place), and returns once
-    /// its ready line arrived.
+    /// its ready line arrived. `runDirectory` reuses one (a host started again after its master
+    /// died); by default each start gets a new one.
     static func start(
-        launcher: [String] = [], readyTimeout: Duration = .seconds(60), arguments makeArguments: (String) -> [String]
+        launcher: [String] = [], readyTimeout: Duration = .seconds(60), runDirectory reused: String? = nil,
+        arguments makeArguments: (String) -> [String]
     ) throws -> GatewaydProcess {
         let base = try makeTemporaryDirectory(prefix: "gwd-e2e-")
-        let runDirectory = "\(base)/run"
+        let runDirectory = reused ?? "\(base)/run"
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         let stderrPath = "\(base)/stderr.log"
         let errorLog = try openForWriting(stderrPath)

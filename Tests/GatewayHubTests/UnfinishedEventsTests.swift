@@ -7,7 +7,7 @@ import XCTest
 /// The record of a worker's unfinished events, without a hub: what is forgotten on an
 /// acknowledgement, and what becomes of the rest when the worker dies.
 final class UnfinishedEventsTests: XCTestCase {
-    private var events = UnfinishedEvents()
+    private let events = UnfinishedEvents()
 
     private func record(_ bodies: [String], replayed: Bool = false) {
         for body in bodies {
@@ -60,6 +60,41 @@ final class UnfinishedEventsTests: XCTestCase {
         record(["d"])
         XCTAssertTrue(events.crashed(WorkerCrashed(event: 3, signal: 6)))
         XCTAssertEqual(settled(), ["resend c", "lost d: crashed 6"], "a crash report names the culprit: the others go again")
+    }
+
+    func testTheBufferGrowsAndReusesItsStartWithoutMixingFrames() {
+        record((0..<100).map { "first \($0) " + String(repeating: "x", count: $0 * 7) })
+        XCTAssertTrue(events.acknowledge(EventsDone(finished: 90, started: 90)))
+        record((0..<50).map { "then \($0)" })
+        let bodies = events.settle().map { String(buffer: $0.frame.body) }
+        XCTAssertEqual(bodies.count, 60)
+        XCTAssertEqual(bodies.first, "first 90 " + String(repeating: "x", count: 630))
+        XCTAssertEqual(bodies[10], "then 0")
+        XCTAssertEqual(bodies.last, "then 49")
+    }
+
+    func testRandomRecordsAndAcknowledgementsKeepExactlyTheUnfinishedFrames() {
+        // A model (the bodies not finished yet) against the buffer, through growth, reuse of
+        // the start (head > 0 and no room at the end) and the release of a large buffer.
+        var model: [String] = []
+        var seed: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(bound))
+        }
+        for step in 0..<2000 {
+            if next(3) < 2 {
+                let body = "\(step):" + String(repeating: "y", count: next(5) == 0 ? 200_000 : next(900))
+                record([body])
+                model.append(body)
+            } else if !model.isEmpty {
+                let done = next(model.count + 1)
+                XCTAssertTrue(events.acknowledge(EventsDone(finished: events.finished + UInt64(done), started: events.finished + UInt64(done))))
+                model.removeFirst(done)
+            }
+            XCTAssertEqual(events.count, model.count)
+        }
+        XCTAssertEqual(events.settle().map { String(buffer: $0.frame.body) }, model)
     }
 
     func testCountsTheWorkerCannotHaveAreRefused() {

@@ -97,6 +97,21 @@ final class SupervisorReloadTests: XCTestCase {
         XCTAssertTrue(master.machine.children.allSatisfy { $0.purpose == .serving && $0.state == .ready })
     }
 
+    func testAThrowawayOfAFailedReloadReapedDuringTheNextReloadIsNotTakenForItsCanary() {
+        var master = MasterHarness.running(workerInfo: Self.oldPlugin)
+        let newWorkers = master.reloadUntilNewGenerationStarts(requester: requester)
+        let crash = master.exit(newWorkers[0], .killed(signal: SIGSEGV))
+        XCTAssertEqual(crash.killed, [newWorkers[1]])
+
+        let next = master.machine.reload(requester: nil, pluginIsReadable: true, now: master.clock)
+        master.forkEverySpawn(next)
+        XCTAssertEqual(master.exit(newWorkers[1], .killed(signal: SIGKILL)), [], "the first reload's throwaway, reaped late")
+        XCTAssertNotNil(master.machine.reload, "the second reload goes on")
+        let canary = next.spawned[0]
+        _ = master.ready(canary, info: Self.newPlugin)
+        XCTAssertEqual(master.exit(canary, .exited(status: 0)).spawned.count, 2, "its own canary's exit starts the generation")
+    }
+
     func testOldWorkersStillDrainingAtTheDrainTimeoutAreKilledAndCounted() {
         var master = MasterHarness.running(workerInfo: Self.oldPlugin) { $0.drainTimeoutMilliseconds = 2000 }
         let old = [master.slot(.worker, 0), master.slot(.worker, 1)]
@@ -108,6 +123,8 @@ final class SupervisorReloadTests: XCTestCase {
         master.advance(0.5)
         XCTAssertEqual(master.exit(old[0], .exited(status: 0)), [])
         var early = master
+        early.clock = drainingSince.addingTimeInterval(1.5)
+        XCTAssertEqual(early.machine.nextWakeUp(now: early.clock), drainingSince.addingTimeInterval(2), "woken at the drain timeout, not up to 1 s late")
         early.clock = drainingSince.addingTimeInterval(1.9)
         XCTAssertEqual(early.tick(), [])
 
