@@ -45,7 +45,12 @@ extension Hub {
                 resent.append((client, [event]))
             }
         }
+        // Not to a worker on the dead one's host, where one is left elsewhere: workers on a host
+        // that went down (a cut cable, a killed master) leave one by one, and events resent to
+        // the next one to go would die twice.
+        let host = link.host
         for (client, events) in resent {
+            _ = router.worker(for: client, avoiding: { $0.host == host })
             heldBytes += events.reduce(0) { $0 + $1.heldBytes }
             client.heldEvents.insert(contentsOf: events, at: 0)
             heldClients[ObjectIdentifier(client)] = client

@@ -143,6 +143,9 @@ public final class HubWorker<Transport: HubTransport>: RoutedWorker {
     /// so that it can still go to another worker.
     var closingClients: [(index: UInt64, client: HubClient<Transport>)] = []
 
+    /// The address part of `key`: the host the worker runs on.
+    var host: Substring { key.prefix { $0 != ":" } }
+
     init(key: String, socket: Transport.InnerSocket, speaksGatewayd: Bool) {
         self.key = key
         self.socket = socket

@@ -46,9 +46,25 @@ public struct WorkerRouter<Worker: RoutedWorker> {
     /// The client's worker, assigning one if it has none or its worker left. A draining worker
     /// keeps the clients it has (their events wait for it) but is never chosen for others.
     public mutating func worker<Client: RoutedClient>(for client: Client) -> Worker? where Client.Worker == Worker {
+        worker(for: client, avoiding: { _ in false })
+    }
+
+    /// As `worker(for:)`, but a client that needs a new worker gets one that `avoid` does not
+    /// name when there is one (events resent from a dead worker go to another host, which did
+    /// not go down with it).
+    public mutating func worker<Client: RoutedClient>(for client: Client, avoiding avoid: (Worker) -> Bool) -> Worker?
+    where Client.Worker == Worker {
         if let current = client.worker, contains(current) { return current }
+        if workers.values.contains(where: { !$0.draining && !avoid($0) }) {
+            return choose(for: client) { !$0.draining && !avoid($0) }
+        }
+        return choose(for: client) { !$0.draining }
+    }
+
+    private mutating func choose<Client: RoutedClient>(for client: Client, among eligible: (Worker) -> Bool) -> Worker?
+    where Client.Worker == Worker {
         var chosen: Worker?
-        for candidate in workers.values where !candidate.draining {
+        for candidate in workers.values where eligible(candidate) {
             guard let best = chosen else {
                 chosen = candidate
                 continue

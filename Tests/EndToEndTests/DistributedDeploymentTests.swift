@@ -243,6 +243,46 @@ final class DistributedDeploymentTests: XCTestCase {
             "\(reply) is not from a worker of the new host \(newWorkers)")
     }
 
+    /// A worker host's cable is pulled while 100 clients on two gateway hosts keep 4 messages
+    /// each in flight: the gateways find its workers silent (timeout + interval) and send what
+    /// those had not acknowledged to the workers on the other worker host — every message is
+    /// answered exactly once, in order; replies the cut host wrote are never delivered twice
+    /// (its links were closed before it is plugged back in).
+    func testAWorkerHostCutUnderLoadLosesNothing() throws {
+        let lab = try makeLab(["reg", "gw1", "gw2", "wk", "cl", "wk2"])
+        let (register, gateway1, gateway2, workers) = try startFourHosts(lab)
+        let workers2 = try startWorkers(on: lab["wk2"], registers: [lab["reg"]])
+        try waitForWorkers(of: workers2, toSee: 2)
+        try waitUntil("both gateways use all four workers", timeout: .seconds(10)) {
+            try gatewayDetails(gateway1).first?["workers"] == "4" && gatewayDetails(gateway2).first?["workers"] == "4"
+        }
+        let clients = try (0..<100).map { try connect(to: lab[$0 % 2 == 0 ? "gw1" : "gw2"]) }
+        let load = try PipelinedLoad(clients: clients, messagesPerClient: 20)
+        let cutWorkers = Set(try workers.status().processes(role: "worker").map(\.pid))
+        XCTAssertFalse(Set(load.clientWorkers).isDisjoint(with: cutWorkers), "some clients are served on the host to be cut")
+
+        var cutAt: ContinuousClock.Instant?
+        do {
+            try load.run { answered in
+                if cutAt == nil && answered >= 600 {
+                    cutAt = .now
+                    try? lab.cut(lab["wk"])
+                }
+            }
+        } catch {
+            throw GatewaydFixtureError("\(error)\n--- gw1 ---\n\(gateway1.stderrTail(3000))\n--- gw2 ---\n\(gateway2.stderrTail(3000))")
+        }
+        XCTAssertNotNil(cutAt)
+        let resent = try [gateway1, gateway2].map { Int(try gatewayDetails($0).first?["events_resent"] ?? "") ?? 0 }.reduce(0, +)
+        XCTAssertGreaterThan(resent, 0, "the cut host's unfinished events went to the other host")
+        for gateway in [gateway1, gateway2] { XCTAssertNil(try gatewayDetails(gateway).first?["events_lost"]) }
+
+        try lab.restore(lab["wk"])
+        try waitForWorkers(of: workers, toSee: 2, timeout: .seconds(20))
+        try waitUntil("the register lists all four workers", timeout: .seconds(10)) { try registerDetails(register)["workers"] == "4" }
+        print("chaos: worker host cut: back to full service \(ContinuousClock.now - cutAt!) after the cut")
+    }
+
     // MARK: - Hosts
 
     private func makeLab(_ hosts: [String]) throws -> NetworkLab {

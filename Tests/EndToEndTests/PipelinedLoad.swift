@@ -38,24 +38,28 @@ final class PipelinedLoad {
         return seen
     }
 
-    init(cluster: GatewaydProcess, clients count: Int, messagesPerClient: Int, window: Int = 4) throws {
-        var clients: [WebSocketTestClient] = []
+    /// `count` clients connected to `cluster`'s listen port.
+    convenience init(cluster: GatewaydProcess, clients count: Int, messagesPerClient: Int, window: Int = 4) throws {
+        try self.init(clients: (0..<count).map { _ in try cluster.connect() }, messagesPerClient: messagesPerClient, window: window)
+    }
+
+    /// Takes the clients over: each learns its id and its worker, and gets a script of
+    /// `messagesPerClient` echoes.
+    init(clients: [WebSocketTestClient], messagesPerClient: Int, window: Int = 4) throws {
         var ids: [String] = []
         var workers: [Int32] = []
-        for _ in 0..<count {
-            let client = try cluster.connect()
+        for client in clients {
             try client.sendText("id:")
             ids.append(String(try client.receiveText().dropFirst(3)))
             try client.sendText("ver:")
             let version = try client.receiveText()
             workers.append(Int32(version.split(separator: ":").last ?? "") ?? 0)
-            clients.append(client)
         }
         self.clients = clients
         clientIDs = ids
         clientWorkers = workers
         self.window = window
-        scripts = (0..<count).map { client in
+        scripts = clients.indices.map { client in
             (0..<messagesPerClient).map { .expect("echo:\(client)-\($0)", reply: "echo:\(client)-\($0)") }
         }
     }

@@ -98,12 +98,14 @@ final class HubTests: XCTestCase {
 
     /// Attaches a worker on inner connection `name`; gatewayd workers announce the capability.
     @discardableResult
-    func attachWorker(_ name: String, gatewayd: Bool = true, key: String? = nil, capability: Int = 2) throws -> HubWorker<RecordingTransport> {
+    func attachWorker(
+        _ name: String, gatewayd: Bool = true, key: String? = nil, capability: Int = 2, host: String = "127.0.0.1"
+    ) throws -> HubWorker<RecordingTransport> {
         let extra = gatewayd ? [JSONMember(GatewaydCapability.key, .int(capability))] : []
         let hello = WorkerConnectBody(workerKey: key ?? name, secretKey: "", extra: extra)
         let peer = hub.innerFrame(
             GatewayFrame(command: .workerConnect, body: ByteBuffer(bytes: hello.encoded())), from: .unauthenticated, socket: name,
-            remoteIP: { "127.0.0.1" })
+            remoteIP: { host })
         guard case .worker(let link) = peer else { throw XCTSkip("worker refused") }
         return link
     }

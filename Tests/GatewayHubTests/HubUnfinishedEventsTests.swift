@@ -104,6 +104,25 @@ extension HubTests {
         XCTAssertEqual(first.closingClients.count, 0)
     }
 
+    func testResentEventsGoToAWorkerOnAnotherHostWhereThereIsOne() throws {
+        let dying = try attachWorker("a0", capability: 4, host: "10.0.0.1")
+        let client = try accept(.text)
+        send(["m1"], from: client)
+        let elsewhere = try attachWorker("b0", capability: 4, host: "10.0.0.2")
+        let busy = try accept(.text)
+        XCTAssertTrue(busy.worker === elsewhere)
+        let sibling = try attachWorker("a1", capability: 4, host: "10.0.0.1")
+        for name in ["a1", "b0"] { _ = try transport.frames(to: name) }
+        hub.workerLeft(dying)
+        XCTAssertTrue(
+            client.worker === elsewhere, "not to the dead worker's host, which may be going down with it, though its other worker is idle")
+        XCTAssertEqual(sibling.assignedClients, 0)
+        XCTAssertEqual(try events(to: "b0"), ["\(client.id):CMD_ON_CONNECT", "\(client.id):m1"])
+        XCTAssertEqual(try events(to: "a1"), [])
+
+        // (With every worker on one host, as in the tests above, the same host's take them.)
+    }
+
     func testAWorkerWithoutAcknowledgementsLosesWhatItWasSentAsBefore() throws {
         let old = try attachWorker("w1", capability: 3)
         let client = try accept(.text)
