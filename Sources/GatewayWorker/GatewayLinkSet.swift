@@ -435,6 +435,9 @@ final class GatewayLinkSet: WorkerTransport {
     }
 
     private func mainLost(_ link: GatewayLink, reason: String) {
+        // The running event's connection is gone (a query waited): its descriptor may be
+        // reused before the event ends, and a crash notice must not land on another socket.
+        if link === runningLink { gwd_sys_crash_context_set_notice(-1, 0) }
         let wasAttached = link.isAttached
         link.resetMain(loop)
         // Its query connection may be just as dead (a cut cable): start it afresh too.

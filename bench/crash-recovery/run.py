@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Crash to replacement, as a client sees it (issue 15): gatewayd with 1 gateway and 1 worker
-(the C conformance plugin), a client that sends `crash:`, then `ver:` every 5 ms. A `ver:` the
-gateway had sent the dying worker is lost with it (the part of issue 15 still open); the ones
-it gets while no worker is attached it holds and hands to the replacement, which answers with
-its pid. Prints, per crash, the time from sending `crash:` to the first answer, then the median.
+(the C conformance plugin), a client that sends `crash:`, then `ver:` every 5 ms. The `ver:`s
+the gateway had sent the dying worker behind `crash:` it sends again once the worker is gone,
+and those it gets while no worker is attached it holds; all go to the replacement, which
+answers with its pid (`crash:` itself is the one event lost). Prints, per crash, the time from
+sending `crash:` to the first answer, then the median.
 
     bench/crash-recovery/run.py [--crashes N] [--gatewayd PATH]
 
