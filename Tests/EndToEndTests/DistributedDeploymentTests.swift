@@ -280,7 +280,7 @@ final class DistributedDeploymentTests: XCTestCase {
         try lab.restore(lab["wk"])
         try waitForWorkers(of: workers, toSee: 2, timeout: .seconds(20))
         try waitUntil("the register lists all four workers", timeout: .seconds(10)) { try registerDetails(register)["workers"] == "4" }
-        print("chaos: worker host cut: back to full service \(ContinuousClock.now - cutAt!) after the cut")
+        print("chaos: worker host cut: rejoined \(ContinuousClock.now - cutAt!) after the cut (the load ran on meanwhile)")
     }
 
     // MARK: - Hosts
