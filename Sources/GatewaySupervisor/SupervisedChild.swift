@@ -19,7 +19,7 @@ struct SupervisedChild: Sendable {
     enum State: Hashable, Sendable {
         case starting
         case ready
-        case waitingToRestart(at: Date)
+        case waitingToRestart(at: MasterInstant)
         case stopping
         case stopped
 
@@ -52,7 +52,7 @@ struct SupervisedChild: Sendable {
     /// Whether the master's end of the control channel is open: queries go only to those.
     var hasControlChannel = false
     var state: State = .starting
-    var startedAt = Date(timeIntervalSince1970: 0)
+    var startedAt = MasterInstant(seconds: 0)
     var restarts = 0
     var quickFailures = 0
     /// What the child reported with `ready` (inner address, plugin facts, ...).

@@ -53,7 +53,7 @@ extension Supervisor {
         var pair: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
             logger.error("socketpair failed: \(String(cString: strerror(errno)))")
-            perform(machine.spawnFailed(id, now: Date()))
+            perform(machine.spawnFailed(id, now: MasterInstant.now()))
             return
         }
         let masterPID = getpid()
@@ -77,12 +77,12 @@ extension Supervisor {
         guard pid > 0 else {
             close(pair[0])
             logger.error("fork failed: \(String(cString: strerror(errno)))")
-            perform(machine.spawnFailed(id, now: Date()))
+            perform(machine.spawnFailed(id, now: MasterInstant.now()))
             return
         }
         _ = fcntl(pair[0], F_SETFL, fcntl(pair[0], F_GETFL) | O_NONBLOCK)
         channels[id] = ControlChannel(descriptor: pair[0])
-        machine.childSpawned(id, pid: pid, now: Date())
+        machine.childSpawned(id, pid: pid, now: MasterInstant.now())
         logger.debug("forked \(child.name)", metadata: ["gw.pid": "\(pid)"])
     }
 
@@ -117,7 +117,7 @@ extension Supervisor {
             while let newline = channel.inbox.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(channel.inbox[..<newline])
                 channel.inbox.removeSubrange(...newline)
-                if let message = ControlMessage.decode(line: line) { perform(machine.received(message, from: id, now: Date())) }
+                if let message = ControlMessage.decode(line: line) { perform(machine.received(message, from: id, now: MasterInstant.now())) }
             }
             if channel.inbox.count > 16 << 20 { channel.inbox.removeAll() }  // a broken child must not grow us
         }

@@ -48,11 +48,11 @@ extension Supervisor {
         let requester = RequesterID(rawValue: client.descriptor)
         switch request.command {
         case .stop:
-            perform(machine.stop(requester: requester, graceful: request.graceful ?? false, now: Date()))
+            perform(machine.stop(requester: requester, graceful: request.graceful ?? false, now: MasterInstant.now()))
         case .reload:
             requestReload(requester: client.descriptor)
         case .status, .connections:
-            perform(machine.query(request.command, requester: requester, now: Date()))
+            perform(machine.query(request.command, requester: requester, now: MasterInstant.now()))
         }
     }
 
@@ -73,7 +73,7 @@ extension Supervisor {
     /// The machine's view of the children, with what only the master process knows: its own
     /// line, the run directory, and each process's resident memory.
     func statusReport() -> StatusReport {
-        let now = Date()
+        let now = MasterInstant.now()
         let master = StatusReport.Process(
             role: .master, index: 0, pid: getpid(), state: "running", rssBytes: residentBytes(of: getpid()),
             connections: controlClients.count, messagesIn: 0, messagesOut: 0,

@@ -27,7 +27,7 @@ public final class Supervisor {
     let runRole: RoleRunner
     let logger: Logger
     let version: String
-    let startedAt = Date()
+    let startedAt = MasterInstant.now()
     var machine: SupervisorStateMachine
 
     var registerSocket: ListeningSocket.Bound?
@@ -71,7 +71,7 @@ public final class Supervisor {
             report(.failure(error))
             return 1
         }
-        perform(machine.start(now: Date()))
+        perform(machine.start(now: MasterInstant.now()))
         return loop()
     }
 
@@ -138,7 +138,7 @@ public final class Supervisor {
 
     private func loop() -> Int32 {
         while true {
-            let now = Date()
+            let now = MasterInstant.now()
             perform(machine.timerFired(now: now))
             if let exitCode { return exitCode }
 
@@ -179,7 +179,7 @@ public final class Supervisor {
         }
         // Stop first: when a signal hit the whole process group, the children that died of it
         // are then reaped as stopping, not counted as crashes and restarted.
-        if received.contains(SIGTERM) || received.contains(SIGINT) { perform(machine.terminationSignal(now: Date())) }
+        if received.contains(SIGTERM) || received.contains(SIGINT) { perform(machine.terminationSignal(now: MasterInstant.now())) }
         if received.contains(SIGCHLD), exitCode == nil { reapChildren() }
         if received.contains(SIGUSR1), exitCode == nil { requestReload(requester: nil) }
     }
@@ -191,12 +191,12 @@ public final class Supervisor {
             if pid <= 0 { return }
             guard let child = machine.child(pid: pid) else { continue }
             closeChannel(of: child.id)
-            perform(machine.childExited(child.id, ChildExit(waitStatus: status), now: Date()))
+            perform(machine.childExited(child.id, ChildExit(waitStatus: status), now: MasterInstant.now()))
         }
     }
 
     func requestReload(requester: Int32?) {
         let readable = configuration.plugin.map { FileManager.default.isReadableFile(atPath: $0) } ?? false
-        perform(machine.reload(requester: requester.map(RequesterID.init), pluginIsReadable: readable, now: Date()))
+        perform(machine.reload(requester: requester.map(RequesterID.init), pluginIsReadable: readable, now: MasterInstant.now()))
     }
 }

@@ -8,7 +8,7 @@ extension SupervisorStateMachine {
         var id: UInt64
         var command: ControlRequest.Command
         var requester: RequesterID
-        var deadline: Date
+        var deadline: MasterInstant
         var awaiting: Set<ChildID>
         var connections: [ConnectionInfo] = []
     }
@@ -16,7 +16,7 @@ extension SupervisorStateMachine {
     static let queryTimeout: TimeInterval = 2
 
     /// `status` asks every ready child for its counters, `connections` every ready gateway.
-    mutating func query(_ command: ControlRequest.Command, requester: RequesterID, now: Date) -> [SupervisorAction] {
+    mutating func query(_ command: ControlRequest.Command, requester: RequesterID, now: MasterInstant) -> [SupervisorAction] {
         let id = nextQueryID
         nextQueryID += 1
         let targets = children.filter { $0.hasControlChannel && $0.state == .ready }
@@ -41,7 +41,7 @@ extension SupervisorStateMachine {
         for index in pendingQueries.indices { pendingQueries[index].awaiting.remove(id) }
     }
 
-    mutating func answerDueQueries(now: Date) -> [SupervisorAction] {
+    mutating func answerDueQueries(now: MasterInstant) -> [SupervisorAction] {
         var actions: [SupervisorAction] = []
         var remaining: [PendingQuery] = []
         for query in pendingQueries {
@@ -64,7 +64,7 @@ extension SupervisorStateMachine {
     }
 
     /// The children's lines of `gatewayd status`; `residentBytes` reads a process's memory.
-    func childProcesses(now: Date, residentBytes: (pid_t) -> Int) -> [StatusReport.Process] {
+    func childProcesses(now: MasterInstant, residentBytes: (pid_t) -> Int) -> [StatusReport.Process] {
         children.map { child in
             let counters = child.counters ?? ProcessCounters()
             var details = child.info

@@ -5,15 +5,15 @@ import GatewayCore
 struct ReloadInProgress: Hashable {
     enum Stage: Hashable {
         /// A throwaway worker loads the new plugin and runs on_worker_start.
-        case canary(ChildID, deadline: Date)
+        case canary(ChildID, deadline: MasterInstant)
         /// The new generation is starting; the old one still serves everything.
-        case starting(deadline: Date)
+        case starting(deadline: MasterInstant)
         /// The old generation finishes what it was sent, then exits.
-        case draining(deadline: Date)
+        case draining(deadline: MasterInstant)
     }
 
     var requester: RequesterID?
-    var startedAt: Date
+    var startedAt: MasterInstant
     var stage: Stage
     var oldPlugin: [String: String]
     var newPlugin: [String: String] = [:]
@@ -40,7 +40,7 @@ extension SupervisorStateMachine {
     static let generationStartTimeout: TimeInterval = 30
 
     /// `pluginIsReadable`: whether the configured plugin file can be read now (the shell looks).
-    mutating func reload(requester: RequesterID?, pluginIsReadable: Bool, now: Date) -> [SupervisorAction] {
+    mutating func reload(requester: RequesterID?, pluginIsReadable: Bool, now: MasterInstant) -> [SupervisorAction] {
         func refuse(_ reason: String) -> [SupervisorAction] {
             [.log(.warning, "reload refused: \(reason)")]
                 + (requester.map { [.respond($0, ControlResponse(ok: false, error: reason))] } ?? [])
@@ -71,7 +71,7 @@ extension SupervisorStateMachine {
 
     /// A child reported ready while a reload runs: the canary's plugin facts are kept; the last
     /// of the new generation sends the old one draining.
-    mutating func reloadChildReady(_ id: ChildID, now: Date) -> [SupervisorAction] {
+    mutating func reloadChildReady(_ id: ChildID, now: MasterInstant) -> [SupervisorAction] {
         guard var current = reload, let child = child(id) else { return [] }
         switch current.stage {
         case .canary(let canary, _) where canary == id:
@@ -101,7 +101,7 @@ extension SupervisorStateMachine {
     }
 
     /// A canary or a retiring worker exited (they are never restarted).
-    mutating func childLeftDuringReload(_ child: SupervisedChild, clean: Bool, how: String, now: Date) -> [SupervisorAction] {
+    mutating func childLeftDuringReload(_ child: SupervisedChild, clean: Bool, how: String, now: MasterInstant) -> [SupervisorAction] {
         children.removeAll { $0.id == child.id }
         guard var current = reload else { return [] }
         switch child.purpose {
@@ -144,7 +144,7 @@ extension SupervisorStateMachine {
 
     /// The canary and the new generation have 30 s each to become ready; old workers have the
     /// drain timeout to finish, then they are killed (and counted as killed, not replaced).
-    mutating func reloadTimers(now: Date) -> [SupervisorAction] {
+    mutating func reloadTimers(now: MasterInstant) -> [SupervisorAction] {
         guard let current = reload else { return [] }
         switch current.stage {
         case .canary(let canary, let deadline) where deadline <= now:
@@ -168,7 +168,7 @@ extension SupervisorStateMachine {
         }
     }
 
-    private mutating func finishReloadIfDrained(now: Date) -> [SupervisorAction] {
+    private mutating func finishReloadIfDrained(now: MasterInstant) -> [SupervisorAction] {
         guard let current = reload, case .draining = current.stage, !children.contains(where: { $0.purpose == .retiring })
         else { return [] }
         reload = nil

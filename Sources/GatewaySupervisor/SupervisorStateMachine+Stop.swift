@@ -5,14 +5,14 @@ import GatewayCore
 /// exited at the stop timeout is killed.
 extension SupervisorStateMachine {
     /// SIGTERM or SIGINT. During start-up there is nothing to stop gracefully: start fails.
-    mutating func terminationSignal(now: Date) -> [SupervisorAction] {
+    mutating func terminationSignal(now: MasterInstant) -> [SupervisorAction] {
         if case .starting = phase { return abortStart("interrupted by a signal during start-up") }
         return stop(requester: nil, graceful: false, now: now)
     }
 
     /// A graceful stop (`stop -g`) first lets gateways stop accepting and workers drain, and has
     /// the drain timeout on top of the stop timeout.
-    mutating func stop(requester: RequesterID?, graceful: Bool, now: Date) -> [SupervisorAction] {
+    mutating func stop(requester: RequesterID?, graceful: Bool, now: MasterInstant) -> [SupervisorAction] {
         if case .stopping(let deadline, let requesters) = phase {
             if let requester { phase = .stopping(deadline: deadline, requesters: requesters + [requester]) }
             return []
@@ -62,7 +62,7 @@ extension SupervisorStateMachine {
 
     /// The stop timeout passed: whatever still runs is killed, and killed again if it is still
     /// there a few seconds later.
-    mutating func killWhatDidNotStop(requesters: [RequesterID], now: Date) -> [SupervisorAction] {
+    mutating func killWhatDidNotStop(requesters: [RequesterID], now: MasterInstant) -> [SupervisorAction] {
         var actions: [SupervisorAction] = []
         for child in children where child.isRunning {
             actions += [.log(.warning, "\(child.name) did not stop in time; killing it"), .kill(child.id, signal: SIGKILL)]

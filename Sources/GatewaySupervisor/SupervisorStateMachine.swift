@@ -12,9 +12,9 @@ import Logging
 /// played in tests without processes or sleeping.
 struct SupervisorStateMachine {
     enum Phase: Hashable {
-        case starting(deadline: Date)
+        case starting(deadline: MasterInstant)
         case running
-        case stopping(deadline: Date, requesters: [RequesterID])
+        case stopping(deadline: MasterInstant, requesters: [RequesterID])
     }
 
     static let startTimeout: TimeInterval = 60
@@ -69,12 +69,12 @@ struct SupervisorStateMachine {
     // MARK: - Start
 
     /// Every child starts at once; the master is ready when all of them are.
-    mutating func start(now: Date) -> [SupervisorAction] {
+    mutating func start(now: MasterInstant) -> [SupervisorAction] {
         phase = .starting(deadline: now.addingTimeInterval(Self.startTimeout))
         return children.map { .spawn($0.id) }
     }
 
-    mutating func childSpawned(_ id: ChildID, pid: pid_t, now: Date) {
+    mutating func childSpawned(_ id: ChildID, pid: pid_t, now: MasterInstant) {
         guard let slot = position(of: id) else { return }
         children[slot].pid = pid
         children[slot].hasControlChannel = true
@@ -85,7 +85,7 @@ struct SupervisorStateMachine {
     }
 
     /// socketpair or fork failed: try again as after a crash.
-    mutating func spawnFailed(_ id: ChildID, now: Date) -> [SupervisorAction] {
+    mutating func spawnFailed(_ id: ChildID, now: MasterInstant) -> [SupervisorAction] {
         scheduleRestart(id, ranFor: 0, now: now)
     }
 
@@ -104,7 +104,7 @@ struct SupervisorStateMachine {
         children[slot].hasControlChannel = false
     }
 
-    mutating func childExited(_ id: ChildID, _ exit: ChildExit, now: Date) -> [SupervisorAction] {
+    mutating func childExited(_ id: ChildID, _ exit: ChildExit, now: MasterInstant) -> [SupervisorAction] {
         guard let slot = position(of: id) else { return [] }
         let pid = children[slot].pid
         let ranFor = now.timeIntervalSince(children[slot].startedAt)
@@ -136,7 +136,7 @@ struct SupervisorStateMachine {
 
     /// A quick failure waits longer each time (``RestartPolicy``); the third in a row is called
     /// a crash loop in the log and in `status`.
-    private mutating func scheduleRestart(_ id: ChildID, ranFor seconds: Double, now: Date) -> [SupervisorAction] {
+    private mutating func scheduleRestart(_ id: ChildID, ranFor seconds: Double, now: MasterInstant) -> [SupervisorAction] {
         guard let slot = position(of: id) else { return [] }
         let next = restartPolicy.nextRestart(ranForSeconds: seconds, quickFailures: children[slot].quickFailures)
         children[slot].quickFailures = next.quickFailures
@@ -153,7 +153,7 @@ struct SupervisorStateMachine {
         return [.log(.info, "restarting \(name) in \(formatSeconds(next.delay))")]
     }
 
-    mutating func received(_ message: ControlMessage, from id: ChildID, now: Date) -> [SupervisorAction] {
+    mutating func received(_ message: ControlMessage, from id: ChildID, now: MasterInstant) -> [SupervisorAction] {
         guard let slot = position(of: id) else { return [] }
         switch message.kind {
         case .ready:
@@ -182,7 +182,7 @@ struct SupervisorStateMachine {
 
     /// What is due at `now`: restarts, query answers, reload deadlines, the start and stop
     /// deadlines, and the next step of a stop. The shell calls it on every turn of its loop.
-    mutating func timerFired(now: Date) -> [SupervisorAction] {
+    mutating func timerFired(now: MasterInstant) -> [SupervisorAction] {
         var actions: [SupervisorAction] = []
         if case .running = phase {
             for child in children {
@@ -208,13 +208,13 @@ struct SupervisorStateMachine {
     /// When `timerFired` next has something to do: a restart, a query's answer, the start or
     /// stop deadline, a reload stage's deadline; at most a second away (a stop advances role by
     /// role on those turns). Deadlines already passed were handled and are not waited for.
-    func nextWakeUp(now: Date) -> Date {
+    func nextWakeUp(now: MasterInstant) -> MasterInstant {
         var next = now.addingTimeInterval(1)
         for child in children {
             if case .waitingToRestart(let at) = child.state { next = min(next, at) }
         }
         for query in pendingQueries { next = min(next, query.deadline) }
-        var deadlines: [Date] = []
+        var deadlines: [MasterInstant] = []
         switch phase {
         case .starting(let deadline), .stopping(let deadline, _): deadlines.append(deadline)
         case .running: break

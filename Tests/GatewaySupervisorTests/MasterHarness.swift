@@ -6,7 +6,7 @@ import GatewayCore
 /// made-up pids, time is `clock`, which only the test moves.
 struct MasterHarness {
     var machine: SupervisorStateMachine
-    var clock = Date(timeIntervalSince1970: 1_000_000)
+    var clock = MasterInstant(seconds: 1_000_000)
     private var nextPID: pid_t = 100
 
     /// One register, one gateway and two workers running `/plugins/app.so`, unless `configure`
