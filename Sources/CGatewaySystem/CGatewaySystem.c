@@ -153,6 +153,18 @@ static void put_timestamp(struct crash_line *line) {
     put_text(line, "Z");
 }
 
+/* write() until all of `length` is written or it fails (a non-blocking socket that is full):
+ * async-signal-safe. */
+static void write_fully(int fd, const void *bytes, size_t length) {
+    size_t offset = 0;
+    while (offset < length) {
+        ssize_t written = write(fd, (const char *)bytes + offset, length - offset);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) return;
+        offset += (size_t)written;
+    }
+}
+
 static void put_big_endian(unsigned char *target, unsigned long long value, int bytes) {
     for (int i = bytes - 1; i >= 0; i--) {
         target[i] = (unsigned char)(value & 0xff);
@@ -170,10 +182,7 @@ static void write_crash_notice(int signo) {
     put_big_endian(frame + crash_notice_body + 8, (unsigned long long)(unsigned int)signo, 4);
     /* Non-blocking: a full socket buffer loses the notice, and the gateway then resends the
      * event once, as for a worker killed without a word. */
-    ssize_t written;
-    do {
-        written = write(fd, frame, (size_t)crash_notice_length);
-    } while (written < 0 && errno == EINTR);
+    write_fully(fd, frame, (size_t)crash_notice_length);
 }
 
 int gwd_sys_set_crash_notice(const unsigned char *frame, int length, int body_offset) {
@@ -227,13 +236,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     put_text(&line, " gw.signal=");
     put_text(&line, crash_signal_name(signo));
     line.text[line.length++] = '\n';
-    size_t offset = 0;
-    while (offset < line.length) {
-        ssize_t written = write(crash_fd, line.text + offset, line.length - offset);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) break;
-        offset += (size_t)written;
-    }
+    write_fully(crash_fd, line.text, line.length);
     /* SA_RESETHAND restored the default action; raised now, the signal is delivered as the
      * handler returns and ends the process — also for a trap, after which execution would
      * otherwise go on. */

@@ -25,16 +25,18 @@ extension Hub {
         // Per client, in the order sent; the clients themselves in the order first seen.
         var resent: [(client: Client, events: [HeldEvent])] = []
         var position: [UInt32: Int] = [:]
+        var resentCount = 0
         for settled in link.unfinished.settle() {
             let frame = settled.frame
             guard let client = unfinishedEventClient(frame.connectionID, of: link) else {
                 continue  // the gateway forgot it: nothing could run it
             }
-            guard settled.fate == .resend else {
-                lost(frame, of: client, worker: link, fate: settled.fate)
+            if case .lost(let reason) = settled.fate {
+                lost(frame, of: client, worker: link, reason: reason)
                 continue
             }
             count(.resentEvent)
+            resentCount += 1
             var flags = frame.flags
             flags.remove(.awaitsVerdict)  // set again by `send` while a verdict is awaited
             let event = HeldEvent(command: frame.command, flags: flags, body: frame.body, replayed: true)
@@ -55,10 +57,10 @@ extension Hub {
             client.heldEvents.insert(contentsOf: events, at: 0)
             heldClients[ObjectIdentifier(client)] = client
         }
-        if !resent.isEmpty {
+        if resentCount > 0 {
             logger.info(
                 "resending the events a worker had not finished to other workers",
-                metadata: ["gw.worker": "\(link.key)", "gw.events": "\(resent.reduce(0) { $0 + $1.events.count })"])
+                metadata: ["gw.worker": "\(link.key)", "gw.events": "\(resentCount)"])
         }
     }
 
@@ -70,14 +72,13 @@ extension Hub {
         return heldClients.values.first { $0.id == id }
     }
 
-    private func lost(_ frame: GatewayFrame, of client: Client, worker link: Worker, fate: UnfinishedEvents.Settled.Fate) {
+    private func lost(_ frame: GatewayFrame, of client: Client, worker link: Worker, reason: UnfinishedEvents.LossReason) {
         count(.lostEvent)
         let why: String
-        switch fate {
-        case .lost(.crashedIn(let signal)): why = "the worker crashed (\(String(cString: strsignal(signal)))) handling it"
-        case .lost(.partlyHandled): why = "the worker died after sending some of its commands; running it again would repeat them"
-        case .lost(.diedTwice): why = "a second worker died without finishing it"
-        case .resend: return
+        switch reason {
+        case .crashedIn(let signal): why = "the worker crashed (\(String(cString: strsignal(signal)))) handling it"
+        case .partlyHandled: why = "the worker died after sending some of its commands; running it again would repeat them"
+        case .diedTwice: why = "a second worker died without finishing it"
         }
         logger.warning(
             "an event is lost: \(why)",

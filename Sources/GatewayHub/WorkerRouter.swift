@@ -55,10 +55,7 @@ public struct WorkerRouter<Worker: RoutedWorker> {
     public mutating func worker<Client: RoutedClient>(for client: Client, avoiding avoid: (Worker) -> Bool) -> Worker?
     where Client.Worker == Worker {
         if let current = client.worker, contains(current) { return current }
-        if workers.values.contains(where: { !$0.draining && !avoid($0) }) {
-            return choose(for: client) { !$0.draining && !avoid($0) }
-        }
-        return choose(for: client) { !$0.draining }
+        return choose(for: client) { !$0.draining && !avoid($0) } ?? choose(for: client) { !$0.draining }
     }
 
     private mutating func choose<Client: RoutedClient>(for client: Client, among eligible: (Worker) -> Bool) -> Worker?

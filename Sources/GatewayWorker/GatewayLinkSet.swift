@@ -66,6 +66,13 @@ final class GatewayLinkSet: WorkerTransport {
     private var runningLink: GatewayLink?
     /// The connection of that link the running event came on.
     private var runningConnection: UInt32 = 0
+    /// `runningLink` while the event's connection is still the link's: one that closed while the
+    /// event ran (a query waited) was settled by the gateway already, and its successor counts
+    /// its own events.
+    private var runningEventLink: GatewayLink? {
+        guard let link = runningLink, link.connection == runningConnection else { return nil }
+        return link
+    }
     /// The running event appended a command: a flush now makes it partly visible.
     private var runningEventWrote = false
 
@@ -210,7 +217,7 @@ final class GatewayLinkSet: WorkerTransport {
     func flush() {
         // A flush while an event runs (a query) sends the commands it made so far: its gateway
         // hears that it started, and must not give it to another worker should this one die.
-        if let running = runningLink, runningEventWrote { markDirty(running) }
+        if let running = runningEventLink, runningEventWrote { markDirty(running) }
         guard !dirty.isEmpty else { return }
         for link in dirty {
             link.dirty = false
@@ -218,7 +225,7 @@ final class GatewayLinkSet: WorkerTransport {
             link.main?.flush()
         }
         dirty.removeAll(keepingCapacity: true)
-        if let running = runningLink, running.connection == runningConnection { armCrashNotice(running) }
+        if let running = runningEventLink { armCrashNotice(running) }
     }
 
     // MARK: - WorkerTransport: acknowledging events
@@ -233,19 +240,18 @@ final class GatewayLinkSet: WorkerTransport {
     }
 
     func eventFinished() {
-        guard let link = runningLink else { return }
+        guard runningLink != nil else { return }
+        let link = runningEventLink
         runningLink = nil
         gwd_sys_crash_context_set_notice(-1, 0)
-        // Its connection closed while it ran (a query waited): the gateway settled it already.
-        guard link.connection == runningConnection else { return }
+        guard let link else { return }
         link.eventsFinished += 1
         markDirty(link)
     }
 
     /// EVENTS_DONE after the commands of the events it counts, in the same write.
     private func acknowledgeEvents(on link: GatewayLink) {
-        let running = link === runningLink && link.connection == runningConnection
-        let started = link.eventsFinished + (running && runningEventWrote ? 1 : 0)
+        let started = link.eventsFinished + (link === runningEventLink && runningEventWrote ? 1 : 0)
         let done = EventsDone(finished: link.eventsFinished, started: started)
         guard done != link.acknowledged, let main = link.main else { return }
         link.acknowledged = done

@@ -54,15 +54,14 @@ final class ChaosTests: XCTestCase {
             let id = String(try client.receiveText().dropFirst(3))
             try client.sendText("echo:\(attempt)")
             try client.expectText("echo:\(attempt)")
-            served.insert(Int(id.dropFirst(8).prefix(4), radix: 16) ?? 0)
+            served.insert(PipelinedLoad.gatewayPort(ofClientID: id))
         }
         XCTAssertEqual(served.count, 2, "new clients are served on both gateways")
         return ContinuousClock.now - since
     }
 
     private func report(_ fault: String, _ took: Duration) {
-        let milliseconds = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
-        print("chaos: \(fault): back to full service in \(Int(milliseconds)) ms")
+        print("chaos: \(fault): back to full service in \(Int(took / .milliseconds(1))) ms")
     }
 
     func testKillingAWorkerLosesNothing() throws {

@@ -27,8 +27,11 @@ final class PipelinedLoad {
 
     /// The inner port of the gateway holding each client (from its client id: address, port,
     /// connection number in hex).
-    var clientGatewayPorts: [Int] {
-        clientIDs.map { Int($0.dropFirst(8).prefix(4), radix: 16) ?? 0 }
+    var clientGatewayPorts: [Int] { clientIDs.map(Self.gatewayPort) }
+
+    /// The inner port of the gateway a client id names (address, port, connection in hex).
+    static func gatewayPort(ofClientID id: String) -> Int {
+        Int(id.dropFirst(8).prefix(4), radix: 16) ?? 0
     }
 
     /// The workers serving the clients, in order of first appearance.
