@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The plugin ABI: one dependency-free C header, shared by the host and every plugin.
@@ -121,8 +123,15 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // /metrics: the children's reports added up for the host, rendered through swift-metrics
+        // onto swift-prometheus registries. No threads, no I/O: the master serves it.
+        .target(name: "GatewayMetrics", dependencies: [
+            "GatewayCore",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
-        .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "CGatewaySystem"]),
+        .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "GatewayMetrics", "CGatewaySystem"]),
         // The Swift plugin SDK.
         .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI"]),
         // The command line: commands only.
@@ -153,9 +162,11 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),  // reads docs/openapi.yaml
         ]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewaySupervisor"]),
+        // The ledger and the text /metrics renders; docs/metrics.md against the catalog.
+        .testTarget(name: "GatewayMetricsTests", dependencies: ["GatewayMetrics", "GatewayCore"]),
         // The master's decisions (SupervisorStateMachine) played event by event: no fork, no sleep.
         .testTarget(name: "GatewaySupervisorTests", dependencies: [
-            "GatewaySupervisor", "GatewayCore", .product(name: "Logging", package: "swift-log"),
+            "GatewaySupervisor", "GatewayCore", "GatewayMetrics", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "GatewayServerTests", dependencies: [
             "GatewayServer", "GatewayWire", .product(name: "NIOEmbedded", package: "swift-nio"),

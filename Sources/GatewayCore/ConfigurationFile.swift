@@ -26,6 +26,7 @@ import Yams
 /// - `client_io` (engine|nio): what serves the gateway's sockets
 /// - `http_api_listen` (string), `http_api_token` (string), `http_api_max_body_bytes` (int),
 ///   `http_api_allow_no_token` (bool): the HTTP push API role (off without `http_api_listen`)
+/// - `metrics_listen` (string): `host:port` of the master's `/metrics` (off without it)
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
@@ -36,6 +37,7 @@ public enum ConfigurationFile {
         "worker_queue_bytes", "client_io",
         "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
         "http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token",
+        "metrics_listen",
     ]
 
     /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
@@ -137,6 +139,7 @@ public enum ConfigurationFile {
             guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "client_io", value: value, expected: "engine or nio") }
             configuration.clientIO = io
         }
+        if let value = try string("metrics_listen") { configuration.metricsListen = value }
         try applyHTTPAPI(map, to: &configuration)
     }
 

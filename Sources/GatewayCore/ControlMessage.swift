@@ -3,7 +3,8 @@ import Foundation
 /// One line on the control channel between the master and a child (a socketpair created
 /// before fork). JSON, one object per line, both directions.
 ///
-/// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests.
+/// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests,
+/// and its last `stats` (without an id) right before it exits after a drain.
 /// Master → child: `stats?`, `connections?`, `stop`, `drain`.
 public struct ControlMessage: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
@@ -66,12 +67,18 @@ public struct ProcessCounters: Codable, Sendable, Hashable {
     public var messagesOut: UInt64
     /// Role-specific extras, e.g. `workers` on a gateway or `plugin` on a worker.
     public var details: [String: String]
+    /// What `/metrics` shows of the process (absent from an older child).
+    public var metrics: ProcessMetrics?
 
-    public init(connections: Int = 0, messagesIn: UInt64 = 0, messagesOut: UInt64 = 0, details: [String: String] = [:]) {
+    public init(
+        connections: Int = 0, messagesIn: UInt64 = 0, messagesOut: UInt64 = 0, details: [String: String] = [:],
+        metrics: ProcessMetrics? = nil
+    ) {
         self.connections = connections
         self.messagesIn = messagesIn
         self.messagesOut = messagesOut
         self.details = details
+        self.metrics = metrics
     }
 }
 

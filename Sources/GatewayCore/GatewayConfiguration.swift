@@ -79,6 +79,10 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var innerHeartbeatIntervalMilliseconds = 5000
     public var innerHeartbeatTimeoutMilliseconds = 15000
 
+    /// `host:port` where the master serves `/metrics` for every process of this host (Prometheus
+    /// text format, no token); nil (the default) serves none. Port 0 picks a free port.
+    public var metricsListen: String?
+
     public init(
         plugin: String? = nil,
         listen: [String] = ["websocket://0.0.0.0:7272"],
@@ -186,6 +190,11 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
             throw .invalid(key: key, value: "\(value)", expected: "1024...1073741824")
         }
         try httpAPI?.validate()
+        if let metricsListen {
+            do { _ = try HostPort(parsing: metricsListen) } catch {
+                throw .invalid(key: "metrics_listen", value: metricsListen, expected: error.expected)
+            }
+        }
     }
 }
 

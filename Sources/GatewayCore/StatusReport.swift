@@ -70,6 +70,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
 public struct ControlRequest: Codable, Sendable, Hashable {
     public enum Command: String, Codable, Sendable {
         case status, connections, stop, reload
+        /// The host's metrics in the Prometheus text format (`ControlResponse.metrics`).
+        case metrics
     }
 
     public var command: Command
@@ -89,16 +91,19 @@ public struct ControlResponse: Codable, Sendable, Hashable {
     public var status: StatusReport?
     public var connections: [ConnectionInfo]?
     public var reload: ReloadReport?
+    /// `/metrics`' text (the Prometheus exposition format).
+    public var metrics: String?
 
     public init(
         ok: Bool, error: String? = nil, status: StatusReport? = nil, connections: [ConnectionInfo]? = nil,
-        reload: ReloadReport? = nil
+        reload: ReloadReport? = nil, metrics: String? = nil
     ) {
         self.ok = ok
         self.error = error
         self.status = status
         self.connections = connections
         self.reload = reload
+        self.metrics = metrics
     }
 }
 

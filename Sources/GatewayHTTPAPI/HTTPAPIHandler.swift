@@ -33,10 +33,12 @@ final class HTTPAPIHandler: ChannelInboundHandler {
     private let token: BearerToken
     private let maxBodyBytes: Int
     private let statistics: HTTPAPIStatistics
+    private let metrics: MasterMetrics?
     private var state = State.idle
     private var closeTimer: Scheduled<Void>?
 
-    init(backend: HTTPAPIBackend, token: String, maxBodyBytes: Int, statistics: HTTPAPIStatistics) {
+    init(backend: HTTPAPIBackend, token: String, maxBodyBytes: Int, statistics: HTTPAPIStatistics, metrics: MasterMetrics? = nil) {
+        self.metrics = metrics
         self.backend = backend
         self.token = BearerToken(token)
         self.maxBodyBytes = maxBodyBytes
@@ -85,8 +87,9 @@ final class HTTPAPIHandler: ChannelInboundHandler {
             state = .refusing(head, response)
         case .route(let route):
             // Health tells only that the role is up and how many gateways it sees: no token, so
-            // load balancers can probe it.
-            if route != .health, !token.accepts(head.headers) {
+            // load balancers can probe it. Metrics hold counts, never a secret: no token, as on
+            // metrics_listen, so Prometheus needs no credentials.
+            if route != .health, route != .metrics, !token.accepts(head.headers) {
                 state = .refusing(head, .unauthorized)
             } else if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > maxBodyBytes {
                 refuseTooLarge(context: context)
@@ -136,6 +139,17 @@ final class HTTPAPIHandler: ChannelInboundHandler {
         switch route {
         case .health:
             answer = context.eventLoop.makeFutureWithTask { await Self.health(backend) }
+        case .metrics:
+            guard let metrics else {
+                return respond(.error(.notFound, "no metrics here"), keepAlive: keepAlive, context: context)
+            }
+            answer = metrics.fetch(on: context.eventLoop).map { text in
+                var response = HTTPAPIResponse(status: .ok, body: .null)
+                response.text = (MasterMetrics.contentType, Array(text.utf8))
+                return response
+            }.recover { error in
+                .error(.serviceUnavailable, "the master did not give its metrics: \(error)")
+            }
         case .function(let function):
             let arguments: JSONValue
             do {
@@ -170,10 +184,15 @@ final class HTTPAPIHandler: ChannelInboundHandler {
 
     private func respond(_ response: HTTPAPIResponse, keepAlive: Bool, context: ChannelHandlerContext, closeAfterwards: Bool = true) {
         guard context.channel.isActive else { return }
-        var bytes = response.body.serialized(escaping: .minimal)
-        bytes.append(UInt8(ascii: "\n"))
+        var bytes: [UInt8]
+        if let text = response.text {
+            bytes = text.bytes
+        } else {
+            bytes = response.body.serialized(escaping: .minimal)
+            bytes.append(UInt8(ascii: "\n"))
+        }
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        headers.add(name: "Content-Type", value: response.text?.contentType ?? "application/json; charset=utf-8")
         headers.add(name: "Content-Length", value: String(bytes.count))
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         for (name, value) in response.headers { headers.add(name: name, value: value) }

@@ -6,6 +6,8 @@ struct HTTPAPIResponse {
     var status: HTTPResponseStatus
     var body: JSONValue
     var headers: [(String, String)]
+    /// A body that is not JSON (`/metrics`): its content type and bytes, in place of `body`.
+    var text: (contentType: String, bytes: [UInt8])?
 
     init(status: HTTPResponseStatus, body: JSONValue, headers: [(String, String)] = []) {
         self.status = status

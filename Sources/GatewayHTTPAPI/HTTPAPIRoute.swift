@@ -5,6 +5,8 @@ import NIOHTTP1
 enum HTTPAPIRoute: Equatable {
     case function(GatewayFunction)
     case health
+    /// `GET /metrics`: the host's metrics, as the master serves them on `metrics_listen`.
+    case metrics
 
     static let prefix = "/v1/"
 
@@ -12,6 +14,7 @@ enum HTTPAPIRoute: Equatable {
     /// Allow) for a known one asked with the wrong method. A query string is ignored.
     static func resolve(method: HTTPMethod, uri: String) -> Resolution {
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? uri
+        if path == "/metrics" { return method == .GET ? .route(.metrics) : .refuse(.methodNotAllowed(allow: "GET")) }
         guard path.hasPrefix(prefix) else { return .refuse(.notFound) }
         let name = String(path.dropFirst(prefix.count))
         if name == "health" {

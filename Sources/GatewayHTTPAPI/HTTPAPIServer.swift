@@ -10,7 +10,7 @@ import NIOPosix
 /// backend can push with curl. Requests run on a `GatewayClient` (the backend), which finds
 /// the gateways through the register like a worker does.
 ///
-/// Endpoints: `POST /v1/<function>` (see `GatewayFunction`), `GET /v1/health`. Described in
+/// Endpoints: `POST /v1/<function>` (see `GatewayFunction`), `GET /v1/health`, `GET /metrics` (the master's, through its control socket). Described in
 /// docs/openapi.yaml and docs/http-api.md. Confined to one event loop.
 public final class HTTPAPIServer: RoleService, @unchecked Sendable {
     private let settings: HTTPAPISettings
@@ -21,7 +21,11 @@ public final class HTTPAPIServer: RoleService, @unchecked Sendable {
     private var serverChannel: Channel?
     private var connections: [ObjectIdentifier: Channel] = [:]
 
-    public init(settings: HTTPAPISettings, backend: HTTPAPIBackend, eventLoop: EventLoop, logger: Logger) {
+    private let metrics: MasterMetrics?
+
+    /// - Parameter metrics: where `GET /metrics` gets the host's metrics (404 without).
+    public init(settings: HTTPAPISettings, backend: HTTPAPIBackend, eventLoop: EventLoop, logger: Logger, metrics: MasterMetrics? = nil) {
+        self.metrics = metrics
         self.settings = settings
         self.backend = backend
         self.eventLoop = eventLoop
@@ -55,14 +59,23 @@ public final class HTTPAPIServer: RoleService, @unchecked Sendable {
         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: HTTPAPIHandler.idleTimeout))
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(
-            HTTPAPIHandler(backend: backend, token: settings.token, maxBodyBytes: settings.maxBodyBytes, statistics: statistics))
+            HTTPAPIHandler(
+                backend: backend, token: settings.token, maxBodyBytes: settings.maxBodyBytes, statistics: statistics, metrics: metrics))
     }
 
     public func counters() -> ProcessCounters {
         var details = ["listen": settings.listen]
         for (statusClass, count) in statistics.byClass { details["responses_\(statusClass)"] = "\(count)" }
+        var metrics = ProcessMetrics()
+        metrics.add("gatewayd_messages_in_total", statistics.requests)
+        metrics.add("gatewayd_messages_out_total", statistics.responses)
+        metrics.add("gatewayd_http_api_connections", statistics.openConnections)
+        for (code, count) in statistics.byCode {
+            metrics.add("gatewayd_http_api_requests_total", count, labels: ["status": "\(code)"])
+        }
         return ProcessCounters(
-            connections: statistics.openConnections, messagesIn: statistics.requests, messagesOut: statistics.responses, details: details)
+            connections: statistics.openConnections, messagesIn: statistics.requests, messagesOut: statistics.responses, details: details,
+            metrics: metrics)
     }
 
     /// Stops accepting, closes every connection and the gateway links.

@@ -21,6 +21,8 @@ extension Hub {
             if let client = directory[frame.connectionID] { send(frame.body, flags: frame.flags, to: client) }
         case .sendToAll:
             guard let scope = try? SendToAllScope(extData: frame.extData) else { return }
+            let before = messagesOut
+            defer { broadcastDeliveries &+= messagesOut &- before }
             var message = OutgoingMessage<Transport>(body: frame.body, flags: frame.flags)
             switch scope {
             case .everyone:
@@ -34,9 +36,12 @@ extension Hub {
         case .kick:
             guard let client = directory[frame.connectionID] else { return }
             if frame.flags.contains(.scalarBody), frame.body.readableBytes > 0 { send(frame.body, flags: frame.flags, to: client) }
+            closing(client, because: .kicked)
             transport.close(client.socket, flush: true)
         case .destroy:
-            if let client = directory[frame.connectionID] { transport.close(client.socket, flush: false) }
+            guard let client = directory[frame.connectionID] else { return }
+            closing(client, because: .kicked)
+            transport.close(client.socket, flush: false)
         case .updateSession:
             guard let client = directory[frame.connectionID] else { return }
             client.session = mergedSession(client.session, update: frame.extData)
@@ -53,6 +58,8 @@ extension Hub {
             directory.unbind(frame.connectionID, uid: String(buffer: frame.extData))
         case .sendToUID:
             guard let uids = try? UIDListExt.decode(frame.extData) else { return }
+            let before = messagesOut
+            defer { broadcastDeliveries &+= messagesOut &- before }
             var message = OutgoingMessage<Transport>(body: frame.body, flags: frame.flags)
             for uid in uids {
                 for id in directory.clients(of: uid) { if let client = directory[id] { deliver(&message, to: client) } }
@@ -65,6 +72,8 @@ extension Hub {
             directory.ungroup(String(buffer: frame.extData))
         case .sendToGroup:
             guard let target = try? SendToGroupExt(extData: frame.extData) else { return }
+            let before = messagesOut
+            defer { broadcastDeliveries &+= messagesOut &- before }
             var message = OutgoingMessage<Transport>(body: frame.body, flags: frame.flags)
             let skip = Set(target.exclude ?? [])
             var sent: Set<UInt32> = []
@@ -147,6 +156,7 @@ extension Hub {
         case .close:
             guard !client.isClosed else { return }
             count(.slowClientClosed)
+            closing(client, because: .slowConsumer)
             logger.info("closing a client that stopped reading (send buffer full)", metadata: ["gw.client_id": "\(clientID(of: client))"])
             transport.close(client.socket, flush: false)
         }
@@ -155,6 +165,7 @@ extension Hub {
     func reply(_ value: PHPValue, to route: ReplyRoute) {
         switch route {
         case .bare(let socket):
+            queriesAnswered += 1
             var buffer = ByteBuffer()
             buffer.writeGatewayReply(value)
             transport.write(transport.payload(buffer), to: socket)
@@ -166,6 +177,7 @@ extension Hub {
     }
 
     func reply(rawPayload: ByteBuffer, to route: ReplyRoute) {
+        queriesAnswered += 1
         var buffer = ByteBuffer()
         switch route {
         case .bare(let socket):

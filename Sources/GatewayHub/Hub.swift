@@ -90,6 +90,12 @@ public final class Hub<Transport: HubTransport> {
     public internal(set) var messagesIn: UInt64 = 0
     public internal(set) var messagesOut: UInt64 = 0
     public internal(set) var incidents: [HubIncident: UInt64] = [:]
+    /// For `/metrics`: counted per connection, per broadcast or per query, never per message.
+    public internal(set) var connectionsOpened: UInt64 = 0
+    /// Indexed by `ClientCloseReason.rawValue`.
+    public internal(set) var connectionsClosed = [UInt64](repeating: 0, count: ClientCloseReason.allCases.count)
+    public internal(set) var broadcastDeliveries: UInt64 = 0
+    public internal(set) var queriesAnswered: UInt64 = 0
 
     /// The most events one client may have waiting, and the most bytes all clients together
     /// may have waiting; beyond either, events are dropped and counted, so a drain that never
@@ -115,6 +121,12 @@ public final class Hub<Transport: HubTransport> {
         incidents[incident, default: 0] += 1
     }
 
+    /// Says why the gateway closes `client` (the transport closes it); the first reason given
+    /// is the one counted when it is gone.
+    public func closing(_ client: Client, because reason: ClientCloseReason) {
+        if client.closeReason == nil { client.closeReason = reason }
+    }
+
     public func clientID(of client: Client) -> ClientID {
         ClientID(ipv4: configuration.lanIP, port: configuration.innerPort, connectionID: client.id)
     }
@@ -127,8 +139,10 @@ public final class Hub<Transport: HubTransport> {
         _ socket: Transport.ClientSocket, remoteIP: UInt32, remotePort: UInt16, listenPort: UInt16,
         transport scheme: ListenAddress.Scheme, now: Instant
     ) -> Client? {
+        connectionsOpened += 1
         guard directory.count < configuration.maxConnections else {
             count(.refusedConnection)
+            connectionsClosed[Int(ClientCloseReason.refused.rawValue)] += 1
             return nil
         }
         let client = Client(
@@ -209,6 +223,7 @@ public final class Hub<Transport: HubTransport> {
     public func clientClosed(_ client: Client, now: Instant) {
         guard !client.isClosed else { return }
         client.isClosed = true
+        connectionsClosed[Int((client.closeReason ?? .client).rawValue)] += 1
         resolveVerdict(of: client, 503)
         directory.remove(client.id)
         dispatch(HeldEvent(command: .onClose, flags: .scalarBody, body: nil), for: client, now: now)
@@ -253,6 +268,7 @@ public final class Hub<Transport: HubTransport> {
         }
         for client in expired where !client.isClosed {
             count(.handshakeTimeout)
+            closing(client, because: .handshakeTimeout)
             transport.close(client.socket, flush: false)
         }
     }
@@ -286,6 +302,7 @@ public final class Hub<Transport: HubTransport> {
                 }
             case .close:
                 count(.heartbeatTimeout)
+                closing(client, because: .heartbeat)
                 transport.close(client.socket, flush: false)
             }
         }
@@ -390,7 +407,10 @@ public final class Hub<Transport: HubTransport> {
     func resolveVerdict(of client: Client, _ status: Int) {
         guard client.verdictDeadline != nil else { return }
         client.verdictDeadline = nil
-        if status != 0 { count(.refusedHandshake) }
+        if status != 0 {
+            count(.refusedHandshake)
+            closing(client, because: .handshakeRefused)
+        }
         transport.handshakeDecided(client.socket, status: status)
     }
 

@@ -22,6 +22,8 @@ public final class HubClient<Transport: HubTransport>: DirectoryClient, RoutedCl
     public internal(set) var isClosed = false
     /// Not read from while its worker is congested.
     public internal(set) var readingPaused = false
+    /// Why the gateway is closing it, once it decided to (nil: the client closed it).
+    public internal(set) var closeReason: ClientCloseReason?
     public let connectedAt: Instant
     public var session = ByteBuffer()
     public var uid: String?

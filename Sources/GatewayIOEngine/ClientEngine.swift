@@ -52,6 +52,10 @@ public final class ClientEngine: IOHandler {
     private var dead: [(fd: Int32, reason: CloseReason)] = []
     private var closing: [Int32] = []
     public private(set) var openCount = 0
+    /// Bytes read from and written to connections (for `/metrics`): one add per read or
+    /// write call, not per message.
+    public private(set) var bytesRead: UInt64 = 0
+    public private(set) var bytesWritten: UInt64 = 0
 
     /// - Parameter maximumDescriptors: one more than the largest descriptor a connection can
     ///   have; the process's RLIMIT_NOFILE, capped at 2^20, when nil.
@@ -213,7 +217,10 @@ public final class ClientEngine: IOHandler {
 
     /// Read errors and end of stream end the connection; false when there is nothing to offer.
     private func readSucceeded(_ fd: Int32, _ count: Int) -> Bool {
-        if count > 0 { return true }
+        if count > 0 {
+            bytesRead &+= UInt64(truncatingIfNeeded: count)
+            return true
+        }
         if count == 0 {
             markDead(fd, .peerClosed)
         } else if errno != EAGAIN && errno != EINTR {
@@ -436,6 +443,7 @@ public final class ClientEngine: IOHandler {
                     }
                     written = 0
                 }
+                bytesWritten &+= UInt64(truncatingIfNeeded: written)
                 if written == total {
                     segment = cursor
                     continue
@@ -499,6 +507,7 @@ public final class ClientEngine: IOHandler {
             if errno != EAGAIN && errno != EINTR { markDead(fd, .failed(errno)) }
             return
         }
+        bytesWritten &+= UInt64(truncatingIfNeeded: written)
         record.pointee.backlogStart += UInt32(written)
         if record.pointee.backlogCount == 0 {
             free(backlog)

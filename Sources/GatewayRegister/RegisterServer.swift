@@ -61,9 +61,17 @@ public final class RegisterServer: RoleService, @unchecked Sendable {
     }
 
     public func counters() -> ProcessCounters {
-        var details = ["gateways": "\(addresses().count)", "workers": "\(workers.count)"]
+        let gatewayCount = addresses().count
+        var details = ["gateways": "\(gatewayCount)", "workers": "\(workers.count)"]
         if heartbeatTimeouts > 0 { details["heartbeat_timeouts"] = "\(heartbeatTimeouts)" }
-        return ProcessCounters(connections: connectionCount, messagesIn: linesIn, messagesOut: linesOut, details: details)
+        var metrics = ProcessMetrics()
+        metrics.add("gatewayd_messages_in_total", linesIn)
+        metrics.add("gatewayd_messages_out_total", linesOut)
+        metrics.add("gatewayd_register_gateways", gatewayCount)
+        metrics.add("gatewayd_register_workers", workers.count)
+        metrics.add("gatewayd_inner_heartbeat_timeouts_total", heartbeatTimeouts)
+        return ProcessCounters(
+            connections: connectionCount, messagesIn: linesIn, messagesOut: linesOut, details: details, metrics: metrics)
     }
 
     public func shutdown() -> EventLoopFuture<Void> {

@@ -38,7 +38,13 @@ public enum ChildRuntime {
                     case .stop:
                         current.shutdown().whenComplete { _ in exitCode.succeed(0) }
                     case .drain:
-                        current.drain().whenComplete { _ in exitCode.succeed(0) }
+                        // The last counters go to the master before the exit, so a reload's
+                        // old workers leave nothing uncounted in /metrics.
+                        current.drain().whenComplete { _ in
+                            link.sendAndFlush(ControlMessage(kind: .stats, stats: current.counters())).whenComplete { _ in
+                                exitCode.succeed(0)
+                            }
+                        }
                     case .quiesce:
                         current.quiesce()
                     default:

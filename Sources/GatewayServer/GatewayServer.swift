@@ -80,6 +80,9 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
     private var registerClients: [RegisterClient] = []
     private var registered = false
     private var reportedReady = false
+    /// Bytes through client sockets, counted by `ClientByteCounter` (for `/metrics`).
+    var clientBytesIn: UInt64 = 0
+    var clientBytesOut: UInt64 = 0
     /// The hub's next deadline, and the task that runs it.
     private var timer: (deadline: Instant, task: Scheduled<Void>)?
 
@@ -136,7 +139,7 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
                                 channel.close(promise: nil)
                                 return
                             }
-                            try channel.pipeline.syncOperations.addHandlers(self.clientHandlers(for: connection))
+                            try channel.pipeline.syncOperations.addHandlers([ClientByteCounter(server: self)] + self.clientHandlers(for: connection))
                         }
                     }
                     .withBoundSocket(descriptor)
@@ -229,6 +232,7 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
         let servers = serverChannels.map { $0.close() }
         let goingAway = WebSocketFrameWriter.closeFrame(code: 1001)
         let clients = hub.directory.connections.values.map { client -> EventLoopFuture<Void> in
+            hub.closing(client, because: .shutdown)
             let channel = client.channel
             guard client.isOpen, client.transport == .websocket else { return channel.close() }
             return channel.writeAndFlush(goingAway).flatMap { channel.close() }
@@ -237,7 +241,9 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
     }
 
     public func counters() -> ProcessCounters {
-        hub.processCounters(innerAddress: innerAddress, registersConnected: registerClients.map { $0.connectedAddress != nil })
+        hub.processCounters(
+            innerAddress: innerAddress, registersConnected: registerClients.map { $0.connectedAddress != nil }, bytesIn: clientBytesIn,
+            bytesOut: clientBytesOut)
     }
 
     public func connections() -> [ConnectionInfo] {
@@ -255,6 +261,10 @@ public final class GatewayServer: RoleService, HubTransport, @unchecked Sendable
 
     func count(_ incident: Incident) {
         hub.count(incident)
+    }
+
+    func closing(_ connection: ClientConnection, because reason: ClientCloseReason) {
+        hub.closing(connection, because: reason)
     }
 
     /// Writes out everything queued so far (before a close frame, say, so it does not overtake).
@@ -472,3 +482,31 @@ extension HubClient where Transport == GatewayServer {
 extension HubWorker where Transport == GatewayServer {
     var channel: Channel { socket.channel }
 }
+
+/// First in every client pipeline: counts the bytes read from and written to the socket (the
+/// engine counts its own reads and writes). One add per read or write, nothing kept.
+final class ClientByteCounter: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private unowned let server: GatewayServer
+
+    init(server: GatewayServer) {
+        self.server = server
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        server.clientBytesIn &+= UInt64(unwrapInboundIn(data).readableBytes)
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .byteBuffer(let buffer) = unwrapOutboundIn(data) { server.clientBytesOut &+= UInt64(buffer.readableBytes) }
+        context.write(data, promise: promise)
+    }
+}
+
+@available(*, unavailable)
+extension ClientByteCounter: Sendable {}

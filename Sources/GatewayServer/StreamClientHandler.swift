@@ -29,8 +29,10 @@ final class StreamClientHandler: ChannelInboundHandler {
         switch error {
         case is LineTooLongError, LengthPrefixedFrameError.tooLong:
             server.count(.oversizedMessage)
+            server.closing(connection, because: .sizeLimit)
         default:
             server.count(.malformedFrame)
+            server.closing(connection, because: .protocolError)
         }
         context.close(promise: nil)
     }

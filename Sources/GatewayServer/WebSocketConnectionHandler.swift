@@ -150,6 +150,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler {
     private func fail(_ code: WebSocketErrorCode, context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
+        server.closing(connection, because: code == .messageTooLarge ? .sizeLimit : .protocolError)
         let numeric: UInt16
         switch code {
         case .protocolError: numeric = 1002

@@ -114,6 +114,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     private func refuse(status: HTTPResponseStatus, context: ChannelHandlerContext, extraHeaders: String = "") {
         if case .done = state { return }
         state = .done
+        server.closing(connection, because: .protocolError)  // a refusing verdict said so first
         let response =
             "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Length: 0\r\nConnection: close\r\n\(extraHeaders)\r\n"
         let channel = context.channel

@@ -41,6 +41,8 @@ extension Supervisor {
         all += clientSockets.flatMap { $0 }
         all += innerSockets.map(\.descriptor)
         if let httpAPISocket { all.append(httpAPISocket.descriptor) }
+        if let metricsSocket { all.append(metricsSocket.descriptor) }
+        all += metricsClients.map(\.descriptor)
         all += channels.values.map(\.descriptor)
         all += controlClients.map(\.descriptor)
         return all

@@ -51,7 +51,7 @@ extension Supervisor {
             perform(machine.stop(requester: requester, graceful: request.graceful ?? false, now: MasterInstant.now()))
         case .reload:
             requestReload(requester: client.descriptor)
-        case .status, .connections:
+        case .status, .connections, .metrics:
             perform(machine.query(request.command, requester: requester, now: MasterInstant.now()))
         }
     }

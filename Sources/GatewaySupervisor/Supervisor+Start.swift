@@ -64,6 +64,13 @@ extension Supervisor {
             configuration.httpAPI?.listen = "\(endpoint.host):\(bound.port)"
         }
 
+        if let listen = configuration.metricsListen {
+            let endpoint = try HostPort(parsingOrThrow: listen, key: "metrics_listen")
+            let bound = try ListeningSocket.bind(host: endpoint.host, port: endpoint.port, reusePort: false, what: "metrics")
+            metricsSocket = bound
+            configuration.metricsListen = "\(endpoint.host):\(bound.port)"
+        }
+
         controlServer = try ListeningSocket.bindUnix(path: runDirectory.controlSocket)
         var pipeDescriptors: [Int32] = [0, 0]
         guard pipe(&pipeDescriptors) == 0 else { throw .startup("pipe(): \(String(cString: strerror(errno)))") }
@@ -123,6 +130,10 @@ extension Supervisor {
         innerSockets = []
         if let httpAPISocket { close(httpAPISocket.descriptor) }
         httpAPISocket = nil
+        if let metricsSocket { close(metricsSocket.descriptor) }
+        metricsSocket = nil
+        for client in metricsClients { close(client.descriptor) }
+        metricsClients = []
     }
 }
 

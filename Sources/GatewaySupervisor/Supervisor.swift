@@ -1,6 +1,7 @@
 import CGatewaySystem
 import Foundation
 import GatewayCore
+import GatewayMetrics
 import Logging
 
 /// The master: a strictly single-threaded supervisor.
@@ -34,6 +35,10 @@ public final class Supervisor {
     var clientSockets: [[Int32]] = []  // [gateway][listener]
     var innerSockets: [ListeningSocket.Bound] = []
     var httpAPISocket: ListeningSocket.Bound?
+    var metricsSocket: ListeningSocket.Bound?
+    var metricsClients: [MetricsConnection] = []
+    /// `/metrics`: the children's reports and the master's own events.
+    let metrics: MetricsExporter
     var controlServer: Int32 = -1
     var signalRead: Int32 = -1
     var signalWrite: Int32 = -1
@@ -57,6 +62,7 @@ public final class Supervisor {
         self.logger = logger
         self.runRole = runRole
         self.machine = SupervisorStateMachine(configuration: configuration)
+        self.metrics = MetricsExporter(version: version)
     }
 
     /// Binds, forks and supervises until stopped. Returns the process exit code.
@@ -94,6 +100,10 @@ public final class Supervisor {
                 respond(to: requester.rawValue, response)
             case .answerStatus(let requester):
                 respond(to: requester.rawValue, ControlResponse(ok: true, status: statusReport()))
+            case .answerMetrics(let requester):
+                answerMetrics(to: requester.rawValue)
+            case .reloadFinished(let outcome, let seconds, let killed):
+                metrics.reloadFinished(outcome, seconds: seconds, killedWorkers: killed)
             case .reportReady:
                 report(.success(readyLine()))
             case .reportStartFailure(let reason):
@@ -121,8 +131,9 @@ public final class Supervisor {
         let localListen = configuration.runs(.gateway) ? configuration.listen : []
         let roles = configuration.roles == Role.deployable ? "" : " roles=\(configuration.roles.map(\.rawValue).joined(separator: ","))"
         let httpAPI = configuration.httpAPI.map { " http-api=\($0.listen)" } ?? ""
+        let metrics = configuration.metricsListen.map { " metrics=\($0)" } ?? ""
         return
-            "gatewayd ready: pid=\(getpid()) listen=\(localListen.isEmpty ? "none" : localListen.joined(separator: ",")) register=\(configuration.register)\(roles)\(httpAPI) run-dir=\(runDirectory.path)"
+            "gatewayd ready: pid=\(getpid()) listen=\(localListen.isEmpty ? "none" : localListen.joined(separator: ",")) register=\(configuration.register)\(roles)\(httpAPI)\(metrics) run-dir=\(runDirectory.path)"
     }
 
     /// Store copies (`<sha256>.so`) no live generation maps any more are deleted.
@@ -151,6 +162,10 @@ public final class Supervisor {
             // Snapshot before poll: accepting below grows controlClients.
             let clients = controlClients
             descriptors += clients.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+            expireMetricsClients(now: now)
+            let scrapes = metricsClients
+            descriptors += scrapes.map { pollfd(fd: $0.descriptor, events: $0.pollEvents, revents: 0) }
+            descriptors.append(pollfd(fd: metricsSocket?.descriptor ?? -1, events: Int16(POLLIN), revents: 0))
             let timeout = Int32(max(0, min(machine.nextWakeUp(now: now).timeIntervalSince(now), 1)) * 1000) + 1
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
             if ready < 0 && errno != EINTR { logger.error("poll: \(String(cString: strerror(errno)))") }
@@ -166,6 +181,11 @@ public final class Supervisor {
             for (offset, client) in clients.enumerated() where descriptors[clientBase + offset].revents != 0 {
                 readRequest(from: client)
             }
+            let scrapeBase = clientBase + clients.count
+            for (offset, client) in scrapes.enumerated() where descriptors[scrapeBase + offset].revents != 0 {
+                serviceMetricsClient(client)
+            }
+            if descriptors[scrapeBase + scrapes.count].revents != 0 { acceptMetricsClients() }
         }
     }
 
@@ -190,6 +210,10 @@ public final class Supervisor {
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
             guard let child = machine.child(pid: pid) else { continue }
+            // Its last words first (a drained worker's final counters), then its counters are
+            // carried in /metrics for whoever takes its place.
+            readControl(of: child.id)
+            if let last = machine.child(child.id)?.counters?.metrics { metrics.ledger.retire(last, role: child.role, index: child.index) }
             closeChannel(of: child.id)
             perform(machine.childExited(child.id, ChildExit(waitStatus: status), now: MasterInstant.now()))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayMetrics
 import Logging
 
 /// What ``SupervisorStateMachine`` asks the shell (``Supervisor``) to do, in order.
@@ -18,6 +19,11 @@ enum SupervisorAction: Hashable, Sendable {
     /// Answer `status` with the report as it is now (the shell adds what only it knows: the
     /// master's own line, resident memory).
     case answerStatus(RequesterID)
+    /// Answer `metrics` (the control socket's, or a scrape of `/metrics`) with the children's
+    /// reports as they are now.
+    case answerMetrics(RequesterID)
+    /// A reload ended: counted for `/metrics` (refused ones have no duration).
+    case reloadFinished(ReloadOutcome, seconds: Double?, killedWorkers: Int)
     /// Every child serves: tell whoever started the master ("gatewayd ready: ...").
     case reportReady
     /// Start-up failed: tell whoever started the master why.

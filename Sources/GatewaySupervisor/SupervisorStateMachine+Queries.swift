@@ -14,24 +14,31 @@ extension SupervisorStateMachine {
     }
 
     static let queryTimeout: TimeInterval = 2
+    /// A scrape waits at most this long for the children; one that did not answer in time is
+    /// shown with its previous report (a gateway answers between two events; a worker's
+    /// counters are read off its control thread, never waiting for the plugin).
+    static let metricsQueryTimeout: TimeInterval = 1
 
-    /// `status` asks every ready child for its counters, `connections` every ready gateway.
+    /// `status` and `metrics` ask every ready child for its counters, `connections` every
+    /// ready gateway.
     mutating func query(_ command: ControlRequest.Command, requester: RequesterID, now: MasterInstant) -> [SupervisorAction] {
         let id = nextQueryID
         nextQueryID += 1
         let targets = children.filter { $0.hasControlChannel && $0.state == .ready }
-        let requestKind: ControlMessage.Kind = command == .status ? .statsRequest : .connectionsRequest
-        let recipients = command == .status ? targets : targets.filter { $0.role == .gateway }
+        let requestKind: ControlMessage.Kind = command == .connections ? .connectionsRequest : .statsRequest
+        let recipients = command == .connections ? targets.filter { $0.role == .gateway } : targets
+        let timeout = command == .metrics ? Self.metricsQueryTimeout : Self.queryTimeout
         pendingQueries.append(
             PendingQuery(
-                id: id, command: command, requester: requester, deadline: now.addingTimeInterval(Self.queryTimeout),
+                id: id, command: command, requester: requester, deadline: now.addingTimeInterval(timeout),
                 awaiting: Set(recipients.map(\.id))))
         return recipients.map { .send(ControlMessage(kind: requestKind, id: id), to: $0.id) }
     }
 
+    /// A reply to a query, or a child's last counters before it exits (no id).
     mutating func recordReply(_ message: ControlMessage, from id: ChildID) {
-        guard let queryID = message.id, let index = pendingQueries.firstIndex(where: { $0.id == queryID }) else { return }
         if let counters = message.stats, let slot = position(of: id) { children[slot].counters = counters }
+        guard let queryID = message.id, let index = pendingQueries.firstIndex(where: { $0.id == queryID }) else { return }
         if let connections = message.connections { pendingQueries[index].connections += connections }
         pendingQueries[index].awaiting.remove(id)
     }
@@ -52,6 +59,8 @@ extension SupervisorStateMachine {
             switch query.command {
             case .status:
                 actions.append(.answerStatus(query.requester))
+            case .metrics:
+                actions.append(.answerMetrics(query.requester))
             case .connections:
                 let sorted = query.connections.sorted { $0.clientID < $1.clientID }
                 actions.append(.respond(query.requester, ControlResponse(ok: true, connections: sorted)))

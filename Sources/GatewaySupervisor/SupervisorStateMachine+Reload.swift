@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayMetrics
 
 /// A reload in progress: canary, then a new generation of workers, then the old one drains.
 struct ReloadInProgress: Hashable {
@@ -42,7 +43,7 @@ extension SupervisorStateMachine {
     /// `pluginIsReadable`: whether the configured plugin file can be read now (the shell looks).
     mutating func reload(requester: RequesterID?, pluginIsReadable: Bool, now: MasterInstant) -> [SupervisorAction] {
         func refuse(_ reason: String) -> [SupervisorAction] {
-            [.log(.warning, "reload refused: \(reason)")]
+            [.log(.warning, "reload refused: \(reason)"), .reloadFinished(.refused, seconds: nil, killedWorkers: 0)]
                 + (requester.map { [.respond($0, ControlResponse(ok: false, error: reason))] } ?? [])
         }
         if let current = reload {
@@ -109,7 +110,7 @@ extension SupervisorStateMachine {
             // A throwaway of an abandoned reload (killed, reaped late) is not this reload's canary.
             guard case .canary(let canary, _) = current.stage, canary == child.id else { return [] }
             guard clean, !current.newPlugin.isEmpty else {
-                return failReload("the new plugin was refused: \(child.fatalReason ?? "the canary \(how)")")
+                return failReload("the new plugin was refused: \(child.fatalReason ?? "the canary \(how)")", now: now)
             }
             generation += 1
             var actions: [SupervisorAction] = [
@@ -137,9 +138,9 @@ extension SupervisorStateMachine {
     }
 
     /// A worker of the new generation died before the reload finished: give up on it.
-    mutating func newWorkerFailedDuringReload(_ child: SupervisedChild, how: String) -> [SupervisorAction] {
+    mutating func newWorkerFailedDuringReload(_ child: SupervisedChild, how: String, now: MasterInstant) -> [SupervisorAction] {
         guard let current = reload, current.isStartingGeneration, child.generation == generation else { return [] }
-        return failReload("\(child.name) \(how) while starting: \(child.fatalReason ?? "see the log")")
+        return failReload("\(child.name) \(how) while starting: \(child.fatalReason ?? "see the log")", now: now)
     }
 
     /// The canary and the new generation have 30 s each to become ready; old workers have the
@@ -149,9 +150,9 @@ extension SupervisorStateMachine {
         switch current.stage {
         case .canary(let canary, let deadline) where deadline <= now:
             let kill: [SupervisorAction] = child(canary)?.isRunning == true ? [.kill(canary, signal: SIGKILL)] : []
-            return kill + failReload("the canary did not load the new plugin within \(Int(Self.canaryTimeout)) s")
+            return kill + failReload("the canary did not load the new plugin within \(Int(Self.canaryTimeout)) s", now: now)
         case .starting(let deadline) where deadline <= now:
-            return failReload("the new workers did not become ready within \(Int(Self.generationStartTimeout)) s")
+            return failReload("the new workers did not become ready within \(Int(Self.generationStartTimeout)) s", now: now)
         case .draining(let deadline) where deadline <= now:
             var actions: [SupervisorAction] = []
             for slot in children.indices {
@@ -181,13 +182,14 @@ extension SupervisorStateMachine {
                 "reload done: \(ReloadReport.describe(current.oldPlugin)) -> \(ReloadReport.describe(current.newPlugin)); \(report.replaced) workers replaced, \(report.killed) killed, \(formatSeconds(report.seconds))"
             )
         ]
+        actions.append(.reloadFinished(.done, seconds: report.seconds, killedWorkers: report.killed))
         if let sha256 = current.newPlugin["sha256"] { actions.append(.removePluginCopies(keeping: sha256)) }
         if let requester = current.requester { actions.append(.respond(requester, ControlResponse(ok: true, reload: report))) }
         return actions
     }
 
     /// Abandons the reload: the new generation (if any) goes, the old one keeps serving.
-    private mutating func failReload(_ reason: String) -> [SupervisorAction] {
+    private mutating func failReload(_ reason: String, now: MasterInstant) -> [SupervisorAction] {
         guard let current = reload else { return [] }
         reload = nil
         let abandoned = children.filter {
@@ -204,6 +206,7 @@ extension SupervisorStateMachine {
         }
         if current.isStartingGeneration { generation -= 1 }
         actions.append(.log(.error, "reload failed: \(reason); the running workers keep serving"))
+        actions.append(.reloadFinished(.failed, seconds: now.timeIntervalSince(current.startedAt), killedWorkers: current.killed))
         if let requester = current.requester { actions.append(.respond(requester, ControlResponse(ok: false, error: reason))) }
         return actions
     }

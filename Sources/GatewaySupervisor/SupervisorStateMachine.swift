@@ -33,6 +33,8 @@ struct SupervisorStateMachine {
     var generation = 0
     /// Crashes per role since start (clean exits are not counted), for `status`.
     var exits: [Role: Int] = [.register: 0, .gateway: 0, .worker: 0]
+    /// Processes started again after they exited, per role, for `/metrics`.
+    var restartCounts: [Role: Int] = [:]
     var pendingQueries: [PendingQuery] = []
     var nextQueryID: UInt64 = 1
     private var nextChildID = 0
@@ -128,8 +130,9 @@ struct SupervisorStateMachine {
             ]
             if let reason = child.fatalReason { actions.append(.log(.error, "\(child.name): \(reason)")) }
             children[slot].restarts += 1
+            restartCounts[child.role, default: 0] += 1
             actions += scheduleRestart(id, ranFor: ranFor, now: now)
-            if child.generation > 0 || reload != nil { actions += newWorkerFailedDuringReload(child, how: how) }
+            if child.generation > 0 || reload != nil { actions += newWorkerFailedDuringReload(child, how: how, now: now) }
             return actions
         }
     }

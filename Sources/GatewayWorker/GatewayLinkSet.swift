@@ -41,6 +41,9 @@ final class GatewayLinkSet: WorkerTransport {
         let connected = Atomic<Int>(0)
         let droppedCommands = Atomic<UInt64>(0)
         let backPressurePauses = Atomic<UInt64>(0)
+        /// Queries sent to each gateway and those it did not answer in time (`/metrics`); one
+        /// lock per query, which waits on a network round trip anyway.
+        let queries = Mutex<[GatewayAddress: (sent: UInt64, timedOut: UInt64)]>([:])
     }
 
     private let loop: GatewayEventLoop.EventLoop
@@ -291,11 +294,20 @@ final class GatewayLinkSet: WorkerTransport {
         while asked.contains(where: { $0.1.result == nil }) && loop.now < deadline {
             loop.waitForIO(until: deadline)
         }
-        return asked.map { address, pending in
+        let replies = asked.map { address, pending in
             // A late answer finds the query finished and is dropped, in order.
             if pending.result == nil { pending.finish(.failure(.timeout)) }
             return GatewayReply(gateway: address, result: pending.result!)
         }
+        counters.queries.withLock { queries in
+            for reply in replies {
+                var counts = queries[reply.gateway] ?? (0, 0)
+                counts.sent += 1
+                if case .failure(.timeout) = reply.result { counts.timedOut += 1 }
+                queries[reply.gateway] = counts
+            }
+        }
+        return replies
     }
 
     /// A PHP gateway's query connection: authenticated once when a secret is set, then

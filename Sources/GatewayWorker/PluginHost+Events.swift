@@ -40,6 +40,7 @@ extension PluginHost {
             return true
         case .event(let index, let ack):
             let status = events.call(index, context: context, clientID: clientID, arguments: eventDecoder.arguments)
+            if status != GWD_OK.code { counters.add(pluginErrors: 1) }
             if let ack { acknowledge(ack, status: status, result: invocation.eventResult, to: client) }
             return true
         }

@@ -32,6 +32,8 @@ public final class PluginHost {
     /// The callback running now, for the slow-callback watchdog on another thread.
     let watch = CallbackWatch()
     let counters = WorkerCounters()
+    /// Each callback's duration, for `/metrics`.
+    let timings = CallbackTimings()
 
     private var plugin: LoadedPlugin?
     /// The plugin's callbacks (a plain C struct), kept apart from `plugin` so a callback does
@@ -102,17 +104,22 @@ public final class PluginHost {
         runningBacklog = true
         defer { runningBacklog = false }
         var handled: UInt64 = 0
+        // One clock reading per event: each event's time runs from the end of the one before.
+        var started = CallbackTimings.now()
         while let event = backlog.popFirst() {
             backlogBytes -= event.queuedBytes
-            dispatch(consume event)
+            let callback = dispatch(consume event)
             handled += 1
+            let finished = CallbackTimings.now()
+            if let callback { timings.record(callback, nanoseconds: finished &- started) }
+            started = finished
         }
         counters.add(events: handled)
     }
 
-    /// Runs the event's callback. The event moves into the invocation for the callback's
-    /// duration (no copy of its buffers); its body is read from there.
-    private func dispatch(_ event: consuming PluginEvent) {
+    /// Runs the event's callback and says which one ran (nil: none). The event moves into the
+    /// invocation for the callback's duration (no copy of its buffers); its body is read from there.
+    private func dispatch(_ event: consuming PluginEvent) -> CallbackWatch.Callback? {
         let kind = event.kind
         let gateway = event.gateway
         let eventClientID = event.clientID
@@ -121,12 +128,13 @@ public final class PluginHost {
             // are queued: DRAIN_DONE goes after them on the same connection.
             transport.append(to: gateway) { $0.writeCommand(.drainDone) }
             drainMarkHandled(gateway)
-            return
+            return nil
         }
         transport.eventStarted(from: gateway, connection: event.connection)
         defer { transport.eventFinished() }
-        guard let descriptor else { return }
-        begin(consume event, CallbackWatch.Callback(kind), clientID: eventClientID)
+        guard let descriptor else { return nil }
+        let callback = CallbackWatch.Callback(kind)
+        begin(consume event, callback, clientID: eventClientID)
         defer { end() }
         let context = invocation.context
         let clientID = UnsafePointer(invocation.clientIDCString)
@@ -137,9 +145,9 @@ public final class PluginHost {
             if !binary, !events.isEmpty,
                 dispatchEvent(from: eventClientID, context: context, clientID: clientID, hasOnMessage: descriptor.on_message != nil)
             {
-                return
+                return callback
             }
-            guard let onMessage = descriptor.on_message else { return }
+            guard let onMessage = descriptor.on_message else { return callback }
             invocation.withEventBody {
                 onMessage(context, clientID, $0.baseAddress, $0.count, UInt32(binary ? GWD_MESSAGE_BINARY : GWD_MESSAGE_TEXT))
             }
@@ -155,6 +163,7 @@ public final class PluginHost {
                 }
                 if status != 0 && !(400...599).contains(status) {
                     logger.warning("on_websocket_handshake returned \(status), not 0 or 400...599; refusing with 500")
+                    counters.add(pluginErrors: 1)
                     status = 500
                 }
             }
@@ -167,6 +176,7 @@ public final class PluginHost {
                 }
             }
         }
+        return callback
     }
 
     /// Marks a callback as running, for host functions and for the watchdog.
@@ -226,9 +236,11 @@ public final class PluginHost {
         } else {
             timers.remove(id)
         }
+        let started = CallbackTimings.now()
         beginWithoutEvent(.timer)
         timer.callback(invocation.context, id, timer.userData)
         end()
+        timings.record(.timer, nanoseconds: CallbackTimings.now() &- started)
     }
 
     // MARK: - Posted tasks (gatewayd.h get_poster / post)
@@ -238,9 +250,11 @@ public final class PluginHost {
         poster.mailbox.takeAll(into: &postedTasks)
         guard !postedTasks.isEmpty else { return }
         for task in postedTasks {
+            let started = CallbackTimings.now()
             beginWithoutEvent(.post)
             task.callback(invocation.context, task.userData)
             end()
+            timings.record(.post, nanoseconds: CallbackTimings.now() &- started)
         }
         postedTasks.removeAll(keepingCapacity: true)
     }
@@ -291,14 +305,20 @@ final class WorkerCounters: Sendable {
     private let events = Atomic<UInt64>(0)
     private let commands = Atomic<UInt64>(0)
     private let eventErrors = Atomic<UInt64>(0)
+    private let pluginErrors = Atomic<UInt64>(0)
 
     func add(events count: UInt64) { events.add(count, ordering: .relaxed) }
     func add(commands count: UInt64) { commands.add(count, ordering: .relaxed) }
     /// Typed events answered with an error frame (docs/events.md).
     func add(eventErrors count: UInt64) { eventErrors.add(count, ordering: .relaxed) }
+    /// Callbacks that reported failure (a handler's status, a handshake's invalid verdict).
+    func add(pluginErrors count: UInt64) { pluginErrors.add(count, ordering: .relaxed) }
 
-    var snapshot: (events: UInt64, commands: UInt64, eventErrors: UInt64) {
-        (events.load(ordering: .relaxed), commands.load(ordering: .relaxed), eventErrors.load(ordering: .relaxed))
+    var snapshot: (events: UInt64, commands: UInt64, eventErrors: UInt64, pluginErrors: UInt64) {
+        (
+            events.load(ordering: .relaxed), commands.load(ordering: .relaxed), eventErrors.load(ordering: .relaxed),
+            pluginErrors.load(ordering: .relaxed)
+        )
     }
 }
 

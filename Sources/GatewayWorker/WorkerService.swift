@@ -242,8 +242,22 @@ public final class WorkerService: RoleService, @unchecked Sendable {
         if pauses > 0 { details["backpressure_pauses"] = "\(pauses)" }
         if slowEvents > 0 { details["slow_events"] = "\(slowEvents)" }
         if counts.eventErrors > 0 { details["event_errors"] = "\(counts.eventErrors)" }
+        if counts.pluginErrors > 0 { details["plugin_errors"] = "\(counts.pluginErrors)" }
+        var metrics = ProcessMetrics(histograms: host.timings.samples())
+        metrics.add("gatewayd_messages_in_total", counts.events)
+        metrics.add("gatewayd_messages_out_total", counts.commands)
+        metrics.add("gatewayd_worker_gateways", connected)
+        metrics.add("gatewayd_plugin_errors_total", counts.pluginErrors)
+        metrics.add("gatewayd_event_errors_total", counts.eventErrors)
+        metrics.add("gatewayd_slow_callbacks_total", slowEvents)
+        metrics.add("gatewayd_worker_dropped_commands_total", dropped)
+        metrics.add("gatewayd_backpressure_pauses_total", pauses)
+        for (gateway, counts) in links.counters.queries.withLock({ $0 }) {
+            metrics.add("gatewayd_queries_total", counts.sent, labels: ["gateway": gateway.description])
+            metrics.add("gatewayd_query_timeouts_total", counts.timedOut, labels: ["gateway": gateway.description])
+        }
         return ProcessCounters(
-            connections: connected, messagesIn: counts.events, messagesOut: counts.commands, details: details)
+            connections: connected, messagesIn: counts.events, messagesOut: counts.commands, details: details, metrics: metrics)
     }
 
     /// Reload: stop taking events, finish everything each gateway sent before its drain mark,

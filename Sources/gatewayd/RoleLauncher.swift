@@ -89,7 +89,9 @@ enum RoleLauncher {
                         registers: registers, secretKey: configuration.secretKey,
                         timeout: .milliseconds(configuration.queryTimeoutMilliseconds)),
                     eventLoopGroup: eventLoop)
-                let server = HTTPAPIServer(settings: settings, backend: client, eventLoop: eventLoop, logger: logger)
+                let server = HTTPAPIServer(
+                    settings: settings, backend: client, eventLoop: eventLoop, logger: logger,
+                    metrics: MasterMetrics(controlSocket: RunDirectory(path: configuration.runDirectory).controlSocket))
                 try server.start(listeningDescriptor: context.httpAPIDescriptor!).wait()
                 reporter.ready(["listen": settings.listen])
                 return server

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewayMetrics
 import Logging
 import XCTest
 
@@ -33,6 +34,7 @@ final class SupervisorReloadTests: XCTestCase {
             done.logLines,
             ["reload done: app 1.0 (sha256 aaaaaaaaaaaa) -> app 1.1 (sha256 bbbbbbbbbbbb); 2 workers replaced, 0 killed, 1.2 s"])
         XCTAssertTrue(done.contains(.removePluginCopies(keeping: String(repeating: "b", count: 64))))
+        XCTAssertTrue(done.contains(.reloadFinished(.done, seconds: master.clock.timeIntervalSince(startedAt), killedWorkers: 0)))
         let report = done.responses(to: requester).first?.reload
         XCTAssertEqual(report?.replaced, 2)
         XCTAssertEqual(report?.killed, 0)
@@ -62,6 +64,7 @@ final class SupervisorReloadTests: XCTestCase {
             exit,
             [
                 .log(.error, "reload failed: the new plugin was refused: on_worker_start returned -1; the running workers keep serving"),
+                .reloadFinished(.failed, seconds: 0, killedWorkers: 0),
                 .respond(requester, ControlResponse(ok: false, error: "the new plugin was refused: on_worker_start returned -1")),
             ])
         XCTAssertNil(master.machine.reload)
@@ -137,6 +140,7 @@ final class SupervisorReloadTests: XCTestCase {
         let done = master.exit(old[1], .killed(signal: SIGKILL))
         XCTAssertFalse(done.logLines.contains { $0.contains("while draining") }, "a kill at the timeout is no drain failure")
         XCTAssertTrue(done.logLines[0].hasSuffix("; 1 workers replaced, 1 killed, 3.2 s"), done.logLines[0])
+        XCTAssertTrue(done.contains { if case .reloadFinished(.done, _, killedWorkers: 1) = $0 { true } else { false } }, "\(done)")
         let report = done.responses(to: requester).first?.reload
         XCTAssertEqual(report?.replaced, 1)
         XCTAssertEqual(report?.killed, 1)
@@ -165,6 +169,7 @@ final class SupervisorReloadTests: XCTestCase {
             master.machine.reload(requester: requester, pluginIsReadable: false, now: master.clock),
             [
                 .log(.warning, "reload refused: plugin not found or not readable: /plugins/app.so; the running workers keep serving"),
+                .reloadFinished(.refused, seconds: nil, killedWorkers: 0),
                 .respond(
                     requester, ControlResponse(ok: false, error: "plugin not found or not readable: /plugins/app.so; the running workers keep serving")),
             ])

@@ -64,6 +64,17 @@ static inline void gwd_sys_crash_context_set_notice(int fd, unsigned long long e
     gwd_sys_crash_context.notice_fd = fd;
 }
 
+/* A counter one thread writes and another reads (the worker's callback timings): relaxed
+ * atomic loads and stores, which are plain moves on x86-64 and arm64 (no locked instruction);
+ * with a single writer, load + store is an exact add. */
+static inline unsigned long long gwd_sys_relaxed_load(const unsigned long long *counter) {
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+static inline void gwd_sys_single_writer_add(unsigned long long *counter, unsigned long long amount) {
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + amount, __ATOMIC_RELAXED);
+}
+
 /* The crash notice (gatewayd's WORKER_CRASHED frame, encoded by the caller with a zero body):
  * when a fatal signal comes during an event callback with a notice fd set, the handler writes
  * a copy of `frame` to that fd, first putting the event index (big-endian u64) and the signal

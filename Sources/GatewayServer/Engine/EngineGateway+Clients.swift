@@ -35,7 +35,13 @@ extension EngineGateway: ClientEngineDelegate {
         slots.close(id.fd)
         handshakes[id.fd] = nil
         verdictKeys[id.fd] = nil
-        if let client { hub.clientClosed(client, now: now) }
+        guard let client else { return }
+        switch reason {
+        case .pendingOverflow: hub.closing(client, because: .sizeLimit)
+        case .backlogOverflow: hub.closing(client, because: .slowConsumer)
+        default: break
+        }
+        hub.clientClosed(client, now: now)
     }
 
     public func bytesReceived(_ id: ConnectionID, _ bytes: UnsafeMutableRawBufferPointer) -> ReceiveOutcome {
@@ -70,6 +76,7 @@ extension EngineGateway: ClientEngineDelegate {
         case .refused(let refusal):
             handshakes[id.fd] = nil
             if refusal.isMalformedHTTP { hub.count(.malformedHandshake) }
+            hub.closing(client, because: .protocolError)
             finish(id, sending: refusal.response)
             return ReceiveOutcome(consumed: bytes.count)
         case .upgrade(let request, let consumed):
@@ -139,6 +146,7 @@ extension EngineGateway: ClientEngineDelegate {
                 return ReceiveOutcome(consumed: bytes.count)
             case .failure(let failure):
                 if failure == .messageTooLarge { hub.count(.oversizedMessage) }
+                hub.closing(client, because: failure == .messageTooLarge ? .sizeLimit : .protocolError)
                 finish(id, sending: WebSocketServerFrameWriter.closeFrame(code: failure.closeCode))
                 return ReceiveOutcome(consumed: bytes.count)
             case .finished:
@@ -166,6 +174,7 @@ extension EngineGateway: ClientEngineDelegate {
                 return ReceiveOutcome(consumed: offset, messageSize: messageSize)
             case .tooLong, .malformed:
                 hub.count(result == .tooLong ? .oversizedMessage : .malformedFrame)
+                hub.closing(client, because: result == .tooLong ? .sizeLimit : .protocolError)
                 slot.pointee.phase = .finished
                 engine.close(id, flush: true)
                 return ReceiveOutcome(consumed: bytes.count)

@@ -187,6 +187,7 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
         let goingAway = WebSocketServerFrameWriter.closeFrame(code: 1001)
         let staged = goingAway.withUnsafeBytes { engine.stage($0) }
         for client in hub.directory.connections.values {
+            hub.closing(client, because: .shutdown)
             if client.isOpen && client.transport == .websocket { engine.send(client.socket, staged: staged) }
             engine.close(client.socket, flush: true)
         }
@@ -213,7 +214,8 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
     public func counters() -> ProcessCounters {
         let registers = registerClients.map { $0.connectedAddress != nil }
         return onGatewayThreadAndWait { [unowned self] in
-            hub.processCounters(innerAddress: innerAddress, registersConnected: registers)
+            hub.processCounters(
+                innerAddress: innerAddress, registersConnected: registers, bytesIn: engine.bytesRead, bytesOut: engine.bytesWritten)
         } ?? ProcessCounters(connections: 0, messagesIn: 0, messagesOut: 0, details: ["inner": innerAddress, "stopping": "true"])
     }
 
@@ -306,14 +308,40 @@ extension GatewayServerConfiguration {
 }
 
 extension Hub {
-    /// What `gatewayd status` shows for a gateway, whichever transport it runs on.
-    func processCounters(innerAddress: String, registersConnected: [Bool]) -> ProcessCounters {
+    /// What `gatewayd status` and `/metrics` show for a gateway, whichever transport it runs
+    /// on: numbers the gateway keeps anyway, copied (a scrape adds nothing to the message path).
+    func processCounters(innerAddress: String, registersConnected: [Bool], bytesIn: UInt64, bytesOut: UInt64) -> ProcessCounters {
         var details = ["inner": innerAddress, "workers": "\(router.count)"]
-        details["registers"] = "\(registersConnected.filter { $0 }.count)/\(registersConnected.count)"
+        let registers = registersConnected.filter { $0 }.count
+        details["registers"] = "\(registers)/\(registersConnected.count)"
         let held = heldEventCount
         if held > 0 { details["held_events"] = "\(held)" }
         for (incident, count) in incidents { details[incident.rawValue] = "\(count)" }
-        return ProcessCounters(connections: directory.count, messagesIn: messagesIn, messagesOut: messagesOut, details: details)
+        var metrics = ProcessMetrics()
+        metrics.add("gatewayd_messages_in_total", messagesIn)
+        metrics.add("gatewayd_messages_out_total", messagesOut)
+        metrics.add("gatewayd_client_connections", directory.count)
+        metrics.add("gatewayd_client_connections_opened_total", connectionsOpened)
+        for reason in ClientCloseReason.allCases {
+            metrics.add("gatewayd_client_connections_closed_total", connectionsClosed[Int(reason.rawValue)], labels: ["reason": reason.label])
+        }
+        metrics.add("gatewayd_client_bytes_in_total", bytesIn)
+        metrics.add("gatewayd_client_bytes_out_total", bytesOut)
+        metrics.add("gatewayd_broadcast_deliveries_total", broadcastDeliveries)
+        metrics.add("gatewayd_queries_answered_total", queriesAnswered)
+        metrics.add("gatewayd_gateway_workers", router.count)
+        metrics.add("gatewayd_gateway_registers", registers)
+        metrics.add("gatewayd_held_events", held)
+        let incidentMetrics: [(HubIncident, String)] = [
+            (.droppedHeld, "gatewayd_held_events_dropped_total"), (.noWorker, "gatewayd_events_without_worker_total"),
+            (.lostEvent, "gatewayd_events_lost_total"), (.resentEvent, "gatewayd_events_resent_total"),
+            (.slowClientDrop, "gatewayd_slow_client_drops_total"), (.authenticationFailure, "gatewayd_inner_auth_failures_total"),
+            (.workerKeyConflict, "gatewayd_worker_key_conflicts_total"), (.workerBackPressure, "gatewayd_backpressure_pauses_total"),
+            (.innerHeartbeatTimeout, "gatewayd_inner_heartbeat_timeouts_total"),
+        ]
+        for (incident, name) in incidentMetrics { metrics.add(name, incidents[incident] ?? 0) }
+        return ProcessCounters(
+            connections: directory.count, messagesIn: messagesIn, messagesOut: messagesOut, details: details, metrics: metrics)
     }
 }
 

@@ -68,6 +68,9 @@ struct StartCommand: ParsableCommand {
     @Flag(name: .customLong("http-api-allow-no-token"), help: "Serve the HTTP API without a token (loopback addresses only).")
     var httpAPIAllowNoToken = false
 
+    @Option(name: .customLong("metrics"), help: "Serve /metrics (Prometheus, every process of this host) on host:port (off by default; no token: bind loopback or a private address).")
+    var metrics: String?
+
     func run() throws {
         let configuration: GatewayConfiguration
         do {
@@ -124,6 +127,7 @@ struct StartCommand: ParsableCommand {
         if let secretKey { configuration.secretKey = secretKey }
         if let runDirectory { configuration.runDirectory = runDirectory }
         if let logLevel { configuration.logLevel = logLevel }
+        if let metrics { configuration.metricsListen = metrics }
         if httpAPI != nil || httpAPIToken != nil || httpAPIAllowNoToken {
             var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
             if let httpAPI { settings.listen = httpAPI }
