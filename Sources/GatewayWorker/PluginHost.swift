@@ -109,9 +109,11 @@ public final class PluginHost {
         while let event = backlog.popFirst() {
             backlogBytes -= event.queuedBytes
             let callback = dispatch(consume event)
-            handled += 1
             let finished = CallbackTimings.now()
-            if let callback { timings.record(callback, nanoseconds: finished &- started) }
+            if let callback {  // a drain mark is no client event
+                handled += 1
+                timings.record(callback, nanoseconds: finished &- started)
+            }
             started = finished
         }
         counters.add(events: handled)

@@ -90,6 +90,18 @@ final class ConfigurationFileTests: XCTestCase {
         }
     }
 
+    func testMetricsListenIsOffByDefaultAndValidated() throws {
+        var configuration = GatewayConfiguration()
+        XCTAssertNil(configuration.metricsListen, "no /metrics unless asked")
+        try ConfigurationFile.apply(path: try write("metrics_listen: 127.0.0.1:9273\n"), to: &configuration)
+        XCTAssertEqual(configuration.metricsListen, "127.0.0.1:9273")
+        XCTAssertNoThrow(try configuration.validate())
+        configuration.metricsListen = "localhost"
+        XCTAssertThrowsError(try configuration.validate()) { error in
+            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "metrics_listen", value: "localhost", expected: "host:port"))
+        }
+    }
+
     func testAnEmptyFileChangesNothing() throws {
         var configuration = GatewayConfiguration()
         try ConfigurationFile.apply(path: try write(""), to: &configuration)

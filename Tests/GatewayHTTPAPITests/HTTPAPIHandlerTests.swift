@@ -163,6 +163,17 @@ final class HTTPAPIHandlerTests: XCTestCase {
         XCTAssertEqual(unavailable.json?["status"], "unavailable")
     }
 
+    /// `GET /metrics` needs no token; a role told of no master has none (404); any other method
+    /// is a 405. (Asking a real master needs a real event loop: MetricsTests, end to end.)
+    func testMetricsNeedNoTokenAndOnlyGET() async throws {
+        let connection = try await Connection(backend: FakeBackend())
+        let notHere = try await connection.exchange(Connection.request("/metrics", method: "GET", token: nil))
+        XCTAssertEqual(notHere.status, 404)
+        let post = try await connection.exchange(Connection.request("/metrics", body: "{}"))
+        XCTAssertEqual(post.status, 405)
+        XCTAssertEqual(post.headers["allow"], "GET")
+    }
+
     func testWithoutATokenEveryRequestIsServed() async throws {
         let connection = try await Connection(backend: FakeBackend(), token: "")
         let response = try await connection.exchange(Connection.request("/v1/get-all-uid-count", token: nil))

@@ -20,12 +20,12 @@ struct HTTPTestConnection {
 
     let channel = NIOAsyncTestingChannel()
 
-    init(backend: HTTPAPIBackend, token: String = "secret-token", maxBodyBytes: Int = 1024) async throws {
+    init(backend: HTTPAPIBackend, token: String = "secret-token", maxBodyBytes: Int = 1024, metrics: MasterMetrics? = nil) async throws {
         let channel = self.channel
         try await channel.testingEventLoop.executeInContext {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
             try channel.pipeline.syncOperations.addHandler(
-                HTTPAPIHandler(backend: backend, token: token, maxBodyBytes: maxBodyBytes, statistics: HTTPAPIStatistics()))
+                HTTPAPIHandler(backend: backend, token: token, maxBodyBytes: maxBodyBytes, statistics: HTTPAPIStatistics(), metrics: metrics))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7273)).get()
     }

@@ -4,7 +4,7 @@ import XCTest
 import Yams
 
 /// docs/openapi.yaml describes exactly what the server serves: one `POST /v1/<name>` per
-/// `GatewayFunction` with its parameters, plus `GET /v1/health`.
+/// `GatewayFunction` with its parameters, plus `GET /v1/health` and `GET /metrics`.
 final class OpenAPIDocumentTests: XCTestCase {
     private static let path = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -19,8 +19,9 @@ final class OpenAPIDocumentTests: XCTestCase {
         let document = try document()
         XCTAssertEqual(document["openapi"] as? String, "3.1.0")
         let paths = try XCTUnwrap(document["paths"] as? [String: Any])
-        XCTAssertEqual(Set(paths.keys), Set(GatewayFunction.allCases.map { "/v1/\($0.rawValue)" } + ["/v1/health"]))
+        XCTAssertEqual(Set(paths.keys), Set(GatewayFunction.allCases.map { "/v1/\($0.rawValue)" } + ["/v1/health", "/metrics"]))
         XCTAssertNotNil((paths["/v1/health"] as? [String: Any])?["get"])
+        XCTAssertNotNil((paths["/metrics"] as? [String: Any])?["get"])
 
         for function in GatewayFunction.allCases {
             let operation = try XCTUnwrap((paths["/v1/\(function.rawValue)"] as? [String: Any])?["post"] as? [String: Any], "\(function)")
