@@ -26,13 +26,8 @@ final class MetricsConnection {
         self.deadline = deadline
     }
 
-    var pollEvents: Int16 {
-        switch stage {
-        case .reading: return Int16(POLLIN)
-        case .awaitingAnswer: return 0  // not read again: the descriptor names the requester until answered
-        case .writing: return Int16(POLLOUT)
-        }
-    }
+    /// Not polled while awaiting the answer: the descriptor names the requester until then.
+    var pollEvents: Int16 { stage == .writing ? Int16(POLLOUT) : Int16(POLLIN) }
 }
 
 /// `/metrics` on `metrics_listen`, served by the master's own poll loop: no thread, no

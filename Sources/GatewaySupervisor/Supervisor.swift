@@ -164,7 +164,9 @@ public final class Supervisor {
             descriptors += clients.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
             expireMetricsClients(now: now)
             let scrapes = metricsClients
-            descriptors += scrapes.map { pollfd(fd: $0.descriptor, events: $0.pollEvents, revents: 0) }
+            // One waiting for its answer is left out (-1): a peer that hung up meanwhile would
+            // otherwise report POLLHUP on every turn until then.
+            descriptors += scrapes.map { pollfd(fd: $0.stage == .awaitingAnswer ? -1 : $0.descriptor, events: $0.pollEvents, revents: 0) }
             descriptors.append(pollfd(fd: metricsSocket?.descriptor ?? -1, events: Int16(POLLIN), revents: 0))
             let timeout = Int32(max(0, min(machine.nextWakeUp(now: now).timeIntervalSince(now), 1)) * 1000) + 1
             let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)

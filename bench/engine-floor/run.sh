@@ -6,6 +6,8 @@
 #   gatewayd      gatewayd itself, 1 gateway + 2 workers, client_io: engine, C conformance plugin
 #   gatewayd-nio  the same with client_io: nio (the SwiftNIO way back)
 #   gatewayd-base gatewayd built from another commit (GATEWAYD_BASE=path): an A/B of a change
+#   gatewayd-metrics  gatewayd with --metrics, scraped once a second while measured (what
+#                 /metrics costs: counting on the message path plus answering the scrapes)
 # CPU and RSS are summed over every process of a server (gatewayd: master, register, gateway,
 # workers). Prints one line per run and a table of medians, each server as a ratio to the floor.
 #
@@ -59,19 +61,28 @@ start() {
             pids+=("$pid")
             stop="kill $pid"
             for _ in $(seq 100); do grep -q listening "$work/$1.log" 2> /dev/null && return; sleep 0.05; done ;;
-        gatewayd | gatewayd-nio | gatewayd-base)
-            local io=engine run=$work/run-$2
+        gatewayd | gatewayd-nio | gatewayd-base | gatewayd-metrics)
+            local io=engine run=$work/run-$2 extra=()
             [ "$1" = gatewayd-nio ] && io=nio
+            [ "$1" = gatewayd-metrics ] && extra=(--metrics 127.0.0.1:0)
             local bin=$gatewayd
             [ "$1" = gatewayd-base ] && bin=${GATEWAYD_BASE:?GATEWAYD_BASE names the binary to compare with}
             "$bin" start -d --client-io "$io" --run-dir "$run" --plugin "$work/conformance.so" --listen "websocket://127.0.0.1:$2" \
-                --register 127.0.0.1:0 --start-port 0 --gateway-count 1 --worker-count 2 > "$work/$1.log" 2>&1 || true
+                --register 127.0.0.1:0 --start-port 0 --gateway-count 1 --worker-count 2 "${extra[@]}" > "$work/$1.log" 2>&1 || true
             local master
             master=$(cat "$run/gatewayd.pid" 2> /dev/null || true)
             if [ -n "$master" ]; then
                 pid=$(echo "$master" $(pgrep -P "$master") | tr ' ' ',')
                 stop="$gatewayd stop --run-dir $run"
                 pids+=("$master")
+                if [ "$1" = gatewayd-metrics ]; then
+                    # Scraped every second while measured (Prometheus' default is every 15 s).
+                    local address
+                    address=$(grep -o 'metrics=[0-9.:]*' "$work/$1.log" | head -1 | cut -d= -f2)
+                    (while curl -sf -o /dev/null "http://$address/metrics"; do sleep 1; done) &
+                    pids+=("$!")
+                    stop="kill $! ; $stop"
+                fi
                 return
             fi ;;
     esac
@@ -109,7 +120,7 @@ for workload in $workloads; do
             port=$((port + 1))
             start "$server" "$port"
             line=$(measure "$workload" "ws://127.0.0.1:$port/" "$pid")
-            $stop > /dev/null 2>&1 || true
+            eval "$stop" > /dev/null 2>&1 || true
             wait 2> /dev/null || true
             echo "$workload $server $run $line" | tee -a "$work/results"
         done
