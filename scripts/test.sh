@@ -14,9 +14,9 @@ done
 export GATEWAYD_SWIFT_PLUGIN="$PWD/plugins/conformance-swift/.build/release/libConformanceSwift.so"
 swift test "$@"
 # The gateway's way back (client_io: nio, SwiftNIO channels) stays tested: the suites about
-# clients, limits, heartbeats, reload and stop run again on it (unless a filter was given).
+# clients, limits, heartbeats, reload, stop and metrics run again on it (unless a filter was given).
 if [[ " $* " != *" --filter "* ]]; then
     GATEWAYD_CLIENT_IO=nio swift test --skip-build \
-        --filter 'EndToEndTests\.(ClientProtocolTests|ClientLimitsTests|HeartbeatTests|ExamplePluginTests|ReloadTests|GracefulStopTests|SlowHandlerTests)'
+        --filter 'EndToEndTests\.(ClientProtocolTests|ClientLimitsTests|HeartbeatTests|ExamplePluginTests|ReloadTests|GracefulStopTests|SlowHandlerTests|MetricsTests)'
 fi
 
