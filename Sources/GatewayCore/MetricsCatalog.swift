@@ -114,7 +114,7 @@ public enum MetricsCatalog {
         .init("gatewayd_worker_gateways", .gauge, .process, "Gateways the worker is attached to now."),
         .init(
             "gatewayd_worker_event_duration_seconds", .histogram, .role, labels: ["callback"],
-            "How long the worker took per plugin callback (client events: `on_connect`, `on_websocket_handshake`, `on_message`, `on_close`; and `timer`, `post`), queries it waited for included. Summed over the host's workers.",
+            "How long plugin callbacks take (client events: `on_connect`, `on_websocket_handshake`, `on_message`, `on_close`; and `timer`, `post`), queries they waited for included, summed over the host's workers. Counts are exact; a worker times at most one callback of a kind per millisecond, each standing for the untimed ones before it (every one below 1000 a second).",
             buckets: eventDurationBounds),
         .init(
             "gatewayd_plugin_errors_total", .counter, .process,

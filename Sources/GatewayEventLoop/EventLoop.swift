@@ -122,6 +122,10 @@ public final class EventLoop {
     /// The clock's reading.
     public var now: Instant { clock.now() }
 
+    /// The reading this iteration took after its wait (for its timers): a "now" that costs no
+    /// clock read, as old as the iteration.
+    public private(set) var iterationTime = Instant(nanoseconds: 0)
+
     /// Wakes this loop from any thread.
     public var waker: LoopWaker { LoopWaker(signal: wakeSignal) }
 
@@ -256,6 +260,7 @@ public final class EventLoop {
     /// ones scheduled by these bodies wait for the next iteration (whose wait then does not block).
     private func runDueTimers() {
         let now = clock.now()
+        iterationTime = now
         let mark = timers.sequenceMark
         while let due = timers.popDue(now: now, scheduledBefore: mark) {
             due.payload.run()

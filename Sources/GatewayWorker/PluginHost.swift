@@ -104,24 +104,28 @@ public final class PluginHost {
         runningBacklog = true
         defer { runningBacklog = false }
         var handled: UInt64 = 0
-        // One clock reading per event: each event's time runs from the end of the one before.
-        var started = CallbackTimings.now()
+        // Which callbacks to time is decided on the loop's iteration clock: no clock read for
+        // the others (CallbackTimings).
+        let now = loop.iterationTime.nanoseconds
         while let event = backlog.popFirst() {
             backlogBytes -= event.queuedBytes
-            let callback = dispatch(consume event)
-            let finished = CallbackTimings.now()
-            if let callback {  // a drain mark is no client event
-                handled += 1
-                timings.record(callback, nanoseconds: finished &- started)
+            let callback = CallbackWatch.Callback(event.kind)
+            if callback != .drain && timings.isDue(callback, at: now) {
+                let started = CallbackTimings.now()
+                if dispatch(consume event) { timings.record(callback, nanoseconds: CallbackTimings.now() &- started) }
+            } else if dispatch(consume event) {
+                timings.skipped(callback)
+            } else {
+                continue  // a drain mark is no client event
             }
-            started = finished
+            handled += 1
         }
         counters.add(events: handled)
     }
 
-    /// Runs the event's callback and says which one ran (nil: none). The event moves into the
+    /// Runs the event's callback; false when none ran (a drain mark). The event moves into the
     /// invocation for the callback's duration (no copy of its buffers); its body is read from there.
-    private func dispatch(_ event: consuming PluginEvent) -> CallbackWatch.Callback? {
+    private func dispatch(_ event: consuming PluginEvent) -> Bool {
         let kind = event.kind
         let gateway = event.gateway
         let eventClientID = event.clientID
@@ -130,13 +134,12 @@ public final class PluginHost {
             // are queued: DRAIN_DONE goes after them on the same connection.
             transport.append(to: gateway) { $0.writeCommand(.drainDone) }
             drainMarkHandled(gateway)
-            return nil
+            return false
         }
         transport.eventStarted(from: gateway, connection: event.connection)
         defer { transport.eventFinished() }
-        guard let descriptor else { return nil }
-        let callback = CallbackWatch.Callback(kind)
-        begin(consume event, callback, clientID: eventClientID)
+        guard let descriptor else { return false }
+        begin(consume event, CallbackWatch.Callback(kind), clientID: eventClientID)
         defer { end() }
         let context = invocation.context
         let clientID = UnsafePointer(invocation.clientIDCString)
@@ -147,9 +150,9 @@ public final class PluginHost {
             if !binary, !events.isEmpty,
                 dispatchEvent(from: eventClientID, context: context, clientID: clientID, hasOnMessage: descriptor.on_message != nil)
             {
-                return callback
+                return true
             }
-            guard let onMessage = descriptor.on_message else { return callback }
+            guard let onMessage = descriptor.on_message else { return true }
             invocation.withEventBody {
                 onMessage(context, clientID, $0.baseAddress, $0.count, UInt32(binary ? GWD_MESSAGE_BINARY : GWD_MESSAGE_TEXT))
             }
@@ -178,7 +181,7 @@ public final class PluginHost {
                 }
             }
         }
-        return callback
+        return true
     }
 
     /// Marks a callback as running, for host functions and for the watchdog.
@@ -195,6 +198,18 @@ public final class PluginHost {
     private func end() {
         watch.end()
         invocation.end()
+    }
+
+    /// Runs a timer's or a posted task's callback, timed when one of its kind is due.
+    @inline(__always)
+    private func timed(_ callback: CallbackWatch.Callback, _ body: () -> Void) {
+        guard timings.isDue(callback, at: loop.iterationTime.nanoseconds) else {
+            body()
+            return timings.skipped(callback)
+        }
+        let started = CallbackTimings.now()
+        body()
+        timings.record(callback, nanoseconds: CallbackTimings.now() &- started)
     }
 
     /// Makes this iteration's command count visible to `status`.
@@ -238,11 +253,11 @@ public final class PluginHost {
         } else {
             timers.remove(id)
         }
-        let started = CallbackTimings.now()
-        beginWithoutEvent(.timer)
-        timer.callback(invocation.context, id, timer.userData)
-        end()
-        timings.record(.timer, nanoseconds: CallbackTimings.now() &- started)
+        timed(.timer) {
+            beginWithoutEvent(.timer)
+            timer.callback(invocation.context, id, timer.userData)
+            end()
+        }
     }
 
     // MARK: - Posted tasks (gatewayd.h get_poster / post)
@@ -252,11 +267,11 @@ public final class PluginHost {
         poster.mailbox.takeAll(into: &postedTasks)
         guard !postedTasks.isEmpty else { return }
         for task in postedTasks {
-            let started = CallbackTimings.now()
-            beginWithoutEvent(.post)
-            task.callback(invocation.context, task.userData)
-            end()
-            timings.record(.post, nanoseconds: CallbackTimings.now() &- started)
+            timed(.post) {
+                beginWithoutEvent(.post)
+                task.callback(invocation.context, task.userData)
+                end()
+            }
         }
         postedTasks.removeAll(keepingCapacity: true)
     }

@@ -75,6 +75,10 @@ static inline void gwd_sys_single_writer_add(unsigned long long *counter, unsign
     __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + amount, __ATOMIC_RELAXED);
 }
 
+static inline void gwd_sys_relaxed_store(unsigned long long *counter, unsigned long long value) {
+    __atomic_store_n(counter, value, __ATOMIC_RELAXED);
+}
+
 /* The crash notice (gatewayd's WORKER_CRASHED frame, encoded by the caller with a zero body):
  * when a fatal signal comes during an event callback with a notice fd set, the handler writes
  * a copy of `frame` to that fd, first putting the event index (big-endian u64) and the signal
