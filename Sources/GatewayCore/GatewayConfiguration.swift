@@ -21,6 +21,9 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var startPort: Int
     /// Shared secret required on the register and the gateway inner ports ("" = none).
     public var secretKey: String
+    /// Start without a secret even where an inner port is on the network (InnerPortPolicy).
+    /// Optional so that a resolved configuration saved by an older gatewayd still decodes.
+    public var allowNoSecret: Bool?
     /// Where the pid file, the control socket, the log and the plugin store live.
     public var runDirectory: String
     /// Worker name, part of each worker's key "<name>:<index>" on the inner protocol.

@@ -9,15 +9,12 @@ import Logging
 enum Daemon {
     static func start(configuration: GatewayConfiguration, logLevel: Logger.Level) throws -> Int32 {
         let runDirectory = RunDirectory(path: configuration.runDirectory)
-        do {
-            try FileManager.default.createDirectory(atPath: runDirectory.path, withIntermediateDirectories: true)
-        } catch {
-            throw failCommand("cannot create run directory \(runDirectory.path): \(error.localizedDescription)")
-        }
-        let log = open(runDirectory.logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        do { try runDirectory.createPrivate() } catch { throw failCommand(error.description) }
+        let log = open(runDirectory.logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         guard log >= 0 else {
             throw failCommand("cannot open log file \(runDirectory.logFile): \(String(cString: strerror(errno)))")
         }
+        _ = fchmod(log, 0o600)  // a log from an older gatewayd was created 0644
         var channel: [Int32] = [0, 0]
         guard pipe(&channel) == 0 else { throw failCommand("pipe(): \(String(cString: strerror(errno)))") }
         gwd_sys_flush_stdio()

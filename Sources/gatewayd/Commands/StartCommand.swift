@@ -47,8 +47,14 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("start-port"), help: "First gateway inner port; gateway i uses start-port+i (default 2900, 0 = any).")
     var startPort: Int?
 
-    @Option(name: .customLong("secret-key"), help: "Shared secret for the register and the gateways' inner ports.")
+    @Option(name: .customLong("secret-key"), help: "Shared secret for the register and the gateways' inner ports (visible in ps: prefer --secret-key-file or GATEWAYD_SECRET_KEY).")
     var secretKey: String?
+
+    @Option(name: .customLong("secret-key-file"), help: "A file holding the shared secret (one trailing newline ignored).")
+    var secretKeyFile: String?
+
+    @Flag(name: .customLong("allow-no-secret"), help: "Start without a secret even where an inner port is on the network (anyone reaching it can push to every client).")
+    var allowNoSecret = false
 
     @Option(name: .customLong("run-dir"), help: "Directory for the pid file, control socket, log and plugin store.")
     var runDirectory: String?
@@ -99,6 +105,17 @@ struct StartCommand: ParsableCommand {
     func resolvedConfiguration() throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         if let config { try ConfigurationFile.apply(path: config, to: &configuration) }
+        // Secrets from the environment keep them out of `ps` and out of config files.
+        if let value = ProcessInfo.processInfo.environment["GATEWAYD_SECRET_KEY"], !value.isEmpty {
+            configuration.secretKey = value
+        }
+        if let value = ProcessInfo.processInfo.environment["GATEWAYD_HTTP_API_TOKEN"], !value.isEmpty {
+            guard configuration.httpAPI != nil || httpAPI != nil else {
+                throw .invalid(key: "GATEWAYD_HTTP_API_TOKEN", value: "(set)", expected: "http_api_listen or --http-api, which the token is for")
+            }
+            configuration.httpAPI = configuration.httpAPI ?? HTTPAPISettings(listen: httpAPI ?? "")
+            configuration.httpAPI?.token = value
+        }
         if let value = ProcessInfo.processInfo.environment["GATEWAYD_CLIENT_IO"], !value.isEmpty {
             guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "GATEWAYD_CLIENT_IO", value: value, expected: "engine or nio") }
             configuration.clientIO = io
@@ -121,7 +138,12 @@ struct StartCommand: ParsableCommand {
         if let workerCount { configuration.workerCount = workerCount }
         if let lanIP { configuration.lanIP = lanIP }
         if let startPort { configuration.startPort = startPort }
+        if secretKey != nil, secretKeyFile != nil {
+            throw .invalid(key: "secret_key_file", value: secretKeyFile!, expected: "either --secret-key or --secret-key-file, not both")
+        }
         if let secretKey { configuration.secretKey = secretKey }
+        if let secretKeyFile { configuration.secretKey = try ConfigurationFile.secret(fromFile: secretKeyFile, key: "secret_key_file") }
+        if allowNoSecret { configuration.allowNoSecret = true }
         if let runDirectory { configuration.runDirectory = runDirectory }
         if let logLevel { configuration.logLevel = logLevel }
         if httpAPI != nil || httpAPIToken != nil || httpAPIAllowNoToken {
