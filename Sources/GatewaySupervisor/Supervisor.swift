@@ -43,14 +43,18 @@ public final class Supervisor {
     private var readinessReporter: ReadinessReporter?
     /// Descriptors of the caller's (e.g. the daemon's readiness pipe) that children must not keep.
     let callerDescriptors: [Int32]
+    /// The file stdout and stderr point at (a daemon's log), reopened on SIGHUP; nil in the
+    /// foreground, where the log goes to stderr.
+    let logFile: String?
     /// Set by the machine's `.exit`: `run` returns it, and nothing else is done.
     private var exitCode: Int32?
 
     public init(
-        configuration: GatewayConfiguration, version: String, logger: Logger, closeInChildren: [Int32] = [],
-        runRole: @escaping RoleRunner
+        configuration: GatewayConfiguration, version: String, logger: Logger, logFile: String? = nil,
+        closeInChildren: [Int32] = [], runRole: @escaping RoleRunner
     ) {
         self.configuration = configuration
+        self.logFile = logFile
         self.callerDescriptors = closeInChildren
         self.runDirectory = RunDirectory(path: configuration.runDirectory)
         self.version = version
@@ -182,6 +186,23 @@ public final class Supervisor {
         if received.contains(SIGTERM) || received.contains(SIGINT) { perform(machine.terminationSignal(now: MasterInstant.now())) }
         if received.contains(SIGCHLD), exitCode == nil { reapChildren() }
         if received.contains(SIGUSR1), exitCode == nil { requestReload(requester: nil) }
+        if received.contains(SIGHUP), exitCode == nil { reopenLog() }
+    }
+
+    /// SIGHUP (logrotate's postrotate): the master, then every child, opens the log file anew.
+    /// In the foreground there is no file of ours to reopen, and SIGHUP stays harmless.
+    private func reopenLog() {
+        guard let logFile else {
+            logger.debug("SIGHUP: logging to stderr, no log file to reopen")
+            return
+        }
+        if case .failure(let error) = LogFile.reopen(logFile) {
+            logger.error("\(error); still writing to the old file")
+            return
+        }
+        logger.info("log file reopened", metadata: ["gw.path": "\(logFile)"])
+        // A child forked from now on inherits the new file; those running are told to reopen.
+        for id in channels.keys { send(ControlMessage(kind: .reopenLog, path: logFile), to: id) }
     }
 
     private func reapChildren() {
