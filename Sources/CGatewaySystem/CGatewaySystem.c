@@ -8,7 +8,9 @@
 #include <time.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +64,31 @@ int gwd_sys_term_signal(int status) { return WTERMSIG(status); }
 
 void gwd_sys_flush_stdio(void) { fflush(NULL); }
 
+int gwd_sys_notify(const char *socket_path, const char *message, size_t length) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    size_t path_length = strlen(socket_path);
+    /* Only what sd_notify(3) calls AF_UNIX: a path, or an abstract name written with '@'. */
+    if ((socket_path[0] != '/' && socket_path[0] != '@') || path_length < 2 || path_length >= sizeof address.sun_path) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(address.sun_path, socket_path, path_length);
+    if (socket_path[0] == '@') address.sun_path[0] = '\0';
+    /* An abstract name is exactly its bytes: no terminating NUL in the length. */
+    socklen_t address_length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_length);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    ssize_t sent;
+    do {
+        sent = sendto(fd, message, length, MSG_NOSIGNAL, (struct sockaddr *)&address, address_length);
+    } while (sent < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return sent == (ssize_t)length ? 0 : -1;
+}
 
 int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int flags) {
     return accept4(fd, (struct sockaddr *)address, (socklen_t *)address_length, flags);

@@ -46,6 +46,8 @@ public final class Supervisor {
     /// The file stdout and stderr point at (a daemon's log), reopened on SIGHUP; nil in the
     /// foreground, where the log goes to stderr.
     let logFile: String?
+    /// systemd's readiness protocol, when started with `$NOTIFY_SOCKET`.
+    private let notifier = ServiceManagerNotifier.fromEnvironment()
     /// Set by the machine's `.exit`: `run` returns it, and nothing else is done.
     private var exitCode: Int32?
 
@@ -100,6 +102,15 @@ public final class Supervisor {
                 respond(to: requester.rawValue, ControlResponse(ok: true, status: statusReport()))
             case .reportReady:
                 report(.success(readyLine()))
+                if let failure = notifier.ready(status: readyLine()) { logger.warning("\(failure)") }
+            case .tellServiceManager(let state):
+                let failure: String?
+                switch state {
+                case .reloading: failure = notifier.reloading()
+                case .reloaded: failure = notifier.ready(status: readyLine())
+                case .stopping: failure = notifier.stopping()
+                }
+                if let failure { logger.warning("\(failure)") }
             case .reportStartFailure(let reason):
                 report(.failure(.startup(reason)))
             case .removePluginCopies(let sha256):

@@ -32,6 +32,11 @@ int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int fla
 /* fflush(NULL): C's stdio globals are not usable from Swift 6 code. */
 void gwd_sys_flush_stdio(void);
 
+/* Sends `message` as one datagram to the service manager's notification socket (sd_notify(3)'s
+ * protocol, no library): `socket_path` is $NOTIFY_SOCKET, a filesystem path or, starting with
+ * '@', an abstract socket name. A socket of its own per call, nothing kept, no thread. Returns 0
+ * or -1 with errno. */
+int gwd_sys_notify(const char *socket_path, const char *message, size_t length);
 
 /* What a plugin process runs now, for its crash handler: the callback (a code the handler
  * names with the table given to gwd_sys_install_crash_handler, 0 = none) and the client id of
