@@ -7,7 +7,7 @@
 #                                        through its RUNPATH, $ORIGIN/../lib/gatewayd)
 #   $PREFIX/include/gatewayd.h           the plugin ABI, for building C plugins on the host
 #   $PREFIX/lib/systemd/system/gatewayd.service   contrib/systemd, with $PREFIX's paths
-#   $PREFIX/share/doc/gatewayd/          README, LICENSE and docs/
+#   $PREFIX/share/doc/gatewayd/          README, CHANGELOG, LICENSE and docs/
 #
 # Usage: scripts/install.sh [--prefix DIR] [--destdir DIR] [--no-build] [--strip]
 #   --prefix DIR   where it will live (default $PREFIX, else /usr/local)
@@ -71,7 +71,7 @@ done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
 sed "s|/usr/local/|$prefix/|g" contrib/systemd/gatewayd.service > "$root/lib/systemd/system/gatewayd.service"
 chmod 0644 "$root/lib/systemd/system/gatewayd.service"
 
-install -m 0644 README.md LICENSE "$root/share/doc/gatewayd/"
+install -m 0644 README.md CHANGELOG.md LICENSE "$root/share/doc/gatewayd/"
 install -m 0644 docs/*.md docs/openapi.yaml "$root/share/doc/gatewayd/docs/"
 
 echo "installed gatewayd $("$root/bin/gatewayd" --version | head -1 | cut -d' ' -f2) in $root ($shipped Swift runtime libraries in $root/lib/gatewayd)"
