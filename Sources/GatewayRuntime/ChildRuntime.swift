@@ -49,7 +49,6 @@ public enum ChildRuntime {
                         current.drain().whenComplete { _ in exitCode.succeed(0) }
                     case .quiesce:
                         current.quiesce()
-
                     default:
                         break
                     }

@@ -101,8 +101,9 @@ public final class Supervisor {
             case .answerStatus(let requester):
                 respond(to: requester.rawValue, ControlResponse(ok: true, status: statusReport()))
             case .reportReady:
-                report(.success(readyLine()))
-                if let failure = notifier.ready(status: readyLine()) { logger.warning("\(failure)") }
+                let line = readyLine()
+                report(.success(line))
+                if let failure = notifier.ready(status: line) { logger.warning("\(failure)") }
             case .tellServiceManager(let state):
                 let failure: String?
                 switch state {
