@@ -16,7 +16,7 @@ import Yams
 ///   (string): a file holding it instead (one trailing newline ignored); `allow_no_secret` (bool):
 ///   start without one even where an inner port is on the network
 /// - `run_dir` (string): pid file, control socket, log and plugin store
-/// - `worker_name` (string), `log_level` (debug|info|warning|error)
+/// - `worker_name` (string), `log_level` (debug|info|warning|error), `log_format` (text|json)
 /// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms`, `drain_timeout_ms`,
 ///   `process_timeout_ms` (int, milliseconds)
 /// - `ping_interval` (seconds, may be fractional; 0 = off), `ping_not_response_limit` (intervals),
@@ -33,7 +33,7 @@ public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
         "secret_key_file", "allow_no_secret",
-        "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
+        "run_dir", "worker_name", "log_level", "log_format", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
         "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
@@ -119,6 +119,10 @@ public enum ConfigurationFile {
         if let value = try string("run_dir") { configuration.runDirectory = resolved(value) }
         if let value = try string("worker_name") { configuration.workerName = value }
         if let value = try string("log_level") { configuration.logLevel = value }
+        if let value = try string("log_format") {
+            guard let format = LogFormat(rawValue: value) else { throw .invalid(key: "log_format", value: value, expected: "text or json") }
+            configuration.logFormat = format
+        }
         if let value = try int("query_timeout_ms") { configuration.queryTimeoutMilliseconds = value }
         if let value = try int("handshake_timeout_ms") { configuration.handshakeTimeoutMilliseconds = value }
         if let value = try int("max_message_bytes") { configuration.maxMessageBytes = value }

@@ -4,7 +4,7 @@ import Foundation
 /// before fork). JSON, one object per line, both directions.
 ///
 /// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests.
-/// Master → child: `stats?`, `connections?`, `stop`, `drain`.
+/// Master → child: `stats?`, `connections?`, `stop`, `drain`, `quiesce`, `reopen-log`.
 public struct ControlMessage: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case ready
@@ -18,6 +18,8 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         case drain
         /// Gateway: accept no new clients (graceful stop).
         case quiesce
+        /// Open the log file at `path` again onto stdout and stderr (it was rotated).
+        case reopenLog = "reopen-log"
     }
 
     public var kind: Kind
@@ -29,10 +31,12 @@ public struct ControlMessage: Codable, Sendable, Hashable {
     public var info: [String: String]?
     public var stats: ProcessCounters?
     public var connections: [ConnectionInfo]?
+    /// The log file to reopen (`reopen-log`).
+    public var path: String?
 
     public init(
         kind: Kind, id: UInt64? = nil, reason: String? = nil, info: [String: String]? = nil,
-        stats: ProcessCounters? = nil, connections: [ConnectionInfo]? = nil
+        stats: ProcessCounters? = nil, connections: [ConnectionInfo]? = nil, path: String? = nil
     ) {
         self.kind = kind
         self.id = id
@@ -40,6 +44,7 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         self.info = info
         self.stats = stats
         self.connections = connections
+        self.path = path
     }
 
     /// The JSON line, newline included.

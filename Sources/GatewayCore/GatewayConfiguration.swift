@@ -30,6 +30,9 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var workerName: String
     /// Minimum level written to the log: debug, info, warning, error.
     public var logLevel: String
+    /// `text` or `json` log lines; nil writes text. Optional so that a resolved configuration
+    /// saved by an older gatewayd (read by `restart` and `client`) still decodes.
+    public var logFormat: LogFormat?
     /// How long a worker waits for gateways to answer a query before reporting a timeout.
     public var queryTimeoutMilliseconds: Int
     /// How long a gateway waits for a worker's verdict on a WebSocket handshake.

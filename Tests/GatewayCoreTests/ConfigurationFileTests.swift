@@ -128,6 +128,17 @@ final class ConfigurationFileTests: XCTestCase {
         }
     }
 
+    func testLogFormatIsTextOrJSON() throws {
+        var configuration = GatewayConfiguration()
+        XCTAssertNil(configuration.logFormat, "text unless set")
+        try ConfigurationFile.apply(path: try write("log_format: json\n"), to: &configuration)
+        XCTAssertEqual(configuration.logFormat, .json)
+        let path = try write("log_format: yaml\n")
+        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
+            XCTAssertEqual("\(error)", "invalid log_format 'yaml': expected text or json")
+        }
+    }
+
     func testAnEmptyFileChangesNothing() throws {
         var configuration = GatewayConfiguration()
         try ConfigurationFile.apply(path: try write(""), to: &configuration)

@@ -62,6 +62,7 @@ final class SupervisorReloadTests: XCTestCase {
             exit,
             [
                 .log(.error, "reload failed: the new plugin was refused: on_worker_start returned -1; the running workers keep serving"),
+                .tellServiceManager(.reloaded),
                 .respond(requester, ControlResponse(ok: false, error: "the new plugin was refused: on_worker_start returned -1")),
             ])
         XCTAssertNil(master.machine.reload)

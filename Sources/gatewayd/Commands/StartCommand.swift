@@ -62,6 +62,9 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "Log lines as text or json (default text).")
+    var logFormat: String?
+
     @Option(name: .customLong("client-io"), help: "What serves the gateway's sockets: engine or nio (default engine; also GATEWAYD_CLIENT_IO).")
     var clientIO: String?
 
@@ -81,11 +84,11 @@ struct StartCommand: ParsableCommand {
         } catch {
             throw failCommand(error.description)
         }
-        let level = Logger.Level(configurationName: configuration.logLevel)
         if daemon {
-            throw ExitCode(try Daemon.start(configuration: configuration, logLevel: level))
+            throw ExitCode(try Daemon.start(configuration: configuration))
         }
-        LoggingSystem.bootstrap { GatewayLogHandler(label: $0, level: level) }
+        // In the foreground the log goes to stderr: a terminal, or journald under systemd.
+        bootstrapLogging(configuration)
         let supervisor = Supervisor(
             configuration: configuration, version: Gatewayd.version, logger: Logger(label: "gatewayd.master"),
             runRole: RoleLauncher.run)
@@ -146,6 +149,10 @@ struct StartCommand: ParsableCommand {
         if allowNoSecret { configuration.allowNoSecret = true }
         if let runDirectory { configuration.runDirectory = runDirectory }
         if let logLevel { configuration.logLevel = logLevel }
+        if let logFormat {
+            guard let format = LogFormat(rawValue: logFormat) else { throw .invalid(key: "log_format", value: logFormat, expected: "text or json") }
+            configuration.logFormat = format
+        }
         if httpAPI != nil || httpAPIToken != nil || httpAPIAllowNoToken {
             var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
             if let httpAPI { settings.listen = httpAPI }
