@@ -137,7 +137,7 @@ let package = Package(
         // The command line: commands only.
         .executableTarget(name: "gatewayd", dependencies: [
             "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
-            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI",
+            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

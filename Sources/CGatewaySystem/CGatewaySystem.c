@@ -8,7 +8,9 @@
 #include <time.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +64,32 @@ int gwd_sys_term_signal(int status) { return WTERMSIG(status); }
 
 void gwd_sys_flush_stdio(void) { fflush(NULL); }
 
+int gwd_sys_notify(const char *socket_path, const char *message, size_t length) {
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    size_t path_length = strlen(socket_path);
+    /* Only what sd_notify(3) calls AF_UNIX: a path, or an abstract name written with '@'. */
+    if ((socket_path[0] != '/' && socket_path[0] != '@') || path_length < 2 || path_length >= sizeof address.sun_path) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(address.sun_path, socket_path, path_length);
+    if (socket_path[0] == '@') address.sun_path[0] = '\0';
+    /* An abstract name is exactly its bytes: no terminating NUL in the length. */
+    socklen_t address_length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_length);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    ssize_t sent;
+    do {
+        sent = sendto(fd, message, length, MSG_NOSIGNAL, (struct sockaddr *)&address, address_length);
+    } while (sent < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return sent == (ssize_t)length ? 0 : -1;
+}
+
 int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int flags) {
     return accept4(fd, (struct sockaddr *)address, (socklen_t *)address_length, flags);
 }
@@ -76,6 +104,8 @@ static int crash_notice_body;
 
 static int crash_fd = 2;
 static char crash_label[64];
+static char crash_role[64];
+static int crash_json;
 static const char *crash_callbacks[16];
 static int crash_callback_count;
 static int crash_index;
@@ -196,6 +226,24 @@ int gwd_sys_set_crash_notice(const unsigned char *frame, int length, int body_of
     return 0;
 }
 
+/* One metadata field: ` key=value` in text, `"key":"value"` in JSON (keys and values here
+ * are identifiers and hex digits: nothing to escape). */
+static void put_field(struct crash_line *line, const char *key, const char *value, int *fields) {
+    if (crash_json) {
+        put_text(line, *fields > 0 ? ",\"" : "\"");
+        put_text(line, key);
+        put_text(line, "\":\"");
+        put_text(line, value);
+        put_text(line, "\"");
+    } else {
+        put_text(line, " ");
+        put_text(line, key);
+        put_text(line, "=");
+        put_text(line, value);
+    }
+    (*fields)++;
+}
+
 static void crash_handler(int signo, siginfo_t *info, void *context) {
     (void)context;
     int saved = errno;
@@ -207,12 +255,23 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     if (!on_callback_thread) callback = 0;
     const char *callback_name = callback > 0 && callback <= crash_callback_count ? crash_callbacks[callback - 1] : NULL;
     if (callback_name) write_crash_notice(signo);
-    put_timestamp(&line);
-    put_text(&line, " ERROR   ");
-    put_text(&line, crash_label);
-    put_text(&line, "[");
-    put_number(&line, (unsigned long)getpid(), 10, 1);
-    put_text(&line, "] fatal ");
+    /* The record's head, in GatewayLogHandler's text or JSON format. */
+    if (crash_json) {
+        put_text(&line, "{\"timestamp\":\"");
+        put_timestamp(&line);
+        put_text(&line, "\",\"level\":\"error\",\"role\":\"");
+        put_text(&line, crash_role);
+        put_text(&line, "\",\"pid\":");
+        put_number(&line, (unsigned long)getpid(), 10, 1);
+        put_text(&line, ",\"message\":\"fatal ");
+    } else {
+        put_timestamp(&line);
+        put_text(&line, " ERROR   ");
+        put_text(&line, crash_label);
+        put_text(&line, "[");
+        put_number(&line, (unsigned long)getpid(), 10, 1);
+        put_text(&line, "] fatal ");
+    }
     put_text(&line, crash_signal_name(signo));
     if (signo == SIGSEGV || signo == SIGBUS) {
         put_text(&line, " at address 0x");
@@ -221,20 +280,26 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     put_text(&line, callback_name ? " in the plugin's " : on_callback_thread ? " outside any plugin callback" : " in a thread the plugin started");
     if (callback_name) put_text(&line, callback_name);
     put_text(&line, "; the process exits now");
+    if (crash_json) put_text(&line, "\",\"metadata\":{");
+    /* Metadata sorted by key, as GatewayLogHandler writes it. */
+    int fields = 0;
     if (callback_name) {
-        put_text(&line, " gw.callback=");
-        put_text(&line, callback_name);
+        put_field(&line, "gw.callback", callback_name, &fields);
         if (gwd_sys_crash_context.client_connection != 0) {
-            put_text(&line, " gw.client_id=");
-            put_number(&line, gwd_sys_crash_context.client_ip, 16, 8);
-            put_number(&line, gwd_sys_crash_context.client_port, 16, 4);
-            put_number(&line, gwd_sys_crash_context.client_connection, 16, 8);
+            struct crash_line id = {.length = 0};
+            put_number(&id, gwd_sys_crash_context.client_ip, 16, 8);
+            put_number(&id, gwd_sys_crash_context.client_port, 16, 4);
+            put_number(&id, gwd_sys_crash_context.client_connection, 16, 8);
+            id.text[id.length] = '\0';
+            put_field(&line, "gw.client_id", id.text, &fields);
         }
     }
-    put_text(&line, " gw.index=");
-    put_number(&line, (unsigned long)crash_index, 10, 1);
-    put_text(&line, " gw.signal=");
-    put_text(&line, crash_signal_name(signo));
+    struct crash_line index = {.length = 0};
+    put_number(&index, (unsigned long)crash_index, 10, 1);
+    index.text[index.length] = '\0';
+    put_field(&line, "gw.index", index.text, &fields);
+    put_field(&line, "gw.signal", crash_signal_name(signo), &fields);
+    if (crash_json) put_text(&line, "}}");
     line.text[line.length++] = '\n';
     write_fully(crash_fd, line.text, line.length);
     /* SA_RESETHAND restored the default action; raised now, the signal is delivered as the
@@ -244,7 +309,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context) {
     errno = saved;
 }
 
-int gwd_sys_install_crash_handler(int fd, const char *label, int index, const char *const *callback_names, int count) {
+int gwd_sys_install_crash_handler(int fd, const char *label, int json, int index, const char *const *callback_names, int count) {
     if (count < 0 || count > (int)(sizeof crash_callbacks / sizeof crash_callbacks[0])) {
         errno = EINVAL;
         return -1;
@@ -252,6 +317,9 @@ int gwd_sys_install_crash_handler(int fd, const char *label, int index, const ch
     crash_fd = fd;
     crash_index = index;
     snprintf(crash_label, sizeof crash_label, "%s", label);
+    /* The role, as LogRecord derives it from the label: `gatewayd.worker` -> `worker`. */
+    snprintf(crash_role, sizeof crash_role, "%s", strncmp(label, "gatewayd.", 9) == 0 ? label + 9 : label);
+    crash_json = json;
     for (int i = 0; i < count; i++) crash_callbacks[i] = strdup(callback_names[i]);
     crash_callback_count = count;
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};

@@ -12,9 +12,11 @@ import Yams
 ///   `inner_heartbeat_interval_ms`, `inner_heartbeat_timeout_ms` (int): a distributed deployment
 /// - `gateway_count`, `worker_count` (int): process counts
 /// - `lan_ip` (string), `start_port` (int): the gateways' inner address and first port
-/// - `secret_key` (string): shared secret for the register and inner ports
+/// - `secret_key` (string): shared secret for the register and inner ports; `secret_key_file`
+///   (string): a file holding it instead (one trailing newline ignored); `allow_no_secret` (bool):
+///   start without one even where an inner port is on the network
 /// - `run_dir` (string): pid file, control socket, log and plugin store
-/// - `worker_name` (string), `log_level` (debug|info|warning|error)
+/// - `worker_name` (string), `log_level` (debug|info|warning|error), `log_format` (text|json)
 /// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms`, `drain_timeout_ms`,
 ///   `process_timeout_ms` (int, milliseconds)
 /// - `ping_interval` (seconds, may be fractional; 0 = off), `ping_not_response_limit` (intervals),
@@ -24,19 +26,21 @@ import Yams
 ///   (close|drop): the gateway's limits on clients; `worker_buffer_bytes`, `worker_queue_bytes`
 ///   (int): back-pressure between gateways, workers and the plugin
 /// - `client_io` (engine|nio): what serves the gateway's sockets
-/// - `http_api_listen` (string), `http_api_token` (string), `http_api_max_body_bytes` (int),
-///   `http_api_allow_no_token` (bool): the HTTP push API role (off without `http_api_listen`)
+/// - `http_api_listen` (string), `http_api_token` (string) or `http_api_token_file` (string),
+///   `http_api_max_body_bytes` (int), `http_api_allow_no_token` (bool): the HTTP push API role
+///   (off without `http_api_listen`)
 /// - `metrics_listen` (string): `host:port` of the master's `/metrics` (off without it)
 public enum ConfigurationFile {
     public static let keys: [String] = [
         "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
-        "run_dir", "worker_name", "log_level", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
+        "secret_key_file", "allow_no_secret",
+        "run_dir", "worker_name", "log_level", "log_format", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
         "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
         "worker_queue_bytes", "client_io",
         "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
-        "http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token",
+        "http_api_listen", "http_api_token", "http_api_token_file", "http_api_max_body_bytes", "http_api_allow_no_token",
         "metrics_listen",
     ]
 
@@ -103,10 +107,24 @@ public enum ConfigurationFile {
         if let value = try int("worker_count") { configuration.workerCount = value }
         if let value = try string("lan_ip") { configuration.lanIP = value }
         if let value = try int("start_port") { configuration.startPort = value }
+        if map["secret_key"] != nil, map["secret_key_file"] != nil {
+            throw .invalid(key: "secret_key_file", value: "\(map["secret_key_file"]!)", expected: "either secret_key or secret_key_file, not both")
+        }
         if let value = try string("secret_key") { configuration.secretKey = value }
+        if let value = try string("secret_key_file") {
+            configuration.secretKey = try secret(fromFile: resolved(value), key: "secret_key_file")
+        }
+        if let value = map["allow_no_secret"] {
+            guard let flag = value as? Bool else { throw .invalid(key: "allow_no_secret", value: "\(value)", expected: "true or false") }
+            configuration.allowNoSecret = flag
+        }
         if let value = try string("run_dir") { configuration.runDirectory = resolved(value) }
         if let value = try string("worker_name") { configuration.workerName = value }
         if let value = try string("log_level") { configuration.logLevel = value }
+        if let value = try string("log_format") {
+            guard let format = LogFormat(rawValue: value) else { throw .invalid(key: "log_format", value: value, expected: "text or json") }
+            configuration.logFormat = format
+        }
         if let value = try int("query_timeout_ms") { configuration.queryTimeoutMilliseconds = value }
         if let value = try int("handshake_timeout_ms") { configuration.handshakeTimeoutMilliseconds = value }
         if let value = try int("max_message_bytes") { configuration.maxMessageBytes = value }
@@ -140,7 +158,19 @@ public enum ConfigurationFile {
             configuration.clientIO = io
         }
         if let value = try string("metrics_listen") { configuration.metricsListen = value }
-        try applyHTTPAPI(map, to: &configuration)
+        try applyHTTPAPI(map, to: &configuration, resolving: resolved)
+    }
+
+    /// A secret kept in a file of its own (mode 0600, outside the config): its contents without
+    /// one trailing newline, as `echo secret > file` writes it. Empty is refused.
+    public static func secret(fromFile path: String, key: String) throws(ConfigurationError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalid(key: key, value: path, expected: "a readable file (\(reason(for: path)))")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        if text.last?.isNewline == true { text.removeLast() }  // "\n", or "\r\n" (one Character)
+        guard !text.isEmpty else { throw .invalid(key: key, value: path, expected: "a file holding the secret (it is empty)") }
+        return text
     }
 
     /// A string, or a list of strings (YAML may read a lone scalar either way).
@@ -151,8 +181,10 @@ public enum ConfigurationFile {
     }
 
     /// The `http_api_*` keys; any of them without `http_api_listen` (here or already set) is refused.
-    private static func applyHTTPAPI(_ map: [String: Any], to configuration: inout GatewayConfiguration) throws(ConfigurationError) {
-        let keys = ["http_api_listen", "http_api_token", "http_api_max_body_bytes", "http_api_allow_no_token"]
+    private static func applyHTTPAPI(
+        _ map: [String: Any], to configuration: inout GatewayConfiguration, resolving resolved: (String) -> String
+    ) throws(ConfigurationError) {
+        let keys = ["http_api_listen", "http_api_token", "http_api_token_file", "http_api_max_body_bytes", "http_api_allow_no_token"]
         guard keys.contains(where: { map[$0] != nil }) else { return }
         var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
         if let value = map["http_api_listen"] {
@@ -162,6 +194,13 @@ public enum ConfigurationFile {
         if let value = map["http_api_token"] {
             guard let text = value as? String else { throw .invalid(key: "http_api_token", value: "\(value)", expected: "a string") }
             settings.token = text
+        }
+        if let value = map["http_api_token_file"] {
+            guard map["http_api_token"] == nil else {
+                throw .invalid(key: "http_api_token_file", value: "\(value)", expected: "either http_api_token or http_api_token_file, not both")
+            }
+            guard let path = value as? String else { throw .invalid(key: "http_api_token_file", value: "\(value)", expected: "a path") }
+            settings.token = try secret(fromFile: resolved(path), key: "http_api_token_file")
         }
         if let value = map["http_api_max_body_bytes"] {
             guard let number = value as? Int else {

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests,
 /// and its last `stats` (without an id) right before it exits after a drain.
-/// Master → child: `stats?`, `connections?`, `stop`, `drain`.
+/// Master → child: `stats?`, `connections?`, `stop`, `drain`, `quiesce`, `reopen-log`.
 public struct ControlMessage: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case ready
@@ -19,6 +19,8 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         case drain
         /// Gateway: accept no new clients (graceful stop).
         case quiesce
+        /// Open the log file at `path` again onto stdout and stderr (it was rotated).
+        case reopenLog = "reopen-log"
     }
 
     public var kind: Kind
@@ -30,10 +32,12 @@ public struct ControlMessage: Codable, Sendable, Hashable {
     public var info: [String: String]?
     public var stats: ProcessCounters?
     public var connections: [ConnectionInfo]?
+    /// The log file to reopen (`reopen-log`).
+    public var path: String?
 
     public init(
         kind: Kind, id: UInt64? = nil, reason: String? = nil, info: [String: String]? = nil,
-        stats: ProcessCounters? = nil, connections: [ConnectionInfo]? = nil
+        stats: ProcessCounters? = nil, connections: [ConnectionInfo]? = nil, path: String? = nil
     ) {
         self.kind = kind
         self.id = id
@@ -41,6 +45,7 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         self.info = info
         self.stats = stats
         self.connections = connections
+        self.path = path
     }
 
     /// The JSON line, newline included.

@@ -21,12 +21,18 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var startPort: Int
     /// Shared secret required on the register and the gateway inner ports ("" = none).
     public var secretKey: String
+    /// Start without a secret even where an inner port is on the network (InnerPortPolicy).
+    /// Optional so that a resolved configuration saved by an older gatewayd still decodes.
+    public var allowNoSecret: Bool?
     /// Where the pid file, the control socket, the log and the plugin store live.
     public var runDirectory: String
     /// Worker name, part of each worker's key "<name>:<index>" on the inner protocol.
     public var workerName: String
     /// Minimum level written to the log: debug, info, warning, error.
     public var logLevel: String
+    /// `text` or `json` log lines; nil writes text. Optional so that a resolved configuration
+    /// saved by an older gatewayd (read by `restart` and `client`) still decodes.
+    public var logFormat: LogFormat?
     /// How long a worker waits for gateways to answer a query before reporting a timeout.
     public var queryTimeoutMilliseconds: Int
     /// How long a gateway waits for a worker's verdict on a WebSocket handshake.

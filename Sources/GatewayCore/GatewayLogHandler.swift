@@ -4,18 +4,21 @@ import Logging
 /// Writes one line per log record to a file descriptor (stderr, or the log file of a daemon)
 /// with a single `write(2)`, so lines from every gatewayd process stay whole in one file.
 ///
-/// Format: `2026-11-22T10:00:00.123Z INFO  gatewayd.gateway[4242] message key=value`.
-/// The pid is read at log time, so a handler bootstrapped in the master is right in its
-/// forked children too (swift-log may only be bootstrapped once per process image).
+/// The line is text or JSON (``LogFormat``, ``LogRecord``). The pid is read at log time, so a
+/// handler bootstrapped in the master is right in its forked children too (swift-log may only
+/// be bootstrapped once per process image). The descriptor is a number, not an open file: a
+/// log file reopened onto it (`dup2`, on SIGHUP) is written from the next record on.
 public struct GatewayLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
     private let descriptor: Int32
+    private let format: LogFormat
 
-    public init(label: String, level: Logger.Level, descriptor: Int32 = STDERR_FILENO) {
+    public init(label: String, level: Logger.Level, format: LogFormat = .text, descriptor: Int32 = STDERR_FILENO) {
         self.label = label
         self.logLevel = level
+        self.format = format
         self.descriptor = descriptor
     }
 
@@ -25,17 +28,12 @@ public struct GatewayLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = Self.timestamp()
-        line += " "
-        line += event.level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0)
-        line += " \(label)[\(getpid())] \(event.message)"
         var merged = self.metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        for key in merged.keys.sorted() {
-            line += " \(key)=\(merged[key]!)"
-        }
-        line += "\n"
-        var bytes = Array(line.utf8)
+        let record = LogRecord(
+            timestamp: Self.timestamp(), level: event.level, label: label, pid: getpid(), message: "\(event.message)",
+            metadata: merged)
+        var bytes = Array(record.line(format).utf8)
         bytes.withUnsafeMutableBytes { raw in
             var offset = 0
             while offset < raw.count {

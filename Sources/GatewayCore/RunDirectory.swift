@@ -16,6 +16,60 @@ public struct RunDirectory: Sendable, Hashable {
     /// The content-addressed plugin store: `<sha256>.so`, read-only copies workers load.
     public var pluginStore: String { path + "/plugins" }
 
+    /// Creates the directory readable by this user only (0700), or tightens an existing one that
+    /// this user owns: it holds the resolved configuration (with its secrets), the log and the
+    /// control socket, which stops and reloads everything.
+    public func createPrivate() throws(RunDirectoryError) {
+        if mkdir(path, 0o700) != 0 {
+            let created = errno
+            if created == ENOENT {
+                do {
+                    try FileManager.default.createDirectory(
+                        atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw RunDirectoryError(path: path, reason: error.localizedDescription)
+                }
+            } else if created != EEXIST {
+                throw RunDirectoryError(path: path, reason: String(cString: strerror(created)))
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw RunDirectoryError(path: path, reason: "not a directory")
+        }
+        guard info.st_uid == getuid() else {
+            throw RunDirectoryError(path: path, reason: "owned by another user (uid \(info.st_uid))")
+        }
+        if info.st_mode & 0o077 != 0, chmod(path, 0o700) != 0 {
+            throw RunDirectoryError(path: path, reason: "cannot make it private (chmod 0700): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes `data` to `file` with mode 0600 (a new file beside it, then renamed over it).
+    public static func writePrivate(_ data: Data, to file: String) -> Bool {
+        let temporary = file + ".new"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        let written = data.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let count = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return false }
+                offset += count
+            }
+            return true
+        }
+        // An existing file keeps its mode through O_TRUNC: set it.
+        let done = written && fchmod(fd, 0o600) == 0
+        close(fd)
+        guard done, rename(temporary, file) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        return true
+    }
+
     /// The master pid from the pid file, if that process is alive.
     public func runningMasterPID() -> Int32? {
         guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
@@ -23,4 +77,12 @@ public struct RunDirectory: Sendable, Hashable {
         else { return nil }
         return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
     }
+}
+
+/// The run directory could not be made ready; worded for the one-line error.
+public struct RunDirectoryError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "cannot use run directory \(path): \(reason)" }
 }

@@ -182,7 +182,7 @@ extension Hub {
         switch route {
         case .bare(let socket):
             buffer.writeInteger(UInt32(rawPayload.readableBytes))
-            buffer.writeImmutableBuffer(rawPayload)
+            buffer.appendBytes(of: rawPayload)
             transport.write(transport.payload(buffer), to: socket)
         case .framed(let socket):
             // Queued for the link itself: behind every event and mark queued for it before.

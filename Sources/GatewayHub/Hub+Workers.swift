@@ -14,6 +14,7 @@ extension Hub {
     public func innerFrame(
         _ frame: GatewayFrame, from peer: InnerPeer<Transport>, socket: Transport.InnerSocket, remoteIP: () -> String
     ) -> InnerPeer<Transport>? {
+        if case .worker(let link) = peer { return workerFrame(frame, from: link, remoteIP: remoteIP) ? peer : nil }
         switch frame.command {
         case .workerConnect:
             guard case .unauthenticated = peer else { return peer }
@@ -43,38 +44,53 @@ extension Hub {
             releaseHeldEvents()
             return .worker(link)
         case .gatewayClientConnect:
-            guard let body = try? GatewayClientConnectBody(body: frame.body), body.secretKey == configuration.secretKey else {
-                return refuseInner(remoteIP(), "GATEWAY_CLIENT_CONNECT with a wrong secret key")
-            }
+            guard clientConnectAuthenticates(frame, remoteIP: remoteIP) else { return nil }
             if case .unauthenticated = peer { return .client }
             return peer
-        case .drainRequest:
-            guard case .worker(let link) = peer else { return peer }
-            startDrain(of: link)
-            return peer
-        case .drainDone:
-            guard case .worker(let link) = peer else { return peer }
-            finishDrain(of: link)
-            return peer
-        case .eventsDone:
-            guard case .worker(let link) = peer, link.acknowledgesEvents else { return peer }
-            guard let done = EventsDone(body: frame.body), acknowledge(done, from: link) else {
-                return refuseInner(remoteIP(), "EVENTS_DONE with counts the worker cannot have")
-            }
-            return peer
-        case .workerCrashed:
-            guard case .worker(let link) = peer, link.acknowledgesEvents else { return peer }
-            if let report = WorkerCrashed(body: frame.body), link.unfinished.crashed(report) { return peer }
-            return refuseInner(remoteIP(), "WORKER_CRASHED naming an event the worker was not sent")
+        case .drainRequest, .drainDone, .eventsDone, .workerCrashed:
+            return peer  // a worker's own commands; from anyone else ignored
         default:
             if case .unauthenticated = peer, !configuration.secretKey.isEmpty {
                 return refuseInner(remoteIP(), "command \(frame.command) before authentication")
             }
-            let route: ReplyRoute
-            if case .worker(let link) = peer, link.framedReplies { route = .framed(link.socket) } else { route = .bare(socket) }
-            execute(frame, replyTo: route)
+            execute(frame, replyTo: .bare(socket))
             return peer
         }
+    }
+
+    /// One frame from an attached worker (the per-message path: the transport keeps the peer as
+    /// it is, where `innerFrame` hands back a copy to store); false when the transport must close
+    /// the connection.
+    public func workerFrame(_ frame: GatewayFrame, from link: Worker, remoteIP: () -> String) -> Bool {
+        switch frame.command {
+        case .workerConnect:
+            return true  // already attached
+        case .gatewayClientConnect:
+            return clientConnectAuthenticates(frame, remoteIP: remoteIP)
+        case .drainRequest:
+            startDrain(of: link)
+        case .drainDone:
+            finishDrain(of: link)
+        case .eventsDone:
+            guard link.acknowledgesEvents else { return true }
+            guard let done = EventsDone(body: frame.body), acknowledge(done, from: link) else {
+                return refusedInner(remoteIP(), "EVENTS_DONE with counts the worker cannot have")
+            }
+        case .workerCrashed:
+            guard link.acknowledgesEvents else { return true }
+            if let report = WorkerCrashed(body: frame.body), link.unfinished.crashed(report) { return true }
+            return refusedInner(remoteIP(), "WORKER_CRASHED naming an event the worker was not sent")
+        default:
+            execute(frame, replyTo: link.framedReplies ? .framed(link.socket) : .bare(link.socket))
+        }
+        return true
+    }
+
+    private func clientConnectAuthenticates(_ frame: GatewayFrame, remoteIP: () -> String) -> Bool {
+        guard let body = try? GatewayClientConnectBody(body: frame.body), body.secretKey == configuration.secretKey else {
+            return refusedInner(remoteIP(), "GATEWAY_CLIENT_CONNECT with a wrong secret key")
+        }
+        return true
     }
 
     /// A PHP BusinessWorker and a gatewayd worker on one host with the same key (GatewayWorker's
@@ -94,9 +110,15 @@ extension Hub {
     }
 
     func refuseInner(_ remote: String, _ reason: String) -> InnerPeer<Transport>? {
+        _ = refusedInner(remote, reason)
+        return nil
+    }
+
+    /// Counts and logs a refused inner connection; false: the transport closes it.
+    private func refusedInner(_ remote: String, _ reason: String) -> Bool {
         count(.authenticationFailure)
         logger.warning("closing inner connection: \(reason)", metadata: ["gw.remote": "\(remote)"])
-        return nil
+        return false
     }
 
     /// A worker's connection is gone.

@@ -206,7 +206,7 @@ public final class Hub<Transport: HubTransport> {
         let written = transport.write(to: worker.socket, size: GatewayFrame.headerLength + session.readableBytes + length) { buffer in
             let start = buffer.writerIndex
             writeEventHeader(.onMessage, flags: flags, for: client, extLength: session.readableBytes, bodyLength: length, into: &buffer)
-            buffer.writeImmutableBuffer(session)
+            buffer.appendBytes(of: session)
             guard writeBody(&buffer) else { return false }
             if worker.acknowledgesEvents { recordSent(buffer, from: start, to: worker, replayed: false) }
             return true
@@ -375,8 +375,8 @@ public final class Hub<Transport: HubTransport> {
         _ = transport.write(to: worker.socket, size: GatewayFrame.headerLength + session.readableBytes + body.readableBytes) { buffer in
             let start = buffer.writerIndex
             writeEventHeader(event.command, flags: flags, for: client, extLength: session.readableBytes, bodyLength: body.readableBytes, into: &buffer)
-            buffer.writeImmutableBuffer(session)
-            buffer.writeImmutableBuffer(body)
+            buffer.appendBytes(of: session)
+            buffer.appendBytes(of: body)
             if worker.acknowledgesEvents { recordSent(buffer, from: start, to: worker, replayed: event.replayed) }
             return true
         }

@@ -29,6 +29,14 @@ public enum ChildRuntime {
             link = try ControlLink.attach(
                 descriptor: controlDescriptor, on: eventLoop,
                 onMessage: { message, link in
+                    // Also while the role is still starting: its lines must follow the rotation too.
+                    if message.kind == .reopenLog, let path = message.path {
+                        switch LogFile.reopen(path) {
+                        case .success: logger.info("log file reopened", metadata: ["gw.path": "\(path)"])
+                        case .failure(let error): logger.error("\(error); still writing to the old file")
+                        }
+                        return
+                    }
                     guard let current = service.withLockedValue({ $0 }) else { return }
                     switch message.kind {
                     case .statsRequest:

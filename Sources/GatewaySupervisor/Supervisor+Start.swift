@@ -10,11 +10,8 @@ extension Supervisor {
         if let pid = runDirectory.runningMasterPID(), pid != getpid() {
             throw .startup("gatewayd is already running in \(runDirectory.path) (master pid \(pid)); stop it first")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: runDirectory.path, withIntermediateDirectories: true)
-        } catch {
-            throw .startup("cannot create run directory \(runDirectory.path): \(error.localizedDescription)")
-        }
+        try refuseInnerPortsWithoutSecret()
+        do { try runDirectory.createPrivate() } catch { throw .startup(error.description) }
         if let plugin = configuration.plugin, configuration.runs(.worker) {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: plugin, isDirectory: &isDirectory) else {
@@ -81,8 +78,9 @@ extension Supervisor {
         _ = gwd_sys_route_signals_to_pipe(signalWrite, signals, Int32(signals.count))
         signal(SIGPIPE, SIG_IGN)
 
+        // It holds the secrets: readable by this user only.
         if let resolved = try? JSONEncoder().encode(configuration) {
-            try? resolved.write(to: URL(fileURLWithPath: runDirectory.configurationFile), options: .atomic)
+            _ = RunDirectory.writePrivate(resolved, to: runDirectory.configurationFile)
         }
         do {
             try "\(getpid())\n".write(toFile: runDirectory.pidFile, atomically: true, encoding: .utf8)
@@ -98,6 +96,22 @@ extension Supervisor {
                 "gw.gateways": "\(configuration.gatewayCount)", "gw.workers": "\(configuration.workerCount)",
                 "gw.plugin": "\(configuration.plugin ?? "built-in demo")",
             ])
+    }
+
+    /// Secure by default (``InnerPortPolicy``): the gateways' inner ports bind `lan_ip`, the
+    /// register the address ``RegisterBinding`` chooses; neither goes on the network without a secret.
+    private func refuseInnerPortsWithoutSecret() throws(SupervisorError) {
+        var listeners: [InnerPortPolicy.Listener] = []
+        if configuration.runs(.gateway) { listeners.append(.init(key: "lan_ip", host: configuration.lanIP)) }
+        if configuration.runs(.register) {
+            let key = configuration.registerListen == nil ? "register" : "register_listen"
+            listeners.append(.init(key: key, host: try RegisterBinding.choose(for: configuration).address.host))
+        }
+        if let refusal = InnerPortPolicy.refusal(
+            for: listeners, secretKey: configuration.secretKey, allowNoSecret: configuration.allowNoSecret ?? false)
+        {
+            throw .startup(refusal)
+        }
     }
 
     /// Binds this host's register (see ``RegisterBinding``); a port 0 is replaced by the one bound.

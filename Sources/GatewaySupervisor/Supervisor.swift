@@ -48,14 +48,20 @@ public final class Supervisor {
     private var readinessReporter: ReadinessReporter?
     /// Descriptors of the caller's (e.g. the daemon's readiness pipe) that children must not keep.
     let callerDescriptors: [Int32]
+    /// The file stdout and stderr point at (a daemon's log), reopened on SIGHUP; nil in the
+    /// foreground, where the log goes to stderr.
+    let logFile: String?
+    /// systemd's readiness protocol, when started with `$NOTIFY_SOCKET`.
+    private let notifier = ServiceManagerNotifier.fromEnvironment()
     /// Set by the machine's `.exit`: `run` returns it, and nothing else is done.
     private var exitCode: Int32?
 
     public init(
-        configuration: GatewayConfiguration, version: String, logger: Logger, closeInChildren: [Int32] = [],
-        runRole: @escaping RoleRunner
+        configuration: GatewayConfiguration, version: String, logger: Logger, logFile: String? = nil,
+        closeInChildren: [Int32] = [], runRole: @escaping RoleRunner
     ) {
         self.configuration = configuration
+        self.logFile = logFile
         self.callerDescriptors = closeInChildren
         self.runDirectory = RunDirectory(path: configuration.runDirectory)
         self.version = version
@@ -105,7 +111,17 @@ public final class Supervisor {
             case .reloadFinished(let outcome, let seconds, let killed):
                 metrics.reloadFinished(outcome, seconds: seconds, killedWorkers: killed)
             case .reportReady:
-                report(.success(readyLine()))
+                let line = readyLine()
+                report(.success(line))
+                if let failure = notifier.ready(status: line) { logger.warning("\(failure)") }
+            case .tellServiceManager(let state):
+                let failure: String?
+                switch state {
+                case .reloading: failure = notifier.reloading()
+                case .reloaded: failure = notifier.ready(status: readyLine())
+                case .stopping: failure = notifier.stopping()
+                }
+                if let failure { logger.warning("\(failure)") }
             case .reportStartFailure(let reason):
                 report(.failure(.startup(reason)))
             case .removePluginCopies(let sha256):
@@ -204,6 +220,23 @@ public final class Supervisor {
         if received.contains(SIGTERM) || received.contains(SIGINT) { perform(machine.terminationSignal(now: MasterInstant.now())) }
         if received.contains(SIGCHLD), exitCode == nil { reapChildren() }
         if received.contains(SIGUSR1), exitCode == nil { requestReload(requester: nil) }
+        if received.contains(SIGHUP), exitCode == nil { reopenLog() }
+    }
+
+    /// SIGHUP (logrotate's postrotate): the master, then every child, opens the log file anew.
+    /// In the foreground there is no file of ours to reopen, and SIGHUP stays harmless.
+    private func reopenLog() {
+        guard let logFile else {
+            logger.debug("SIGHUP: logging to stderr, no log file to reopen")
+            return
+        }
+        if case .failure(let error) = LogFile.reopen(logFile) {
+            logger.error("\(error); still writing to the old file")
+            return
+        }
+        logger.info("log file reopened", metadata: ["gw.path": "\(logFile)"])
+        // A child forked from now on inherits the new file; those running are told to reopen.
+        for id in channels.keys { send(ControlMessage(kind: .reopenLog, path: logFile), to: id) }
     }
 
     private func reapChildren() {

@@ -26,6 +26,9 @@ enum SupervisorAction: Hashable, Sendable {
     case reloadFinished(ReloadOutcome, seconds: Double?, killedWorkers: Int)
     /// Every child serves: tell whoever started the master ("gatewayd ready: ...").
     case reportReady
+    /// Tell the service manager (systemd's `$NOTIFY_SOCKET`, if any) that a reload began or
+    /// ended, or that the master stops; `.reportReady` tells it the master is ready.
+    case tellServiceManager(ServiceState)
     /// Start-up failed: tell whoever started the master why.
     case reportStartFailure(String)
     /// Delete the plugin store's copies other than this sha256's (no live generation maps them).

@@ -67,7 +67,7 @@ extension SupervisorStateMachine {
             requester: requester, startedAt: now,
             stage: .canary(canary, deadline: now.addingTimeInterval(Self.canaryTimeout)),
             oldPlugin: Self.pluginFacts(current?.info ?? [:]))
-        return [.log(.info, "reload: starting a canary for \(plugin)"), .spawn(canary)]
+        return [.log(.info, "reload: starting a canary for \(plugin)"), .tellServiceManager(.reloading), .spawn(canary)]
     }
 
     /// A child reported ready while a reload runs: the canary's plugin facts are kept; the last
@@ -184,6 +184,8 @@ extension SupervisorStateMachine {
         ]
         actions.append(.reloadFinished(.done, seconds: report.seconds, killedWorkers: report.killed))
         if let sha256 = current.newPlugin["sha256"] { actions.append(.removePluginCopies(keeping: sha256)) }
+        // Ready again before `gatewayd reload` (systemd's ExecReload) returns.
+        actions.append(.tellServiceManager(.reloaded))
         if let requester = current.requester { actions.append(.respond(requester, ControlResponse(ok: true, reload: report))) }
         return actions
     }
@@ -207,6 +209,7 @@ extension SupervisorStateMachine {
         if current.isStartingGeneration { generation -= 1 }
         actions.append(.log(.error, "reload failed: \(reason); the running workers keep serving"))
         actions.append(.reloadFinished(.failed, seconds: now.timeIntervalSince(current.startedAt), killedWorkers: current.killed))
+        actions.append(.tellServiceManager(.reloaded))
         if let requester = current.requester { actions.append(.respond(requester, ControlResponse(ok: false, error: reason))) }
         return actions
     }

@@ -25,6 +25,7 @@ extension SupervisorStateMachine {
             }
         }
         actions.append(.log(.info, graceful ? "stopping gracefully: workers finish what they were sent" : "stopping all processes"))
+        actions.append(.tellServiceManager(.stopping))
         var seconds = Double(configuration.stopTimeoutMilliseconds) / 1000
         if graceful { seconds += Double(configuration.drainTimeoutMilliseconds) / 1000 }
         phase = .stopping(deadline: now.addingTimeInterval(seconds), requesters: requester.map { [$0] } ?? [])

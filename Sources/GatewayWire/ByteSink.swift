@@ -55,12 +55,9 @@ extension Array: ByteSink where Element == UInt8 {
     }
 }
 
+// `appendBytes(_:)` is ByteBuffer+Appending.swift's.
 extension ByteBuffer: ByteSink {
     mutating func appendByte(_ byte: UInt8) {
         self.writeInteger(byte)
-    }
-
-    mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) {
-        self.writeBytes(bytes)
     }
 }

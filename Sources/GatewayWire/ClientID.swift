@@ -71,19 +71,25 @@ public struct ClientID: Hashable, Sendable, CustomStringConvertible {
     /// without making a String, e.g. into the C string a worker hands its plugin per event.
     public func writeHexDigits(to buffer: UnsafeMutableRawBufferPointer) {
         precondition(buffer.count >= 20, "a client id has 20 hex digits")
-        let high = UInt64(self.ipv4)
-        let low = UInt64(self.port) << 32 | UInt64(self.connectionID)
-        for index in 0..<8 {
-            buffer[index] = ClientID.hexDigit(high >> UInt64((7 - index) * 4))
-        }
-        for index in 0..<12 {
-            buffer[8 + index] = ClientID.hexDigit(low >> UInt64((11 - index) * 4))
-        }
+        let target = buffer.baseAddress!
+        // A worker writes one per event: eight digits at a time instead of a loop over twenty
+        // (190 instructions per event before, callgrind).
+        target.storeBytes(of: ClientID.hexDigits(of: ipv4).bigEndian, as: UInt64.self)
+        target.storeBytes(of: UInt32(truncatingIfNeeded: ClientID.hexDigits(of: UInt32(port))).bigEndian, toByteOffset: 8, as: UInt32.self)
+        target.storeBytes(of: ClientID.hexDigits(of: connectionID).bigEndian, toByteOffset: 12, as: UInt64.self)
     }
 
-    private static func hexDigit(_ value: UInt64) -> UInt8 {
-        let nibble = UInt8(truncatingIfNeeded: value & 0xF)
-        return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    /// The eight lower-case hex digits of `value` as ASCII bytes, the first digit in the most
+    /// significant byte.
+    static func hexDigits(of value: UInt32) -> UInt64 {
+        // Spread the nibbles one per byte (0xABCD_EF12 -> 0x0A0B_0C0D_0E0F_0102) ...
+        var nibbles = UInt64(value)
+        nibbles = (nibbles | nibbles << 16) & 0x0000_FFFF_0000_FFFF
+        nibbles = (nibbles | nibbles << 8) & 0x00FF_00FF_00FF_00FF
+        nibbles = (nibbles | nibbles << 4) & 0x0F0F_0F0F_0F0F_0F0F
+        // ... then '0' + n, plus 39 more where n > 9 (n + 6 carries into bit 4 exactly then).
+        let letters = (nibbles &+ 0x0606_0606_0606_0606) >> 4 & 0x0101_0101_0101_0101
+        return nibbles &+ 0x3030_3030_3030_3030 &+ letters &* 39
     }
 
     /// The gateway's inner address as text, `"a.b.c.d:port"`, as the register lists it (for

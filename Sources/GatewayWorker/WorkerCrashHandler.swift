@@ -1,4 +1,5 @@
 import CGatewaySystem
+import GatewayCore
 import GatewayWire
 import Glibc
 
@@ -7,8 +8,8 @@ import Glibc
 /// backtrace (seconds, during which the events the worker holds wait for nothing), then the
 /// signal ends the process and the master replaces it.
 public enum WorkerCrashHandler {
-    /// Installs the handler for this process; `label` and `index` as the worker's logger has them.
-    public static func install(label: String, index: Int) {
+    /// Installs the handler for this process; `label`, `index` and `format` as the worker's logger has them.
+    public static func install(label: String, index: Int, format: LogFormat) {
         // The handler names code c with names[c - 1]: the cases in order, numbered from 1.
         let names = CallbackWatch.Callback.allCases.map(\.name)
         precondition(CallbackWatch.Callback.allCases.map(\.rawValue) == Array(1...UInt8(names.count)))
@@ -16,7 +17,8 @@ public enum WorkerCrashHandler {
         defer { for pointer in pointers { free(pointer) } }
         let installed = pointers.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
-                gwd_sys_install_crash_handler(STDERR_FILENO, label, Int32(index), $0, Int32(buffer.count))
+                gwd_sys_install_crash_handler(
+                    STDERR_FILENO, label, format == .json ? 1 : 0, Int32(index), $0, Int32(buffer.count))
             }
         }
         precondition(installed == 0, "cannot install the crash handler: errno \(errno)")

@@ -7,17 +7,15 @@ import Logging
 /// `start -d`: the command forks a daemon that becomes the master, then waits on a pipe until
 /// the master says every process is serving (or why it is not) before it returns.
 enum Daemon {
-    static func start(configuration: GatewayConfiguration, logLevel: Logger.Level) throws -> Int32 {
+    static func start(configuration: GatewayConfiguration) throws -> Int32 {
         let runDirectory = RunDirectory(path: configuration.runDirectory)
-        do {
-            try FileManager.default.createDirectory(atPath: runDirectory.path, withIntermediateDirectories: true)
-        } catch {
-            throw failCommand("cannot create run directory \(runDirectory.path): \(error.localizedDescription)")
+        do { try runDirectory.createPrivate() } catch { throw failCommand(error.description) }
+        let log: Int32
+        switch LogFile.open(runDirectory.logFile) {
+        case .success(let descriptor): log = descriptor
+        case .failure(let error): throw failCommand(error.description)
         }
-        let log = open(runDirectory.logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard log >= 0 else {
-            throw failCommand("cannot open log file \(runDirectory.logFile): \(String(cString: strerror(errno)))")
-        }
+        _ = fchmod(log, 0o600)  // a log from an older gatewayd was created 0644
         var channel: [Int32] = [0, 0]
         guard pipe(&channel) == 0 else { throw failCommand("pipe(): \(String(cString: strerror(errno)))") }
         gwd_sys_flush_stdio()
@@ -46,11 +44,11 @@ enum Daemon {
         dup2(log, STDERR_FILENO)
         close(null)
         close(log)
-        LoggingSystem.bootstrap { GatewayLogHandler(label: $0, level: logLevel) }
+        bootstrapLogging(configuration)
         let verdict = channel[1]
         let supervisor = Supervisor(
             configuration: configuration, version: Gatewayd.version, logger: Logger(label: "gatewayd.master"),
-            closeInChildren: [verdict], runRole: RoleLauncher.run)
+            logFile: runDirectory.logFile, closeInChildren: [verdict], runRole: RoleLauncher.run)
         let code = supervisor.run { result in
             let line: String
             switch result {
@@ -62,4 +60,11 @@ enum Daemon {
         }
         exit(code)
     }
+}
+
+/// Every gatewayd process logs through one handler, bootstrapped in the master before it forks.
+func bootstrapLogging(_ configuration: GatewayConfiguration) {
+    let level = Logger.Level(configurationName: configuration.logLevel)
+    let format = configuration.logFormat ?? .text
+    LoggingSystem.bootstrap { GatewayLogHandler(label: $0, level: level, format: format) }
 }

@@ -14,6 +14,16 @@ extension GatewayFunction {
         parameters.filter { !$0.isRequired }
     }
 
+    /// Other names `gatewayd client` takes for it: GatewayWorker's (`sendToUid`) and snake_case
+    /// (`send_to_uid`).
+    var commandLineAliases: [String] {
+        var aliases: [String] = []
+        for name in [phpName, rawValue.replacingOccurrences(of: "-", with: "_")] where name != rawValue && !aliases.contains(name) {
+            aliases.append(name)
+        }
+        return aliases
+    }
+
     /// `send-to-uid <uid>... <message> [--binary] [--raw] [--base64]`.
     var commandLineUsage: String {
         let positional = positionalParameters.map { "<\($0.optionName)>" + ($0.isList ? "..." : "") }

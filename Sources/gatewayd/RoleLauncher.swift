@@ -66,7 +66,8 @@ enum RoleLauncher {
                     return server
                 }
             case .worker:
-                WorkerCrashHandler.install(label: "gatewayd.\(context.role.rawValue)", index: context.index)
+                WorkerCrashHandler.install(
+                    label: "gatewayd.\(context.role.rawValue)", index: context.index, format: configuration.logFormat ?? .text)
                 var settings = WorkerConfiguration(
                         index: context.index, workerName: configuration.workerName, secretKey: configuration.secretKey,
                         register: registers[0],

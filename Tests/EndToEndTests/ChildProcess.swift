@@ -20,8 +20,9 @@ final class ChildProcess {
     private var waitStatus: Int32?
 
     /// Starts `executable` with `arguments`; its stdout and stderr go to the given descriptors
-    /// (duplicated in the child; the caller still owns them).
-    init(executable: String, arguments: [String], stdout: Int32, stderr: Int32) throws {
+    /// (duplicated in the child; the caller still owns them). `environment` is added to (or
+    /// replaces variables of) this process's environment.
+    init(executable: String, arguments: [String], stdout: Int32, stderr: Int32, environment: [String: String] = [:]) throws {
         self.arguments = [executable] + arguments
 
         var actions = posix_spawn_file_actions_t()
@@ -47,9 +48,18 @@ final class ChildProcess {
 
         let argv: [UnsafeMutablePointer<CChar>?] = self.arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var inherited: [String] = []
+        var entry = environ
+        while let variable = entry.pointee {
+            let text = String(cString: variable)
+            if !environment.keys.contains(where: { text.hasPrefix($0 + "=") }) { inherited.append(text) }
+            entry += 1
+        }
+        let envp: [UnsafeMutablePointer<CChar>?] = (inherited + environment.map { "\($0.key)=\($0.value)" }).map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
         var child: pid_t = 0
         let status = argv.withUnsafeBufferPointer { argvBuffer in
-            posix_spawn(&child, executable, &actions, &attributes, argvBuffer.baseAddress!, environ)
+            envp.withUnsafeBufferPointer { posix_spawn(&child, executable, &actions, &attributes, argvBuffer.baseAddress!, $0.baseAddress!) }
         }
         guard status == 0 else {
             throw GatewaydFixtureError("posix_spawn \(executable): \(String(cString: strerror(status)))")

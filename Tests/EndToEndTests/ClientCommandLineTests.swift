@@ -53,6 +53,43 @@ final class ClientCommandLineTests: PushSuite {
         try connected.expectText(message)
     }
 
+    /// GatewayWorker's names (`sendToUid`) and snake_case work like the kebab-case names.
+    func testGatewayWorkerNamesAreAliases() throws {
+        let options = ["--register", cluster.registerAddress, "--secret-key", Self.secretKey]
+        let connected = try connectClient()
+        let id = try clientID(of: connected)
+        let uid = unique("alias")
+        XCTAssertEqual(try client(["bindUid", id, uid] + options).exitCode, 0)
+        let online = try client(["isUidOnline", uid] + options)
+        XCTAssertEqual(online.stdout, "{\"result\":true}\n", "\(online)")
+        let ids = try client(["getClientIdByUid", uid] + options)
+        XCTAssertEqual(ids.stdout, "{\"result\":[\"\(id)\"]}\n", "\(ids)")
+        for name in ["sendToUid", "send_to_uid"] {
+            let message = unique(name)
+            let sent = try client([name, uid, message] + options)
+            XCTAssertEqual(sent.exitCode, 0, "\(sent)")
+            try connected.expectText(message)
+        }
+
+        // Every function --help lists answers to its camelCase name, derived here as GatewayWorker
+        // writes them (get-client-id-by-uid -> getClientIdByUid), which the listing also shows.
+        let help = try client(["--help"])
+        let listing = help.stdout.components(separatedBy: "SUBCOMMANDS:").last ?? ""
+        // "  send-to-all, sendToAll, send_to_all   Send a message…" (continuation lines are indented deeper).
+        let rows = listing.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.dropFirst(2).first?.isLowercase == true }
+        let names = rows.map { $0.trimmingCharacters(in: .whitespaces).components(separatedBy: "  ")[0].components(separatedBy: ", ") }
+        XCTAssertEqual(names.count, 36, "\(help)")
+        for row in names {
+            let function = row[0]
+            let words = function.split(separator: "-")
+            let camel = String(words[0]) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+            XCTAssertTrue(row.contains(camel), "--help lists \(row) for \(function)")
+            let result = try client([camel, "--help"])
+            XCTAssertEqual(result.exitCode, 0, "\(result)")
+            XCTAssertTrue(result.stdout.contains("gatewayd client \(function)"), "\(camel): \(result)")
+        }
+    }
+
     func testBadArgumentsFailWithOneLine() throws {
         let options = ["--register", cluster.registerAddress, "--secret-key", Self.secretKey]
         let cases: [([String], String)] = [
@@ -62,6 +99,9 @@ final class ClientCommandLineTests: PushSuite {
             (["set-session", "7f0000010b5400000001", "{not json"], "'session' is not JSON"),
             (["is-online", "7f0000010b5400000001", "--exclude", "7f0000010b5400000001"], "is-online has no option --exclude"),
             (["get-all-uid-count", "--register", "nowhere"], "invalid --register"),
+            // Not a function: named as such (before: "Unknown option '--run-dir'").
+            (["sendToEveryone", "hi", "--run-dir", cluster.runDirectory], "unknown function 'sendToEveryone'; the functions are send-to-all,"),
+            (["--run-dir", cluster.runDirectory, "send-to-all", "hi"], "name the function before the options (--run-dir)"),
         ]
         for (arguments, expected) in cases {
             let result = try client(arguments + (arguments.contains("--register") ? [] : options))

@@ -46,6 +46,36 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// The product version (the one CHANGELOG.md's newest entry names), the plugin ABI of
+    /// include/gatewayd.h and the Swift compiler that built it.
+    func testVersionNamesTheReleaseTheABIAndTheCompiler() throws {
+        let result = try GatewaydProcess.run(["--version"], timeout: .seconds(30))
+        XCTAssertEqual(result.exitCode, 0, "\(result)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, "\(result)")
+
+        let root = GatewaydProcess.repositoryRoot
+        let changelog = GatewaydProcess.readText(root.appendingPathComponent("CHANGELOG.md").path)
+        let newest = try XCTUnwrap(changelog.split(separator: "\n").first { $0.hasPrefix("## ") }, "CHANGELOG.md has no entry")
+        let version = try XCTUnwrap(newest.dropFirst(3).split(separator: " ").first.map(String.init))
+        XCTAssertEqual(lines.first, "gatewayd \(version)", "the version CHANGELOG.md's newest entry names")
+
+        let header = GatewaydProcess.readText(root.appendingPathComponent("include/gatewayd.h").path)
+        func define(_ name: String) -> String? {
+            header.split(separator: "\n").first { $0.hasPrefix("#define \(name) ") }.map { String($0.split(separator: " ")[2]) }
+        }
+        let abi = "\(try XCTUnwrap(define("GWD_ABI_VERSION_MAJOR"))).\(try XCTUnwrap(define("GWD_ABI_VERSION_MINOR")))"
+        XCTAssertEqual(lines.dropFirst().first, "plugin ABI \(abi) (include/gatewayd.h)")
+
+        // The toolchain running the tests built the binary: its major.minor.
+        let swift = try GatewaydProcess.runExecutable(URL(fileURLWithPath: "/usr/bin/env"), ["swift", "--version"], timeout: .seconds(60))
+        let compiler = try XCTUnwrap(
+            swift.stdout.components(separatedBy: "Swift version ").dropFirst().first?.split(separator: " ").first, "\(swift)")
+        let majorMinor = compiler.split(separator: ".").prefix(2).joined(separator: ".")
+        XCTAssertTrue(lines.last?.hasPrefix("built with Swift \(majorMinor) (") ?? false, "\(lines) vs \(swift.stdout)")
+        XCTAssertTrue(lines.last?.hasSuffix(" build)") ?? false, "\(lines)")
+    }
+
     // MARK: - start with bad input
 
     func testStartWithMissingPluginFails() throws {

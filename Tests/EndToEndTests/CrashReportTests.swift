@@ -13,6 +13,15 @@ final class CrashReportTests: XCTestCase {
         super.tearDown()
     }
 
+    /// The cluster's log once it holds a crash line, and that line (the first).
+    private func waitForCrashLine(in cluster: GatewaydProcess, timeout: Duration = .seconds(10)) -> (log: String, line: String) {
+        var log = ""
+        XCTAssertTrue(
+            GatewaydProcess.poll(until: { log = cluster.stderrTail(20000); return log.contains("fatal SIGSEGV") }, timeout: timeout),
+            "no crash line:\n\(log)")
+        return (log, String(log.split(separator: "\n").first { $0.contains("fatal SIGSEGV") } ?? ""))
+    }
+
     func testACrashingWorkerDiesAtOnceWithOneLineNamingTheCallbackAndTheClient() throws {
         let cluster = try GatewaydProcess.start(plugin: try ConformancePlugin.c.path(), gatewayCount: 1, workerCount: 1)
         self.cluster = cluster
@@ -32,13 +41,9 @@ final class CrashReportTests: XCTestCase {
         // The handler itself takes microseconds; the bound leaves room for a loaded CI machine.
         XCTAssertLessThan(died, .milliseconds(500), "the worker took \(died) to die")
 
-        var log = ""
-        XCTAssertTrue(
-            GatewaydProcess.poll(until: { log = cluster.stderrTail(20000); return log.contains("fatal SIGSEGV") }, timeout: .seconds(5)),
-            "no crash line:\n\(log)")
+        let (log, line) = waitForCrashLine(in: cluster, timeout: .seconds(5))
         let lines = log.split(separator: "\n").filter { $0.contains("fatal SIGSEGV") }
         XCTAssertEqual(lines.count, 1, "\(lines)")
-        let line = String(lines.first ?? "")
         XCTAssertTrue(line.contains(" ERROR   gatewayd.worker[\(worker)] "), line)
         XCTAssertTrue(line.contains("in the plugin's on_message"), line)
         XCTAssertTrue(line.contains("gw.callback=on_message gw.client_id=\(clientID) gw.index=0 gw.signal=SIGSEGV"), line)
@@ -53,6 +58,28 @@ final class CrashReportTests: XCTestCase {
                 }, timeout: .seconds(30), interval: .milliseconds(50)))
         try client.sendText("ver:")
         XCTAssertNotEqual(try client.receiveText(timeout: .seconds(10)), version)
+        client.close()
+        try cluster.stop()
+    }
+
+    /// With `log_format: json` the crash line (written by the C handler) is a JSON object too.
+    func testTheCrashLineIsJSONWhenTheLogIs() throws {
+        let cluster = try GatewaydProcess.start(
+            plugin: try ConformancePlugin.c.path(), gatewayCount: 1, workerCount: 1, extraArguments: ["--log-format", "json"])
+        self.cluster = cluster
+        let client = try cluster.connect()
+        try client.sendText("id:")
+        let clientID = String(try client.receiveText().dropFirst(3))
+        try client.sendText("crash:")
+        let line = waitForCrashLine(in: cluster).line
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+        XCTAssertEqual(object["level"] as? String, "error")
+        XCTAssertEqual(object["role"] as? String, "worker")
+        XCTAssertNotNil(object["pid"] as? Int)
+        XCTAssertEqual(object["message"] as? String, "fatal SIGSEGV at address 0x0 in the plugin's on_message; the process exits now")
+        XCTAssertEqual(
+            object["metadata"] as? [String: String],
+            ["gw.callback": "on_message", "gw.client_id": clientID, "gw.index": "0", "gw.signal": "SIGSEGV"])
         client.close()
         try cluster.stop()
     }
@@ -99,11 +126,7 @@ final class CrashReportTests: XCTestCase {
         self.cluster = cluster
         let client = try cluster.connect()
         try client.sendText("go")
-        var log = ""
-        XCTAssertTrue(
-            GatewaydProcess.poll(until: { log = cluster.stderrTail(20000); return log.contains("fatal SIGSEGV") }, timeout: .seconds(10)),
-            "no crash line:\n\(log)")
-        let line = String(log.split(separator: "\n").first { $0.contains("fatal SIGSEGV") } ?? "")
+        let line = waitForCrashLine(in: cluster).line
         XCTAssertTrue(line.contains("in a thread the plugin started"), line)
         XCTAssertFalse(line.contains("gw.callback="), line)
         XCTAssertFalse(line.contains("gw.client_id="), line)

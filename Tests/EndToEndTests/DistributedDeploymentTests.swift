@@ -14,6 +14,8 @@ final class DistributedDeploymentTests: XCTestCase {
     private static let registerPort = 1236
     private static let clientPort = 7272
     private static let innerPort = 2900
+    /// Inner ports on the lab's network need one (InnerPortPolicy), as on a real LAN.
+    private static let secretKey = "lab-secret"
 
     private var lab: NetworkLab?
     private let clusters = LabClusters()
@@ -84,6 +86,7 @@ final class DistributedDeploymentTests: XCTestCase {
             URL(fileURLWithPath: lab["cl"].launcher[0]),
             Array(lab["cl"].launcher.dropFirst()) + [
                 try GatewaydProcess.binaryURL().path, "client", "send-to-all", "pushed", "--register", registerList(registers),
+                "--secret-key", Self.secretKey,
             ], timeout: .seconds(30))
         XCTAssertEqual(pushed.exitCode, 0, "\(pushed)")
         try c1.expectText("pushed")
@@ -292,6 +295,7 @@ final class DistributedDeploymentTests: XCTestCase {
         configDirectory = directory
         // The deployment's shared settings, as a real one keeps them: in a config file.
         try """
+            secret_key: \(Self.secretKey)
             inner_heartbeat_interval_ms: \(Self.heartbeatInterval)
             inner_heartbeat_timeout_ms: \(Self.heartbeatTimeout)
             """.write(toFile: "\(directory)/cluster.yaml", atomically: true, encoding: .utf8)

@@ -124,6 +124,38 @@ final class ExamplePluginTests: XCTestCase {
         XCTAssertEqual(cluster.leftoverPIDs(), [])
     }
 
+    /// examples/push/index.html in headless Chromium, served as its README says and pointed at
+    /// the cluster with ?ws=: it shows its client id, and a message pushed to that id.
+    func testThePushPageInChromiumShowsWhatIsPushedToIt() throws {
+        if let missing = HeadlessChromium.missing ?? StaticFileServer.missing { throw XCTSkip(missing) }
+        let cluster = try GatewaydProcess.start(plugin: nil, gatewayCount: 1, workerCount: 1)
+        self.cluster = cluster
+        let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-push-page-")
+        let web = try StaticFileServer(
+            directory: GatewaydProcess.repositoryRoot.appendingPathComponent("examples").path, log: "\(directory)/http.log")
+        let browser = try HeadlessChromium.launch()
+        addTeardownBlock {
+            try? browser.close()
+            web.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let page = try browser.open(
+            "http://127.0.0.1:\(web.port)/push/?ws=ws://127.0.0.1:\(cluster.listenPort)/", name: "push page")
+        try page.waitUntil("/^[0-9a-f]{20}$/.test(document.getElementById('client-id').textContent)", "showing its client id")
+        let clientID = try page.value("document.getElementById('client-id').textContent", as: String.self)
+        let push = try GatewaydProcess.run(
+            ["client", "send-to-client", clientID, "pushed <b>to</b> the page", "--register", cluster.registerAddress],
+            timeout: .seconds(30))
+        XCTAssertEqual(push.exitCode, 0, "\(push)")
+        try page.waitUntil(
+            "document.getElementById('log').textContent.endsWith('  pushed <b>to</b> the page\\n')", "showing the pushed message")
+        XCTAssertEqual(try page.value("document.querySelectorAll('#log b').length", as: Int.self), 0, "shown as text")
+        try browser.close()
+        web.stop()
+        try cluster.stop()
+        XCTAssertEqual(cluster.leftoverPIDs(), [])
+    }
+
     /// A client that sends its first frames in the same write as its upgrade request (allowed:
     /// it may send as soon as it has sent the request) gets them handled once the worker's
     /// verdict is in, in order, after the 101 and the welcome.

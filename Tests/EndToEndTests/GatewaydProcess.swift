@@ -338,8 +338,10 @@ final class GatewaydProcess {
     /// Fails when `stop` does not exit 0, when the master does not exit (with 0, for a
     /// foreground master) before `timeout`, or when any pid the fixture has seen or any
     /// process naming the run directory is alive afterwards; those are then SIGKILLed.
-    /// On success the temporary directory is removed; on failure it is kept for debugging.
-    func stop(graceful: Bool = false, timeout: Duration = .seconds(30)) throws {
+    /// On success the temporary directory is removed (unless `removingFiles` is false: the test
+    /// reads them, e.g. the daemon's log, and removes ``baseDirectory`` itself); on failure it
+    /// is kept for debugging.
+    func stop(graceful: Bool = false, timeout: Duration = .seconds(30), removingFiles: Bool = true) throws {
         guard !finished else { return }
         var problems: [String] = []
         // Learn every child's pid first, so "every pid seen in status is gone" covers all.
@@ -372,7 +374,7 @@ final class GatewaydProcess {
 
         if problems.isEmpty {
             finished = true
-            try? FileManager.default.removeItem(atPath: baseDirectory)
+            if removingFiles { try? FileManager.default.removeItem(atPath: baseDirectory) }
             return
         }
         let log = stderrTail()

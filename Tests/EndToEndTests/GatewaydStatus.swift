@@ -10,6 +10,8 @@ struct GatewaydStatus: Decodable {
         let role: String
         let pid: Int32
         let index: Int?
+        /// running, starting, restarting, stopping (absent for the master).
+        let state: String?
         let connections: Int?
         let details: [String: String]?
     }

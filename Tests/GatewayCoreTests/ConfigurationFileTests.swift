@@ -20,6 +20,44 @@ final class ConfigurationFileTests: XCTestCase {
         return path
     }
 
+    /// The configuration `yaml` gives, written as the test's config file.
+    private func applied(_ yaml: String) throws -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        try ConfigurationFile.apply(path: try write(yaml), to: &configuration)
+        return configuration
+    }
+
+    func testSecretFilesAreReadRelativeToTheConfigWithoutTheirTrailingNewline() throws {
+        try "from-a-file\n".write(toFile: directory + "/secret", atomically: true, encoding: .utf8)
+        try "token\r\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+        let configuration = try applied(
+            """
+            secret_key_file: secret
+            http_api_listen: 127.0.0.1:0
+            http_api_token_file: token
+            allow_no_secret: true
+            """)
+        XCTAssertEqual(configuration.secretKey, "from-a-file")
+        XCTAssertEqual(configuration.httpAPI?.token, "token")
+        XCTAssertEqual(configuration.allowNoSecret, true)
+    }
+
+    func testBadSecretFilesAreRefusedByKeyAndPath() throws {
+        try "".write(toFile: directory + "/empty", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try applied("secret_key_file: missing")) { error in
+            XCTAssertEqual("\(error)", "invalid secret_key_file '\(directory!)/missing': expected a readable file (no such file)")
+        }
+        XCTAssertThrowsError(try applied("secret_key_file: empty")) { error in
+            XCTAssertEqual("\(error)", "invalid secret_key_file '\(directory!)/empty': expected a file holding the secret (it is empty)")
+        }
+        XCTAssertThrowsError(try applied("secret_key: a\nsecret_key_file: empty")) { error in
+            XCTAssertTrue("\(error)".contains("either secret_key or secret_key_file, not both"), "\(error)")
+        }
+        XCTAssertThrowsError(try applied("allow_no_secret: maybe")) { error in
+            XCTAssertEqual("\(error)", "invalid allow_no_secret 'maybe': expected true or false")
+        }
+    }
+
     func testEveryKeyIsApplied() throws {
         let path = try write(
             """
@@ -96,9 +134,20 @@ final class ConfigurationFileTests: XCTestCase {
         try ConfigurationFile.apply(path: try write("metrics_listen: 127.0.0.1:9273\n"), to: &configuration)
         XCTAssertEqual(configuration.metricsListen, "127.0.0.1:9273")
         XCTAssertNoThrow(try configuration.validate())
-        configuration.metricsListen = "localhost"
+        configuration.metricsListen = "nowhere"
         XCTAssertThrowsError(try configuration.validate()) { error in
-            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "metrics_listen", value: "localhost", expected: "host:port"))
+            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "metrics_listen", value: "nowhere", expected: "host:port"))
+        }
+    }
+
+    func testLogFormatIsTextOrJSON() throws {
+        var configuration = GatewayConfiguration()
+        XCTAssertNil(configuration.logFormat, "text unless set")
+        try ConfigurationFile.apply(path: try write("log_format: json\n"), to: &configuration)
+        XCTAssertEqual(configuration.logFormat, .json)
+        let path = try write("log_format: yaml\n")
+        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
+            XCTAssertEqual("\(error)", "invalid log_format 'yaml': expected text or json")
         }
     }
 

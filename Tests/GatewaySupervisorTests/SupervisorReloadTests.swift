@@ -65,6 +65,7 @@ final class SupervisorReloadTests: XCTestCase {
             [
                 .log(.error, "reload failed: the new plugin was refused: on_worker_start returned -1; the running workers keep serving"),
                 .reloadFinished(.failed, seconds: 0, killedWorkers: 0),
+                .tellServiceManager(.reloaded),
                 .respond(requester, ControlResponse(ok: false, error: "the new plugin was refused: on_worker_start returned -1")),
             ])
         XCTAssertNil(master.machine.reload)

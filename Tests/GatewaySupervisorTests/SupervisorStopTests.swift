@@ -70,6 +70,7 @@ final class SupervisorStopTests: XCTestCase {
             actions,
             [
                 .log(.info, "stopping gracefully: workers finish what they were sent"),
+                .tellServiceManager(.stopping),
                 .send(ControlMessage(kind: .quiesce), to: master.slot(.gateway, 0)),
                 .send(ControlMessage(kind: .drain), to: master.slot(.worker, 0)),
                 .send(ControlMessage(kind: .drain), to: master.slot(.worker, 1)),

@@ -40,4 +40,22 @@ final class GatewayAddressTests: XCTestCase {
         XCTAssertEqual(String(decoding: bytes.prefix(20), as: UTF8.self), id.description)
         XCTAssertEqual(bytes[20], 0xEE, "only the 20 digits are written")
     }
+
+    func testClientIDHexDigitsMatchTheRadixFormatting() {
+        func padded<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: width - digits.count) + digits
+        }
+        var generator = SystemRandomNumberGenerator()
+        let edges: [UInt32] = [0, 9, 10, 15, 0x9999_9999, 0xAAAA_AAAA, 0xFFFF_FFFF, 0x0123_4567, 0x89AB_CDEF]
+        for index in 0..<2000 {
+            let ipv4 = index < edges.count ? edges[index] : generator.next()
+            let port = index < edges.count ? UInt16(truncatingIfNeeded: edges[index]) : generator.next()
+            let connection = index < edges.count ? edges[edges.count - 1 - index] : generator.next()
+            let id = ClientID(ipv4: ipv4, port: port, connectionID: connection)
+            var bytes = [UInt8](repeating: 0, count: 20)
+            bytes.withUnsafeMutableBytes { id.writeHexDigits(to: $0) }
+            XCTAssertEqual(String(decoding: bytes, as: UTF8.self), padded(ipv4, 8) + padded(port, 4) + padded(connection, 8))
+        }
+    }
 }

@@ -32,6 +32,12 @@ int gwd_sys_accept4(int fd, void *address, unsigned int *address_length, int fla
 /* fflush(NULL): C's stdio globals are not usable from Swift 6 code. */
 void gwd_sys_flush_stdio(void);
 
+/* Sends `message` as one datagram to the service manager's notification socket (sd_notify(3)'s
+ * protocol, no library): `socket_path` is $NOTIFY_SOCKET, a filesystem path or, starting with
+ * '@', an abstract socket name. A socket of its own per call, nothing kept, no thread. Returns 0
+ * or -1 with errno. */
+int gwd_sys_notify(const char *socket_path, const char *message, size_t length);
+
 /* What a plugin process runs now, for its crash handler: the callback (a code the handler
  * names with the table given to gwd_sys_install_crash_handler, 0 = none) and the client id of
  * the event (gateway address and connection id). Plain stores, set around every callback. */
@@ -89,11 +95,12 @@ int gwd_sys_set_crash_notice(const unsigned char *frame, int length, int body_of
 /* Installs a handler for the fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP)
  * in place of the Swift runtime's backtracer, which takes seconds to write its report while the
  * process holds events it will never handle. The handler writes one log line to `fd` in
- * GatewayLogHandler's format under `label` (with `gw.index`), naming the signal, the callback running
+ * GatewayLogHandler's format (text, or a JSON object when `json` is non-zero) under `label`
+ * (with `gw.index`), naming the signal, the callback running
  * (`callback_names[code - 1]`, `count` of them) and its client id, then lets the signal take
  * the process down with its default action, so the parent sees which signal it was.
  * Async-signal-safe. Returns 0 or -1 with errno. */
-int gwd_sys_install_crash_handler(int fd, const char *label, int index, const char *const *callback_names, int count);
+int gwd_sys_install_crash_handler(int fd, const char *label, int json, int index, const char *const *callback_names, int count);
 
 /* Marks the calling thread as the one plugin callbacks run on: a crash on another thread (one
  * the plugin started) is not blamed on the callback running meanwhile. */

@@ -121,6 +121,7 @@ extension EngineGateway: ClientEngineDelegate {
 
     private func webSocketFrames(_ id: ConnectionID, _ client: Client, _ bytes: UnsafeMutableRawBufferPointer) -> ReceiveOutcome {
         let slot = slots.slot(id.fd)
+        let hub = self.hub!  // once per read, not once per message (a retain each)
         var offset = 0
         while true {
             let result = slot.pointee.webSocket.decode(UnsafeMutableRawBufferPointer(rebasing: bytes[offset...]))
@@ -129,7 +130,7 @@ extension EngineGateway: ClientEngineDelegate {
             case .needMoreBytes:
                 return ReceiveOutcome(consumed: offset, messageSize: result.pendingFrameSize)
             case .message(let message):
-                forward(message.payload, binary: message.kind == .binary, from: client)  // UTF-8 checked by the decoder
+                forward(message.payload, binary: message.kind == .binary, from: client, to: hub)  // UTF-8 checked by the decoder
             case .ping(let payload):
                 let pong = engine.stage(capacity: WebSocketServerFrameWriter.maximumHeaderLength + payload.count) { target in
                     WebSocketServerFrameWriter.writeFrame(opcode: WebSocketServerFrameWriter.pongOpcode, payload: payload, to: target)
@@ -161,6 +162,7 @@ extension EngineGateway: ClientEngineDelegate {
     /// closes the connection and is counted; these protocols have no close code to send.
     private func streamMessages(_ id: ConnectionID, _ client: Client, _ bytes: UnsafeMutableRawBufferPointer) -> ReceiveOutcome {
         let slot = slots.slot(id.fd)
+        let hub = self.hub!
         let binary = slot.pointee.phase == .frame
         var offset = 0
         while true {
@@ -168,7 +170,7 @@ extension EngineGateway: ClientEngineDelegate {
             let result = binary ? slot.pointee.frame.scan(rest) : slot.pointee.text.scan(rest)
             switch result {
             case .message(let body, let consumed):
-                forward(UnsafeRawBufferPointer(rebasing: rest[body]), binary: binary, from: client)
+                forward(UnsafeRawBufferPointer(rebasing: rest[body]), binary: binary, from: client, to: hub)
                 offset += consumed
             case .needMoreBytes(let messageSize):
                 return ReceiveOutcome(consumed: offset, messageSize: messageSize)
@@ -185,9 +187,9 @@ extension EngineGateway: ClientEngineDelegate {
     // MARK: - Helpers
 
     /// A whole client message to the hub, copied into its worker frame as it is written.
-    private func forward(_ message: UnsafeRawBufferPointer, binary: Bool, from client: Client) {
+    private func forward(_ message: UnsafeRawBufferPointer, binary: Bool, from client: Client, to hub: Hub<EngineGateway>) {
         _ = hub.clientMessage(client, length: message.count, binary: binary, now: now) { buffer in
-            buffer.writeBytes(message)
+            buffer.appendBytes(message)
             return true
         }
     }

@@ -57,7 +57,7 @@ extension EngineGateway: HubTransport {
 
     public func write(_ payload: Payload, to inner: InnerLink) {
         guard !inner.isClosed else { return }
-        payloads.withBytes(payload) { bytes in inner.connection.write { $0.writeBytes(bytes) } }
+        payloads.withBytes(payload) { bytes in inner.connection.write { $0.appendBytes(bytes) } }
     }
 
     public func write(to inner: InnerLink, size: Int, _ encode: (inout ByteBuffer) -> Bool) -> Bool {
@@ -102,6 +102,7 @@ extension EngineGateway {
     }
 
     private func innerBytes(_ buffer: inout ByteBuffer, from link: InnerLink) {
+        let hub = self.hub!  // once per read, not once per frame (a retain each)
         link.lastHeard = now
         while !link.isClosed {
             let frame: GatewayFrame?
@@ -112,6 +113,11 @@ extension EngineGateway {
                 return closeInner(link, flush: false)
             }
             guard let frame else { return }
+            if case .worker(let worker) = link.peer {  // the per-message path: the peer stays as it is
+                guard hub.workerFrame(frame, from: worker, remoteIP: { IPv4Address(value: link.remoteIP).description })
+                else { return closeInner(link, flush: true) }
+                continue
+            }
             guard let next = hub.innerFrame(frame, from: link.peer, socket: link, remoteIP: { IPv4Address(value: link.remoteIP).description })
             else { return closeInner(link, flush: true) }
             if case .unauthenticated = link.peer, case .worker(let worker) = next {

@@ -13,9 +13,32 @@ struct ClientCommand: ParsableCommand {
             Finds the gateways through the register. Without --register, a cluster running in --run-dir \
             (default $GATEWAYD_RUN_DIR or /tmp/gatewayd-<uid>) gives its register address and secret key; \
             otherwise 127.0.0.1:1236 without a secret is used. Queries print JSON: {"result": ...}, plus \
-            "unanswered" when some gateway gave no answer. Errors print one line and exit non-zero.
+            "unanswered" when some gateway gave no answer. Errors print one line and exit non-zero. Each \
+            function also answers to GatewayWorker's name (sendToUid) and to snake_case (send_to_uid).
             """,
-        subcommands: clientFunctionCommands)
+        subcommands: clientFunctionCommands + [UnknownClientFunction.self],
+        defaultSubcommand: UnknownClientFunction.self)
+}
+
+/// What `gatewayd client` runs when the first word names no function: says so, with the list.
+/// (Without it ArgumentParser complains about whatever it meets first, e.g. "Unknown option
+/// '--run-dir'".)
+struct UnknownClientFunction: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unknown-function", shouldDisplay: false)
+
+    @Argument(parsing: .allUnrecognized)
+    var words: [String] = []
+
+    func run() throws {
+        guard let function = words.first else { throw CleanExit.helpRequest(ClientCommand.self) }
+        guard !function.hasPrefix("-") else {
+            throw failCommand(
+                "name the function before the options (\(function)): gatewayd client <function> [args…] [options]; gatewayd client --help lists them")
+        }
+        throw failCommand(
+            "unknown function '\(function)'; the functions are "
+                + GatewayFunction.allCases.map(\.rawValue).joined(separator: ", ") + " (or GatewayWorker's names, e.g. sendToUid)")
+    }
 }
 
 /// Options every `gatewayd client` function shares.

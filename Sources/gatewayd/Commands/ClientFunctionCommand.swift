@@ -20,7 +20,8 @@ struct ClientFunctionCommand<F: ClientFunction>: ParsableCommand {
             discussion += "\n\nThe session is a JSON object, e.g. '{\"name\":\"alice\",\"level\":3}'."
         }
         return CommandConfiguration(
-            commandName: function.rawValue, abstract: function.summary, usage: function.commandLineUsage, discussion: discussion)
+            commandName: function.rawValue, abstract: function.summary, usage: function.commandLineUsage, discussion: discussion,
+            aliases: function.commandLineAliases)
     }
 
     @Argument(help: ArgumentHelp("The function's arguments, in the order of the usage line.", valueName: "argument"))

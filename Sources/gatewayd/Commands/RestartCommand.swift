@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
-import Logging
 
 struct RestartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +22,6 @@ struct RestartCommand: ParsableCommand {
         }
         _ = try runDirectory.request(.stop, graceful: graceful, timeoutSeconds: 600)
         print("gatewayd stopped (run-dir \(directory.path))")
-        throw ExitCode(try Daemon.start(configuration: configuration, logLevel: Logger.Level(configurationName: configuration.logLevel)))
+        throw ExitCode(try Daemon.start(configuration: configuration))
     }
 }

@@ -47,14 +47,23 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("start-port"), help: "First gateway inner port; gateway i uses start-port+i (default 2900, 0 = any).")
     var startPort: Int?
 
-    @Option(name: .customLong("secret-key"), help: "Shared secret for the register and the gateways' inner ports.")
+    @Option(name: .customLong("secret-key"), help: "Shared secret for the register and the gateways' inner ports (visible in ps: prefer --secret-key-file or GATEWAYD_SECRET_KEY).")
     var secretKey: String?
+
+    @Option(name: .customLong("secret-key-file"), help: "A file holding the shared secret (one trailing newline ignored).")
+    var secretKeyFile: String?
+
+    @Flag(name: .customLong("allow-no-secret"), help: "Start without a secret even where an inner port is on the network (anyone reaching it can push to every client).")
+    var allowNoSecret = false
 
     @Option(name: .customLong("run-dir"), help: "Directory for the pid file, control socket, log and plugin store.")
     var runDirectory: String?
 
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (default info).")
     var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "Log lines as text or json (default text).")
+    var logFormat: String?
 
     @Option(name: .customLong("client-io"), help: "What serves the gateway's sockets: engine or nio (default engine; also GATEWAYD_CLIENT_IO).")
     var clientIO: String?
@@ -78,11 +87,11 @@ struct StartCommand: ParsableCommand {
         } catch {
             throw failCommand(error.description)
         }
-        let level = Logger.Level(configurationName: configuration.logLevel)
         if daemon {
-            throw ExitCode(try Daemon.start(configuration: configuration, logLevel: level))
+            throw ExitCode(try Daemon.start(configuration: configuration))
         }
-        LoggingSystem.bootstrap { GatewayLogHandler(label: $0, level: level) }
+        // In the foreground the log goes to stderr: a terminal, or journald under systemd.
+        bootstrapLogging(configuration)
         let supervisor = Supervisor(
             configuration: configuration, version: Gatewayd.version, logger: Logger(label: "gatewayd.master"),
             runRole: RoleLauncher.run)
@@ -102,6 +111,17 @@ struct StartCommand: ParsableCommand {
     func resolvedConfiguration() throws(ConfigurationError) -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
         if let config { try ConfigurationFile.apply(path: config, to: &configuration) }
+        // Secrets from the environment keep them out of `ps` and out of config files.
+        if let value = ProcessInfo.processInfo.environment["GATEWAYD_SECRET_KEY"], !value.isEmpty {
+            configuration.secretKey = value
+        }
+        if let value = ProcessInfo.processInfo.environment["GATEWAYD_HTTP_API_TOKEN"], !value.isEmpty {
+            guard configuration.httpAPI != nil || httpAPI != nil else {
+                throw .invalid(key: "GATEWAYD_HTTP_API_TOKEN", value: "(set)", expected: "http_api_listen or --http-api, which the token is for")
+            }
+            configuration.httpAPI = configuration.httpAPI ?? HTTPAPISettings(listen: httpAPI ?? "")
+            configuration.httpAPI?.token = value
+        }
         if let value = ProcessInfo.processInfo.environment["GATEWAYD_CLIENT_IO"], !value.isEmpty {
             guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "GATEWAYD_CLIENT_IO", value: value, expected: "engine or nio") }
             configuration.clientIO = io
@@ -124,10 +144,19 @@ struct StartCommand: ParsableCommand {
         if let workerCount { configuration.workerCount = workerCount }
         if let lanIP { configuration.lanIP = lanIP }
         if let startPort { configuration.startPort = startPort }
+        if secretKey != nil, secretKeyFile != nil {
+            throw .invalid(key: "secret_key_file", value: secretKeyFile!, expected: "either --secret-key or --secret-key-file, not both")
+        }
         if let secretKey { configuration.secretKey = secretKey }
+        if let secretKeyFile { configuration.secretKey = try ConfigurationFile.secret(fromFile: secretKeyFile, key: "secret_key_file") }
+        if allowNoSecret { configuration.allowNoSecret = true }
         if let runDirectory { configuration.runDirectory = runDirectory }
         if let logLevel { configuration.logLevel = logLevel }
         if let metrics { configuration.metricsListen = metrics }
+        if let logFormat {
+            guard let format = LogFormat(rawValue: logFormat) else { throw .invalid(key: "log_format", value: logFormat, expected: "text or json") }
+            configuration.logFormat = format
+        }
         if httpAPI != nil || httpAPIToken != nil || httpAPIAllowNoToken {
             var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
             if let httpAPI { settings.listen = httpAPI }
