@@ -20,18 +20,12 @@ public struct RunDirectory: Sendable, Hashable {
     /// this user owns: it holds the resolved configuration (with its secrets), the log and the
     /// control socket, which stops and reloads everything.
     public func createPrivate() throws(RunDirectoryError) {
-        if mkdir(path, 0o700) != 0 {
-            let created = errno
-            if created == ENOENT {
-                do {
-                    try FileManager.default.createDirectory(
-                        atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                } catch {
-                    throw RunDirectoryError(path: path, reason: error.localizedDescription)
-                }
-            } else if created != EEXIST {
-                throw RunDirectoryError(path: path, reason: String(cString: strerror(created)))
-            }
+        // An existing directory is left as it is here and tightened below.
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw RunDirectoryError(path: path, reason: error.localizedDescription)
         }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -50,16 +44,7 @@ public struct RunDirectory: Sendable, Hashable {
         let temporary = file + ".new"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return false }
-        let written = data.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let count = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { return false }
-                offset += count
-            }
-            return true
-        }
+        let written = FileDescriptorIO.writeAll(fd, Array(data))
         // An existing file keeps its mode through O_TRUNC: set it.
         let done = written && fchmod(fd, 0o600) == 0
         close(fd)

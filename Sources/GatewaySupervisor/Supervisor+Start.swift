@@ -10,7 +10,8 @@ extension Supervisor {
         if let pid = runDirectory.runningMasterPID(), pid != getpid() {
             throw .startup("gatewayd is already running in \(runDirectory.path) (master pid \(pid)); stop it first")
         }
-        try refuseInnerPortsWithoutSecret()
+        let registerBinding = configuration.runs(.register) ? try RegisterBinding.choose(for: configuration) : nil
+        try refuseInnerPortsWithoutSecret(registerBinding: registerBinding)
         do { try runDirectory.createPrivate() } catch { throw .startup(error.description) }
         if let plugin = configuration.plugin, configuration.runs(.worker) {
             var isDirectory: ObjCBool = false
@@ -24,7 +25,7 @@ extension Supervisor {
 
         // Bind everything before forking anything: a port in use fails here, with nothing running.
         // Only what this host's roles need: a gateway-only host binds no register port.
-        if configuration.runs(.register) { try bindRegister() }
+        if let registerBinding { try bindRegister(registerBinding) }
 
         var listeners: [ListenAddress] = []
         for url in configuration.listen {
@@ -100,12 +101,12 @@ extension Supervisor {
 
     /// Secure by default (``InnerPortPolicy``): the gateways' inner ports bind `lan_ip`, the
     /// register the address ``RegisterBinding`` chooses; neither goes on the network without a secret.
-    private func refuseInnerPortsWithoutSecret() throws(SupervisorError) {
+    private func refuseInnerPortsWithoutSecret(registerBinding: RegisterBinding.Choice?) throws(SupervisorError) {
         var listeners: [InnerPortPolicy.Listener] = []
         if configuration.runs(.gateway) { listeners.append(.init(key: "lan_ip", host: configuration.lanIP)) }
-        if configuration.runs(.register) {
-            let key = configuration.registerListen == nil ? "register" : "register_listen"
-            listeners.append(.init(key: key, host: try RegisterBinding.choose(for: configuration).address.host))
+        if let registerBinding {
+            let key = registerBinding.listIndex == nil ? "register_listen" : "register"
+            listeners.append(.init(key: key, host: registerBinding.address.host))
         }
         if let refusal = InnerPortPolicy.refusal(
             for: listeners, secretKey: configuration.secretKey, allowNoSecret: configuration.allowNoSecret ?? false)
@@ -115,8 +116,7 @@ extension Supervisor {
     }
 
     /// Binds this host's register (see ``RegisterBinding``); a port 0 is replaced by the one bound.
-    private func bindRegister() throws(SupervisorError) {
-        let choice = try RegisterBinding.choose(for: configuration)
+    private func bindRegister(_ choice: RegisterBinding.Choice) throws(SupervisorError) {
         let bound = try ListeningSocket.bind(
             host: choice.address.host, port: choice.address.port, reusePort: false, what: "register")
         registerSocket = bound
