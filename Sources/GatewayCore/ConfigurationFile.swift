@@ -1,164 +1,69 @@
 import Foundation
 import Yams
 
-/// Reads a YAML config file onto a configuration. Every key is optional and overrides the
-/// default; command-line flags are applied afterwards by the caller.
+/// Reads a YAML config file into the values it sets, key by key, without interpreting them:
+/// the keys' types (``ConfigurationKey``) do that, the same way for the environment and flags.
 ///
-/// Keys (all snake_case):
-/// - `plugin` (string): path of the plugin .so
-/// - `listen` (string or list of strings): `websocket://host:port` listeners
-/// - `register` (string or list): `host:port` of the register, or several (comma-separated or a list)
-/// - `role` (string or list: register, gateway, worker), `register_listen` (string),
-///   `inner_heartbeat_interval_ms`, `inner_heartbeat_timeout_ms` (int): a distributed deployment
-/// - `gateway_count`, `worker_count` (int): process counts
-/// - `lan_ip` (string), `start_port` (int): the gateways' inner address and first port
-/// - `secret_key` (string): shared secret for the register and inner ports; `secret_key_file`
-///   (string): a file holding it instead (one trailing newline ignored); `allow_no_secret` (bool):
-///   start without one even where an inner port is on the network
-/// - `run_dir` (string): pid file, control socket, log and plugin store
-/// - `worker_name` (string), `log_level` (debug|info|warning|error), `log_format` (text|json)
-/// - `query_timeout_ms`, `handshake_timeout_ms`, `stop_timeout_ms`, `drain_timeout_ms`,
-///   `process_timeout_ms` (int, milliseconds)
-/// - `ping_interval` (seconds, may be fractional; 0 = off), `ping_not_response_limit` (intervals),
-///   `ping_data` (string; empty sends WebSocket pings): GatewayWorker's heartbeat
-/// - `max_message_bytes` (int): largest client message
-/// - `max_connections`, `connect_timeout_ms`, `send_buffer_bytes` (int), `slow_client_policy`
-///   (close|drop): the gateway's limits on clients; `worker_buffer_bytes`, `worker_queue_bytes`
-///   (int): back-pressure between gateways, workers and the plugin
-/// - `client_io` (engine|nio): what serves the gateway's sockets
-/// - `http_api_listen` (string), `http_api_token` (string) or `http_api_token_file` (string),
-///   `http_api_max_body_bytes` (int), `http_api_allow_no_token` (bool): the HTTP push API role
-///   (off without `http_api_listen`)
-/// - `metrics_listen` (string): `host:port` of the master's `/metrics` (off without it)
+/// Every key is optional. A key with no value (`key:` or `key: ~`) leaves the default. Unknown
+/// keys, nested mappings and YAML syntax errors are refused, each with one line naming the file.
 public enum ConfigurationFile {
-    public static let keys: [String] = [
-        "plugin", "listen", "register", "gateway_count", "worker_count", "lan_ip", "start_port", "secret_key",
-        "secret_key_file", "allow_no_secret",
-        "run_dir", "worker_name", "log_level", "log_format", "query_timeout_ms", "handshake_timeout_ms", "max_message_bytes",
-        "stop_timeout_ms", "drain_timeout_ms",
-        "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
-        "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
-        "worker_queue_bytes", "client_io",
-        "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
-        "http_api_listen", "http_api_token", "http_api_token_file", "http_api_max_body_bytes", "http_api_allow_no_token",
-        "metrics_listen",
-    ]
+    public struct Entry: Sendable, Hashable {
+        public var key: String
+        public var value: RawConfigurationValue
+    }
 
-    /// Applies the file at `path` onto `configuration`. Relative paths inside the file (plugin,
-    /// run_dir) are resolved against the file's directory, so a config works from any cwd.
-    public static func apply(path: String, to configuration: inout GatewayConfiguration) throws(ConfigurationError) {
+    /// The keys the file sets, in the file's order.
+    public static func entries(path: String) throws(ConfigurationError) -> [Entry] {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw .unreadable(path: path, reason: Self.reason(for: path))
+            throw ConfigurationError(.unreadable(reason(for: path)), source: .file(path))
         }
-        let root: Any?
         do {
-            root = try Yams.load(yaml: text)
+            return try entries(yaml: text)
         } catch {
-            throw .malformed(path: path, reason: "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)")
+            throw error.from(.file(path))
         }
-        guard let root else { return }  // an empty file changes nothing
-        guard let map = root as? [String: Any] else {
-            throw .malformed(path: path, reason: "the top level must be a mapping of keys to values")
+    }
+
+    /// The keys `yaml` sets (a source other than a file, such as a test, has no path to name).
+    public static func entries(yaml: String) throws(ConfigurationError) -> [Entry] {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError(.malformed(oneLine(error)))
         }
-        let baseDirectory = (path as NSString).deletingLastPathComponent
-        for key in map.keys.sorted() where !keys.contains(key) {
-            throw .unknownKey(path: path, key: key)
+        guard let root, root.null == nil else { return [] }  // an empty file changes nothing
+        guard case .mapping(let mapping) = root else {
+            throw ConfigurationError(.malformed("the top level must be a mapping of keys to values"))
         }
-        func string(_ key: String) throws(ConfigurationError) -> String? {
-            guard let value = map[key] else { return nil }
-            if let string = value as? String { return string }
-            if let number = value as? Int { return String(number) }
-            throw .invalid(key: key, value: "\(value)", expected: "a string")
-        }
-        func int(_ key: String) throws(ConfigurationError) -> Int? {
-            guard let value = map[key] else { return nil }
-            if let number = value as? Int { return number }
-            throw .invalid(key: key, value: "\(value)", expected: "an integer")
-        }
-        func resolved(_ path: String) -> String {
-            path.hasPrefix("/") || baseDirectory.isEmpty ? path : baseDirectory + "/" + path
-        }
-        if let value = try string("plugin") { configuration.plugin = resolved(value) }
-        if let value = map["listen"] {
-            guard let urls = stringOrList(value) else {
-                throw .invalid(key: "listen", value: "\(value)", expected: "a URL or a list of URLs")
+        var entries: [Entry] = []
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let keyScalar) = keyNode else {
+                throw ConfigurationError(.malformed("a key must be a plain name\(position(keyNode))"))
             }
-            configuration.listen = urls
-        }
-        if let value = map["register"] {
-            guard let addresses = stringOrList(value) else {
-                throw .invalid(key: "register", value: "\(value)", expected: "host:port or a list of them")
-            }
-            configuration.register = addresses.joined(separator: ",")
-        }
-        if let value = map["role"] {
-            guard let names = stringOrList(value), let roles = Role.parseList(names.joined(separator: ",")) else {
-                throw .invalid(key: "role", value: "\(value)", expected: "one or more of register, gateway, worker")
-            }
-            configuration.roles = roles
-        }
-        if let value = try string("register_listen") { configuration.registerListen = value }
-        if let value = try int("inner_heartbeat_interval_ms") { configuration.innerHeartbeatIntervalMilliseconds = value }
-        if let value = try int("inner_heartbeat_timeout_ms") { configuration.innerHeartbeatTimeoutMilliseconds = value }
-        if let value = try int("gateway_count") { configuration.gatewayCount = value }
-        if let value = try int("worker_count") { configuration.workerCount = value }
-        if let value = try string("lan_ip") { configuration.lanIP = value }
-        if let value = try int("start_port") { configuration.startPort = value }
-        if map["secret_key"] != nil, map["secret_key_file"] != nil {
-            throw .invalid(key: "secret_key_file", value: "\(map["secret_key_file"]!)", expected: "either secret_key or secret_key_file, not both")
-        }
-        if let value = try string("secret_key") { configuration.secretKey = value }
-        if let value = try string("secret_key_file") {
-            configuration.secretKey = try secret(fromFile: resolved(value), key: "secret_key_file")
-        }
-        if let value = map["allow_no_secret"] {
-            guard let flag = value as? Bool else { throw .invalid(key: "allow_no_secret", value: "\(value)", expected: "true or false") }
-            configuration.allowNoSecret = flag
-        }
-        if let value = try string("run_dir") { configuration.runDirectory = resolved(value) }
-        if let value = try string("worker_name") { configuration.workerName = value }
-        if let value = try string("log_level") { configuration.logLevel = value }
-        if let value = try string("log_format") {
-            guard let format = LogFormat(rawValue: value) else { throw .invalid(key: "log_format", value: value, expected: "text or json") }
-            configuration.logFormat = format
-        }
-        if let value = try int("query_timeout_ms") { configuration.queryTimeoutMilliseconds = value }
-        if let value = try int("handshake_timeout_ms") { configuration.handshakeTimeoutMilliseconds = value }
-        if let value = try int("max_message_bytes") { configuration.maxMessageBytes = value }
-        if let value = try int("stop_timeout_ms") { configuration.stopTimeoutMilliseconds = value }
-        if let value = try int("drain_timeout_ms") { configuration.drainTimeoutMilliseconds = value }
-        if let value = try int("process_timeout_ms") { configuration.processTimeoutMilliseconds = value }
-        if let value = map["ping_interval"] {
-            if let seconds = value as? Double {
-                configuration.pingInterval = seconds
-            } else if let seconds = value as? Int {
-                configuration.pingInterval = Double(seconds)
-            } else {
-                throw .invalid(key: "ping_interval", value: "\(value)", expected: "a number of seconds")
+            let key = keyScalar.string
+            guard ConfigurationKey.named(key) != nil else { throw ConfigurationError(.unknownKey(key)) }
+            guard valueNode.null == nil else { continue }
+            switch valueNode {
+            case .scalar(let scalar):
+                entries.append(Entry(key: key, value: .scalar(scalar.string)))
+            case .sequence(let sequence):
+                var items: [String] = []
+                for item in sequence {
+                    guard case .scalar(let scalar) = item else {
+                        throw ConfigurationError.invalid(key: key, value: "[…]", expected: "a list of plain values\(position(item))")
+                    }
+                    items.append(scalar.string)
+                }
+                entries.append(Entry(key: key, value: .list(items)))
+            case .mapping, .alias:
+                throw ConfigurationError.invalid(key: key, value: "{…}", expected: "a single value or a list\(position(valueNode))")
             }
         }
-        if let value = try int("ping_not_response_limit") { configuration.pingNotResponseLimit = value }
-        if let value = try string("ping_data") { configuration.pingData = value }
-        if let value = try int("max_connections") { configuration.maxConnections = value }
-        if let value = try int("connect_timeout_ms") { configuration.connectTimeoutMilliseconds = value }
-        if let value = try int("send_buffer_bytes") { configuration.sendBufferBytes = value }
-        if let value = try int("worker_buffer_bytes") { configuration.workerBufferBytes = value }
-        if let value = try int("worker_queue_bytes") { configuration.workerQueueBytes = value }
-        if let value = try string("slow_client_policy") {
-            guard let policy = SlowClientPolicy(rawValue: value) else {
-                throw .invalid(key: "slow_client_policy", value: value, expected: "close or drop")
-            }
-            configuration.slowClientPolicy = policy
-        }
-        if let value = try string("client_io") {
-            guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "client_io", value: value, expected: "engine or nio") }
-            configuration.clientIO = io
-        }
-        if let value = try string("metrics_listen") { configuration.metricsListen = value }
-        try applyHTTPAPI(map, to: &configuration, resolving: resolved)
+        return entries
     }
 
     /// A secret kept in a file of its own (mode 0600, outside the config): its contents without
@@ -173,51 +78,29 @@ public enum ConfigurationFile {
         return text
     }
 
-    /// A string, or a list of strings (YAML may read a lone scalar either way).
-    private static func stringOrList(_ value: Any) -> [String]? {
-        if let one = value as? String { return [one] }
-        if let many = value as? [Any] { return many as? [String] }
-        return nil
+    /// Yams' reason on one line: the position, the problem and its context, without the
+    /// multi-line snippet of the source its description adds.
+    static func oneLine(_ error: any Error) -> String {
+        guard let yaml = error as? YamlError else { return flattened("\(error)") }
+        switch yaml {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let context = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return "line \(mark.line), column \(mark.column): \(problem)\(context)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line), column \(context.mark.column): duplicate keys \(duplicates.joined(separator: ", ")) \(context.text)"
+        default:
+            return flattened("\(yaml)")
+        }
     }
 
-    /// The `http_api_*` keys; any of them without `http_api_listen` (here or already set) is refused.
-    private static func applyHTTPAPI(
-        _ map: [String: Any], to configuration: inout GatewayConfiguration, resolving resolved: (String) -> String
-    ) throws(ConfigurationError) {
-        let keys = ["http_api_listen", "http_api_token", "http_api_token_file", "http_api_max_body_bytes", "http_api_allow_no_token"]
-        guard keys.contains(where: { map[$0] != nil }) else { return }
-        var settings = configuration.httpAPI ?? HTTPAPISettings(listen: "")
-        if let value = map["http_api_listen"] {
-            guard let text = value as? String else { throw .invalid(key: "http_api_listen", value: "\(value)", expected: "host:port") }
-            settings.listen = text
-        }
-        if let value = map["http_api_token"] {
-            guard let text = value as? String else { throw .invalid(key: "http_api_token", value: "\(value)", expected: "a string") }
-            settings.token = text
-        }
-        if let value = map["http_api_token_file"] {
-            guard map["http_api_token"] == nil else {
-                throw .invalid(key: "http_api_token_file", value: "\(value)", expected: "either http_api_token or http_api_token_file, not both")
-            }
-            guard let path = value as? String else { throw .invalid(key: "http_api_token_file", value: "\(value)", expected: "a path") }
-            settings.token = try secret(fromFile: resolved(path), key: "http_api_token_file")
-        }
-        if let value = map["http_api_max_body_bytes"] {
-            guard let number = value as? Int else {
-                throw .invalid(key: "http_api_max_body_bytes", value: "\(value)", expected: "an integer")
-            }
-            settings.maxBodyBytes = number
-        }
-        if let value = map["http_api_allow_no_token"] {
-            guard let flag = value as? Bool else {
-                throw .invalid(key: "http_api_allow_no_token", value: "\(value)", expected: "true or false")
-            }
-            settings.allowNoToken = flag
-        }
-        guard !settings.listen.isEmpty else {
-            throw .invalid(key: "http_api_listen", value: "", expected: "host:port (the other http_api_* keys need it)")
-        }
-        configuration.httpAPI = settings
+    private static func flattened(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: "; ")
+    }
+
+    private static func position(_ node: Node) -> String {
+        node.mark.map { " (line \($0.line), column \($0.column))" } ?? ""
     }
 
     private static func reason(for path: String) -> String {

@@ -144,80 +144,22 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         return "/tmp/gatewayd-\(getuid())"
     }
 
-    /// Checks ranges and formats; the error names the setting and the bad value.
+    /// Checks every key against its entry in ``ConfigurationKey/all``, then what no single key
+    /// can say; the error names the key and the bad value.
     public func validate() throws(ConfigurationError) {
-        guard (1...256).contains(gatewayCount) else {
-            throw .invalid(key: "gateway_count", value: "\(gatewayCount)", expected: "1...256")
+        for key in ConfigurationKey.all {
+            if let value = key.value(in: self) { try key.validate(value) }
         }
-        guard (1...1024).contains(workerCount) else {
-            throw .invalid(key: "worker_count", value: "\(workerCount)", expected: "1...1024")
+        guard startPort == 0 || startPort + gatewayCount - 1 <= 65535 else {
+            throw .invalid(key: "start_port", value: "\(startPort)", expected: "low enough for gateway_count ports below 65536")
         }
-        guard !listen.isEmpty else { throw .invalid(key: "listen", value: "[]", expected: "at least one listener") }
-        for url in listen {
-            do { _ = try ListenAddress(parsing: url) } catch { throw .invalid(key: "listen", value: url, expected: error.expected) }
-        }
-        try validateDeployment()
-        guard IPv4Address(lanIP) != nil else { throw .invalid(key: "lan_ip", value: lanIP, expected: "an IPv4 address") }
-        guard (0...65535).contains(startPort), startPort == 0 || startPort + gatewayCount - 1 <= 65535 else {
-            throw .invalid(key: "start_port", value: "\(startPort)", expected: "0...65535 (0 picks free ports)")
-        }
-        guard LogLevelName(rawValue: logLevel) != nil else {
-            throw .invalid(key: "log_level", value: logLevel, expected: "debug, info, warning or error")
-        }
-        guard !workerName.isEmpty, !workerName.contains(":") else {
-            throw .invalid(key: "worker_name", value: workerName, expected: "a non-empty name without ':'")
-        }
-        for (key, value) in [
-            ("query_timeout_ms", queryTimeoutMilliseconds), ("handshake_timeout_ms", handshakeTimeoutMilliseconds),
-            ("stop_timeout_ms", stopTimeoutMilliseconds), ("drain_timeout_ms", drainTimeoutMilliseconds),
-            ("process_timeout_ms", processTimeoutMilliseconds),
-        ] where value <= 0 || value > 3_600_000 {
-            throw .invalid(key: key, value: "\(value)", expected: "1...3600000 milliseconds")
-        }
-        guard pingInterval == 0 || (0.05...86400).contains(pingInterval) else {
-            throw .invalid(key: "ping_interval", value: "\(pingInterval)", expected: "0 (off) or 0.05...86400 seconds")
-        }
-        guard (0...1000).contains(pingNotResponseLimit) else {
-            throw .invalid(key: "ping_not_response_limit", value: "\(pingNotResponseLimit)", expected: "0...1000 intervals")
-        }
-        guard (125...(1 << 30)).contains(maxMessageBytes) else {
-            throw .invalid(key: "max_message_bytes", value: "\(maxMessageBytes)", expected: "125...1073741824")
-        }
-        guard (1...10_000_000).contains(maxConnections) else {
-            throw .invalid(key: "max_connections", value: "\(maxConnections)", expected: "1...10000000")
-        }
-        guard (100...3_600_000).contains(connectTimeoutMilliseconds) else {
-            throw .invalid(key: "connect_timeout_ms", value: "\(connectTimeoutMilliseconds)", expected: "100...3600000 milliseconds")
-        }
-        for (key, value) in [
-            ("send_buffer_bytes", sendBufferBytes), ("worker_buffer_bytes", workerBufferBytes),
-            ("worker_queue_bytes", workerQueueBytes),
-        ] where !(1024...(1 << 30)).contains(value) {
-            throw .invalid(key: key, value: "\(value)", expected: "1024...1073741824")
+        // At least two pings fit in the timeout, so one late ping never closes a healthy link.
+        guard innerHeartbeatTimeoutMilliseconds >= 2 * innerHeartbeatIntervalMilliseconds else {
+            throw .invalid(
+                key: "inner_heartbeat_timeout_ms", value: "\(innerHeartbeatTimeoutMilliseconds)",
+                expected: "at least twice inner_heartbeat_interval_ms (\(innerHeartbeatIntervalMilliseconds))")
         }
         try httpAPI?.validate()
-        if let metricsListen {
-            do { _ = try HostPort(parsing: metricsListen) } catch {
-                throw .invalid(key: "metrics_listen", value: metricsListen, expected: error.expected)
-            }
-        }
-    }
-}
-
-/// A configuration problem, worded for the one-line error the command prints.
-public enum ConfigurationError: Error, Hashable, CustomStringConvertible {
-    case unreadable(path: String, reason: String)
-    case malformed(path: String, reason: String)
-    case unknownKey(path: String, key: String)
-    case invalid(key: String, value: String, expected: String)
-
-    public var description: String {
-        switch self {
-        case .unreadable(let path, let reason): return "cannot read config file \(path): \(reason)"
-        case .malformed(let path, let reason): return "config file \(path) is not valid YAML: \(reason)"
-        case .unknownKey(let path, let key): return "config file \(path): unknown key '\(key)'"
-        case .invalid(let key, let value, let expected): return "invalid \(key) '\(value)': expected \(expected)"
-        }
     }
 }
 

@@ -1,5 +1,15 @@
-/// A `host:port` pair, as used for the register address.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `host:port` pair: the register, the HTTP API, /metrics and (inside a URL) client listeners.
+///
+/// The host is an IPv4 address, or `localhost`, which is read as 127.0.0.1 (not looked up:
+/// inner addresses travel as 4-byte IPv4 in GatewayWorker's protocol, and the name must not
+/// turn into ::1 on a host whose /etc/hosts says so). Client listeners may also be IPv6,
+/// written `[::1]:7272`; see ``init(parsing:allowingIPv6:)``.
 public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    /// An IPv4 address, or an IPv6 address without brackets (``isIPv6``).
     public var host: String
     public var port: Int
 
@@ -8,21 +18,56 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses `host:port` (IPv4 host). Port 0 is allowed: it means "pick a free port".
-    public init(parsing text: String) throws(AddressError) {
-        guard let colon = text.lastIndex(of: ":") else { throw AddressError(expected: "host:port") }
-        let host = String(text[..<colon])
-        guard IPv4Address(host) != nil else { throw AddressError(expected: "an IPv4 host:port") }
-        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw AddressError(expected: "a port 0...65535")
+    /// Parses `host:port`. Port 0 is allowed: it means "pick a free port". With `allowingIPv6`,
+    /// `[address]:port` is accepted too and its address kept in the canonical form inet_ntop gives.
+    public init(parsing text: String, allowingIPv6: Bool = false) throws(AddressError) {
+        let hostText: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[close...].hasPrefix("]:") else {
+                throw AddressError(expected: "[IPv6 address]:port")
+            }
+            guard allowingIPv6 else { throw AddressError(expected: "an IPv4 host:port or localhost:port (IPv6 is for client listeners only)") }
+            hostText = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+            guard let canonical = Self.canonicalIPv6(String(hostText)) else { throw AddressError(expected: "[IPv6 address]:port") }
+            self.host = canonical
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw AddressError(expected: "host:port") }
+            hostText = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if hostText == "localhost" {
+                self.host = "127.0.0.1"
+            } else if IPv4Address(String(hostText)) != nil {
+                self.host = String(hostText)
+            } else {
+                throw AddressError(
+                    expected: allowingIPv6
+                        ? "host:port with an IPv4 address, localhost or an IPv6 address in brackets"
+                        : "an IPv4 host:port or localhost:port")
+            }
         }
-        self.init(host: host, port: port)
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw AddressError(expected: "host:port with a port in 0...65535")
+        }
+        self.port = port
     }
 
-    public var description: String { "\(host):\(port)" }
+    public var isIPv6: Bool { host.contains(":") }
+
+    public var description: String { isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    private static func canonicalIPv6(_ text: String) -> String? {
+        var address = in6_addr()
+        guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
-/// A client-facing listener URL: `websocket://`, `text://` or `frame://` + `host:port`.
+/// A client-facing listener URL: `websocket://`, `text://` or `frame://` + `host:port`, where
+/// the host may be IPv6 in brackets (`websocket://[::]:7272`).
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The client protocol spoken on a listener.
     public enum Scheme: String, Sendable, Hashable, CaseIterable {
@@ -46,17 +91,17 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         guard let range = text.range(of: "://") else { throw AddressError(expected: "scheme://host:port") }
         guard let scheme = Scheme(rawValue: String(text[..<range.lowerBound])) else {
             let names = Scheme.allCases.map { "\($0.rawValue)://" }.joined(separator: ", ")
-            throw AddressError(expected: "one of \(names)")
+            throw AddressError(expected: "a URL starting with one of \(names)")
         }
         var rest = String(text[range.upperBound...])
         if rest.hasSuffix("/") { rest.removeLast() }
-        self.init(scheme: scheme, endpoint: try HostPort(parsing: rest))
+        self.init(scheme: scheme, endpoint: try HostPort(parsing: rest, allowingIPv6: true))
     }
 
     public var description: String { "\(scheme.rawValue)://\(endpoint)" }
 }
 
-/// What an address should have looked like.
+/// What an address should have looked like, worded to follow "is not".
 public struct AddressError: Error, Hashable {
     public var expected: String
 }

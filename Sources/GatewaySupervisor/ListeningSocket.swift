@@ -33,44 +33,74 @@ enum ListeningSocket {
     private static func bindOne(
         host: String, port: Int, reusePort: Bool, listening: Bool, what: String
     ) throws(SupervisorError) -> Bound {
-        guard let address = IPv4Address(host) else { throw .startup("\(what): invalid IPv4 address '\(host)'") }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard var (address, length) = socketAddress(host: host, port: port) else {
+            throw .startup("\(what): invalid address '\(host)'")
+        }
+        let family = Int32(address.ss_family)
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .startup("\(what): socket(): \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         if reusePort {
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
         }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr = in_addr(s_addr: address.value.bigEndian)
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        // `[::]` means IPv6 only, whatever net.ipv6.bindv6only says, so it can sit beside a
+        // `0.0.0.0` listener on the same port (list both for both).
+        if family == AF_INET6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
         }
+        let shown = family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
         guard bound == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw .startup("cannot listen on \(what) \(host):\(port): \(reason)")
+            throw .startup("cannot listen on \(what) \(shown): \(reason)")
         }
         guard !listening || listen(fd, 1024) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw .startup("cannot listen on \(what) \(host):\(port): \(reason)")
+            throw .startup("cannot listen on \(what) \(shown): \(reason)")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         return Bound(descriptor: fd, port: localPort(of: fd) ?? port)
     }
 
+    /// An IPv4 address, or an IPv6 one (client listeners, ``ListenAddress``), with the port.
+    private static func socketAddress(host: String, port: Int) -> (sockaddr_storage, socklen_t)? {
+        var storage = sockaddr_storage()
+        if let ipv4 = IPv4Address(host) {
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    $0.pointee.sin_family = sa_family_t(AF_INET)
+                    $0.pointee.sin_port = in_port_t(UInt16(port).bigEndian)
+                    $0.pointee.sin_addr = in_addr(s_addr: ipv4.value.bigEndian)
+                }
+            }
+            return (storage, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+        var ipv6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &ipv6) == 1 else { return nil }
+        withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                $0.pointee.sin6_family = sa_family_t(AF_INET6)
+                $0.pointee.sin6_port = in_port_t(UInt16(port).bigEndian)
+                $0.pointee.sin6_addr = ipv6
+            }
+        }
+        return (storage, socklen_t(MemoryLayout<sockaddr_in6>.size))
+    }
+
     static func localPort(of fd: Int32) -> Int? {
-        var addr = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let result = withUnsafeMutablePointer(to: &addr) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        return result == 0 ? Int(UInt16(bigEndian: addr.sin_port)) : nil
+        guard result == 0 else { return nil }
+        // sin_port and sin6_port sit at the same offset, right after the family.
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        }
     }
 
     /// A Unix stream socket for control commands; a stale socket file of a dead master is replaced.

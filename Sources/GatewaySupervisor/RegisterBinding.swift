@@ -7,8 +7,8 @@ import GatewayCore
 /// address of the list whose IP belongs to this host (an interface address, 127.0.0.0/8 or
 /// 0.0.0.0) — so the same list works unchanged on every host, and a host with two registers'
 /// addresses runs the first one.
-enum RegisterBinding {
-    struct Choice {
+public enum RegisterBinding {
+    public struct Choice {
         var address: HostPort
         /// The position in the register list it came from (nil: from `register_listen`), so a
         /// port 0 there can be replaced by the port actually bound.

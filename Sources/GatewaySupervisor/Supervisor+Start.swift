@@ -10,18 +10,8 @@ extension Supervisor {
         if let pid = runDirectory.runningMasterPID(), pid != getpid() {
             throw .startup("gatewayd is already running in \(runDirectory.path) (master pid \(pid)); stop it first")
         }
-        let registerBinding = configuration.runs(.register) ? try RegisterBinding.choose(for: configuration) : nil
-        try refuseInnerPortsWithoutSecret(registerBinding: registerBinding)
+        let registerBinding = try Self.preflight(configuration)
         do { try runDirectory.createPrivate() } catch { throw .startup(error.description) }
-        if let plugin = configuration.plugin, configuration.runs(.worker) {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: plugin, isDirectory: &isDirectory) else {
-                throw .startup("plugin not found: \(plugin)")
-            }
-            guard !isDirectory.boolValue, access(plugin, R_OK) == 0 else {
-                throw .startup("plugin is not a readable file: \(plugin)")
-            }
-        }
 
         // Bind everything before forking anything: a port in use fails here, with nothing running.
         // Only what this host's roles need: a gateway-only host binds no register port.
@@ -99,9 +89,30 @@ extension Supervisor {
             ])
     }
 
+    /// What a start checks before it touches anything, also run by `gatewayd config check`:
+    /// the register's address, the secret rule, the plugin file. Returns the register's address
+    /// when this host runs one.
+    @discardableResult
+    public static func preflight(_ configuration: GatewayConfiguration) throws(SupervisorError) -> RegisterBinding.Choice? {
+        let registerBinding = configuration.runs(.register) ? try RegisterBinding.choose(for: configuration) : nil
+        try refuseInnerPortsWithoutSecret(configuration, registerBinding: registerBinding)
+        if let plugin = configuration.plugin, configuration.runs(.worker) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: plugin, isDirectory: &isDirectory) else {
+                throw .startup("plugin not found: \(plugin)")
+            }
+            guard !isDirectory.boolValue, access(plugin, R_OK) == 0 else {
+                throw .startup("plugin is not a readable file: \(plugin)")
+            }
+        }
+        return registerBinding
+    }
+
     /// Secure by default (``InnerPortPolicy``): the gateways' inner ports bind `lan_ip`, the
     /// register the address ``RegisterBinding`` chooses; neither goes on the network without a secret.
-    private func refuseInnerPortsWithoutSecret(registerBinding: RegisterBinding.Choice?) throws(SupervisorError) {
+    private static func refuseInnerPortsWithoutSecret(
+        _ configuration: GatewayConfiguration, registerBinding: RegisterBinding.Choice?
+    ) throws(SupervisorError) {
         var listeners: [InnerPortPolicy.Listener] = []
         if configuration.runs(.gateway) { listeners.append(.init(key: "lan_ip", host: configuration.lanIP)) }
         if let registerBinding {

@@ -12,7 +12,7 @@ struct Gatewayd: ParsableCommand {
         version: GatewaydVersion.description,
         subcommands: [
             StartCommand.self, StopCommand.self, StatusCommand.self, ConnectionsCommand.self, PluginCommand.self,
-            ReloadCommand.self, RestartCommand.self, ClientCommand.self,
+            ReloadCommand.self, RestartCommand.self, ClientCommand.self, ConfigCommand.self,
         ]
     )
 }

@@ -2,35 +2,26 @@ import Foundation
 import GatewayCore
 import XCTest
 
+/// The YAML file: every key, lists or strings, paths relative to the file, secret files, and
+/// errors naming the file, the key and the value.
 final class ConfigurationFileTests: XCTestCase {
-    private var directory: String!
+    private var scratch: ConfigurationScratch!
+    private var directory: String { scratch.directory }
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "gatewayd-config-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        scratch = try ConfigurationScratch()
     }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
+    override func tearDown() {
+        scratch = nil
     }
 
-    private func write(_ text: String) throws -> String {
-        let path = directory + "/gatewayd.yaml"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    /// The configuration `yaml` gives, written as the test's config file.
-    private func applied(_ yaml: String) throws -> GatewayConfiguration {
-        var configuration = GatewayConfiguration()
-        try ConfigurationFile.apply(path: try write(yaml), to: &configuration)
-        return configuration
-    }
+    private var file: String { directory + "/gatewayd.yaml" }
 
     func testSecretFilesAreReadRelativeToTheConfigWithoutTheirTrailingNewline() throws {
-        try "from-a-file\n".write(toFile: directory + "/secret", atomically: true, encoding: .utf8)
-        try "token\r\n".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
-        let configuration = try applied(
+        try scratch.write("from-a-file\n", to: "secret")
+        try scratch.write("token\r\n", to: "token")
+        let configuration = try scratch.configuration(
             """
             secret_key_file: secret
             http_api_listen: 127.0.0.1:0
@@ -43,23 +34,21 @@ final class ConfigurationFileTests: XCTestCase {
     }
 
     func testBadSecretFilesAreRefusedByKeyAndPath() throws {
-        try "".write(toFile: directory + "/empty", atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try applied("secret_key_file: missing")) { error in
-            XCTAssertEqual("\(error)", "invalid secret_key_file '\(directory!)/missing': expected a readable file (no such file)")
-        }
-        XCTAssertThrowsError(try applied("secret_key_file: empty")) { error in
-            XCTAssertEqual("\(error)", "invalid secret_key_file '\(directory!)/empty': expected a file holding the secret (it is empty)")
-        }
-        XCTAssertThrowsError(try applied("secret_key: a\nsecret_key_file: empty")) { error in
-            XCTAssertTrue("\(error)".contains("either secret_key or secret_key_file, not both"), "\(error)")
-        }
-        XCTAssertThrowsError(try applied("allow_no_secret: maybe")) { error in
-            XCTAssertEqual("\(error)", "invalid allow_no_secret 'maybe': expected true or false")
-        }
+        try scratch.write("", to: "empty")
+        XCTAssertEqual(
+            scratch.error("secret_key_file: missing"),
+            "\(file): secret_key_file: \"\(directory)/missing\" is not a readable file (no such file)")
+        XCTAssertEqual(
+            scratch.error("secret_key_file: empty"),
+            "\(file): secret_key_file: \"\(directory)/empty\" is not a file holding the secret (it is empty)")
+        XCTAssertEqual(
+            scratch.error("secret_key: a\nsecret_key_file: empty"),
+            "\(file): secret_key_file: set either secret_key or secret_key_file, not both")
+        XCTAssertEqual(scratch.error("allow_no_secret: maybe"), "\(file): allow_no_secret: \"maybe\" is not true or false")
     }
 
     func testEveryKeyIsApplied() throws {
-        let path = try write(
+        let configuration = try scratch.configuration(
             """
             plugin: build/chat.so
             listen:
@@ -84,9 +73,9 @@ final class ConfigurationFileTests: XCTestCase {
             connect_timeout_ms: 2500
             send_buffer_bytes: 65536
             slow_client_policy: drop
+            ping_interval: 0.5
+            ping_data: '{"type":"ping"}'
             """)
-        var configuration = GatewayConfiguration()
-        try ConfigurationFile.apply(path: path, to: &configuration)
         XCTAssertEqual(configuration.plugin, directory + "/build/chat.so", "relative to the file, not the cwd")
         XCTAssertEqual(
             configuration.listen,
@@ -108,98 +97,72 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertEqual(configuration.connectTimeoutMilliseconds, 2500)
         XCTAssertEqual(configuration.sendBufferBytes, 65536)
         XCTAssertEqual(configuration.slowClientPolicy, .drop)
-        XCTAssertNoThrow(try configuration.validate())
+        XCTAssertEqual(configuration.pingInterval, 0.5)
+        XCTAssertEqual(configuration.pingData, "{\"type\":\"ping\"}")
     }
 
     func testASingleListenStringIsAccepted() throws {
-        var configuration = GatewayConfiguration()
-        try ConfigurationFile.apply(path: try write("listen: websocket://0.0.0.0:9000\n"), to: &configuration)
-        XCTAssertEqual(configuration.listen, ["websocket://0.0.0.0:9000"])
+        XCTAssertEqual(try scratch.configuration("listen: websocket://0.0.0.0:9000\n").listen, ["websocket://0.0.0.0:9000"])
     }
 
-    func testClientIOPicksWhatServesTheGatewaysSockets() throws {
-        var configuration = GatewayConfiguration()
-        XCTAssertEqual(configuration.clientIO, .engine, "the engine by default")
-        try ConfigurationFile.apply(path: try write("client_io: nio\n"), to: &configuration)
-        XCTAssertEqual(configuration.clientIO, .nio)
-        let path = try write("client_io: uring\n")
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "client_io", value: "uring", expected: "engine or nio"))
-        }
+    func testChoicesNameTheirValues() throws {
+        XCTAssertEqual(GatewayConfiguration().clientIO, .engine, "the engine by default")
+        XCTAssertEqual(try scratch.configuration("client_io: nio\n").clientIO, .nio)
+        XCTAssertEqual(scratch.error("client_io: uring\n"), "\(file): client_io: \"uring\" is not one of engine, nio")
+        XCTAssertNil(GatewayConfiguration().logFormat, "text unless set")
+        XCTAssertEqual(try scratch.configuration("log_format: json\n").logFormat, .json)
+        XCTAssertEqual(scratch.error("log_format: yaml\n"), "\(file): log_format: \"yaml\" is not one of text, json")
     }
 
     func testMetricsListenIsOffByDefaultAndValidated() throws {
-        var configuration = GatewayConfiguration()
-        XCTAssertNil(configuration.metricsListen, "no /metrics unless asked")
-        try ConfigurationFile.apply(path: try write("metrics_listen: 127.0.0.1:9273\n"), to: &configuration)
-        XCTAssertEqual(configuration.metricsListen, "127.0.0.1:9273")
-        XCTAssertNoThrow(try configuration.validate())
-        configuration.metricsListen = "nowhere"
-        XCTAssertThrowsError(try configuration.validate()) { error in
-            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "metrics_listen", value: "nowhere", expected: "host:port"))
-        }
+        XCTAssertNil(GatewayConfiguration().metricsListen, "no /metrics unless asked")
+        XCTAssertEqual(try scratch.configuration("metrics_listen: 127.0.0.1:9273\n").metricsListen, "127.0.0.1:9273")
+        XCTAssertEqual(scratch.error("metrics_listen: nowhere\n"), "\(file): metrics_listen: \"nowhere\" is not host:port")
     }
 
-    func testLogFormatIsTextOrJSON() throws {
-        var configuration = GatewayConfiguration()
-        XCTAssertNil(configuration.logFormat, "text unless set")
-        try ConfigurationFile.apply(path: try write("log_format: json\n"), to: &configuration)
-        XCTAssertEqual(configuration.logFormat, .json)
-        let path = try write("log_format: yaml\n")
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            XCTAssertEqual("\(error)", "invalid log_format 'yaml': expected text or json")
-        }
+    func testAnEmptyFileOrAnEmptyValueChangesNothing() throws {
+        var expected = GatewayConfiguration()
+        expected.runDirectory = GatewayConfiguration.defaultRunDirectory
+        XCTAssertEqual(try scratch.configuration(""), expected)
+        XCTAssertEqual(try scratch.configuration("worker_count:\nmetrics_listen: ~\n"), expected)
     }
 
-    func testAnEmptyFileChangesNothing() throws {
-        var configuration = GatewayConfiguration()
-        try ConfigurationFile.apply(path: try write(""), to: &configuration)
-        XCTAssertEqual(configuration, GatewayConfiguration())
-    }
-
-    func testUnknownKeyIsRefusedByName() throws {
-        let path = try write("worker_cont: 3\n")
-        var configuration = GatewayConfiguration()
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            XCTAssertEqual(error as? ConfigurationError, .unknownKey(path: path, key: "worker_cont"))
-            XCTAssertEqual("\(error)", "config file \(path): unknown key 'worker_cont'")
-        }
+    func testUnknownKeyIsRefusedByNameWithASuggestion() {
+        XCTAssertEqual(scratch.error("worker_cont: 3\n"), "\(file): worker_cont: unknown key (did you mean worker_count?)")
+        XCTAssertEqual(scratch.error("colour: blue\n"), "\(file): colour: unknown key")
     }
 
     func testMissingFileNamesThePath() {
-        var configuration = GatewayConfiguration()
-        let path = directory + "/nope.yaml"
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            XCTAssertEqual(error as? ConfigurationError, .unreadable(path: path, reason: "no such file"))
+        let missing = directory + "/nope.yaml"
+        XCTAssertThrowsError(try ConfigurationResolver(file: missing, environment: [:], flags: []).resolve()) { error in
+            XCTAssertEqual("\(error)", "\(missing): cannot read the config file: no such file")
         }
     }
 
-    func testMalformedYAMLIsRefused() throws {
-        let path = try write("listen: [unclosed\n")
-        var configuration = GatewayConfiguration()
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            guard case .malformed(let where_, _)? = error as? ConfigurationError else {
-                return XCTFail("expected .malformed, got \(error)")
-            }
-            XCTAssertEqual(where_, path)
-        }
+    /// Yams' whole reason, with line and column, on one line.
+    func testMalformedYAMLIsOneLineWithThePosition() {
+        let error = scratch.error("gateway_count: 1\nlisten: [unclosed\n")
+        XCTAssertEqual(
+            error,
+            "\(file): not valid YAML: line 3, column 1: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 9)")
+        let tab = scratch.error("a: 1\n\t- b\n") ?? ""
+        XCTAssertTrue(tab.hasPrefix("\(file): not valid YAML: line 2, column "), tab)
+        XCTAssertFalse(tab.contains("\n"), tab)
+        let duplicate = scratch.error("worker_count: 1\nworker_count: 2\n") ?? ""
+        XCTAssertTrue(duplicate.contains("not valid YAML") && duplicate.contains("worker_count"), duplicate)
     }
 
-    func testTopLevelMustBeAMapping() throws {
-        let path = try write("- a\n- b\n")
-        var configuration = GatewayConfiguration()
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            XCTAssertEqual(
-                error as? ConfigurationError,
-                .malformed(path: path, reason: "the top level must be a mapping of keys to values"))
-        }
+    func testTopLevelMustBeAMappingAndValuesFlat() {
+        XCTAssertEqual(scratch.error("- a\n- b\n"), "\(file): not valid YAML: the top level must be a mapping of keys to values")
+        XCTAssertEqual(
+            scratch.error("listen:\n  a: b\n"),
+            "\(file): listen: \"{…}\" is not a single value or a list (line 2, column 3)")
     }
 
-    func testWrongTypeNamesKeyAndValue() throws {
-        let path = try write("worker_count: many\n")
-        var configuration = GatewayConfiguration()
-        XCTAssertThrowsError(try ConfigurationFile.apply(path: path, to: &configuration)) { error in
-            XCTAssertEqual(error as? ConfigurationError, .invalid(key: "worker_count", value: "many", expected: "an integer"))
-        }
+    /// The example of the issue: the file, the key and the value, quoted.
+    func testWrongTypeNamesFileKeyAndValue() {
+        XCTAssertEqual(scratch.error("max_connections: abc\n"), "\(file): max_connections: \"abc\" is not an integer")
+        XCTAssertEqual(scratch.error("worker_count: [1, 2]\n"), "\(file): worker_count: \"[1, 2]\" is not an integer")
+        XCTAssertEqual(scratch.error("max_connections: 0\n"), "\(file): max_connections: \"0\" is not in 1...10000000")
     }
 }

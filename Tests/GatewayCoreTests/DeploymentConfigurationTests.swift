@@ -7,25 +7,17 @@ import XCTest
 /// The settings of a deployment spread over hosts: roles, register lists, where a register
 /// binds, the inner heartbeat.
 final class DeploymentConfigurationTests: XCTestCase {
-    private var directory: String!
+    private var scratch: ConfigurationScratch!
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "gatewayd-deploy-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        scratch = try ConfigurationScratch()
     }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
+    override func tearDown() {
+        scratch = nil
     }
 
-    private func apply(_ text: String) throws -> GatewayConfiguration {
-        let path = directory + "/gatewayd.yaml"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        var configuration = GatewayConfiguration()
-        try ConfigurationFile.apply(path: path, to: &configuration)
-        try configuration.validate()
-        return configuration
-    }
+    private func apply(_ text: String) throws -> GatewayConfiguration { try scratch.configuration(text) }
 
     func testDefaultsRunEveryRoleWithOneRegister() {
         let configuration = GatewayConfiguration()
@@ -59,25 +51,14 @@ final class DeploymentConfigurationTests: XCTestCase {
     }
 
     func testBadValuesNameTheKey() throws {
-        XCTAssertThrowsError(try apply("role: master\n")) {
-            XCTAssertEqual(
-                $0 as? ConfigurationError,
-                .invalid(key: "role", value: "master", expected: "one or more of register, gateway, worker"))
-        }
-        XCTAssertThrowsError(try apply("register: 10.0.0.1:1236,10.0.0.2\n")) {
-            XCTAssertEqual($0 as? ConfigurationError, .invalid(key: "register", value: "10.0.0.2", expected: "host:port"))
-        }
-        XCTAssertThrowsError(try apply("inner_heartbeat_interval_ms: 1000\ninner_heartbeat_timeout_ms: 1500\n")) {
-            XCTAssertEqual(
-                $0 as? ConfigurationError,
-                .invalid(
-                    key: "inner_heartbeat_timeout_ms", value: "1500",
-                    expected: "2 × inner_heartbeat_interval_ms ... 3600000 milliseconds"))
-        }
-        XCTAssertThrowsError(try apply("register_listen: somewhere\n")) {
-            XCTAssertEqual(
-                $0 as? ConfigurationError, .invalid(key: "register_listen", value: "somewhere", expected: "host:port"))
-        }
+        let file = scratch.directory + "/gatewayd.yaml"
+        XCTAssertEqual(scratch.error("role: master\n"), "\(file): role: \"master\" is not one of register, gateway, worker")
+        XCTAssertEqual(
+            scratch.error("register: 10.0.0.1:1236,10.0.0.2\n"), "\(file): register: \"10.0.0.2\" is not host:port")
+        XCTAssertEqual(
+            scratch.error("inner_heartbeat_interval_ms: 1000\ninner_heartbeat_timeout_ms: 1500\n"),
+            "\(file): inner_heartbeat_timeout_ms: \"1500\" is not at least twice inner_heartbeat_interval_ms (1000)")
+        XCTAssertEqual(scratch.error("register_listen: somewhere\n"), "\(file): register_listen: \"somewhere\" is not host:port")
     }
 
     func testTheRegisterBindsTheFirstListedAddressOfThisHost() throws {

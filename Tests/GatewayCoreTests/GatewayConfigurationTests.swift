@@ -17,31 +17,31 @@ final class GatewayConfigurationTests: XCTestCase {
                 return error
             }
         }
-        XCTAssertEqual(refusal { $0.gatewayCount = 0 }, .invalid(key: "gateway_count", value: "0", expected: "1...256"))
-        XCTAssertEqual(refusal { $0.workerCount = 5000 }, .invalid(key: "worker_count", value: "5000", expected: "1...1024"))
+        XCTAssertEqual(refusal { $0.gatewayCount = 0 }, .invalid(key: "gateway_count", value: "0", expected: "in 1...256"))
+        XCTAssertEqual(refusal { $0.workerCount = 5000 }, .invalid(key: "worker_count", value: "5000", expected: "in 1...1024"))
         XCTAssertEqual(
-            refusal { $0.lanIP = "localhost" }, .invalid(key: "lan_ip", value: "localhost", expected: "an IPv4 address"))
+            refusal { $0.lanIP = "::1" }, .invalid(key: "lan_ip", value: "::1", expected: "an IPv4 address (or localhost)"))
         XCTAssertEqual(
             refusal { $0.logLevel = "loud" },
-            .invalid(key: "log_level", value: "loud", expected: "debug, info, warning or error"))
+            .invalid(key: "log_level", value: "loud", expected: "one of debug, info, warning, error"))
         XCTAssertEqual(
             refusal { $0.listen = ["ws://0.0.0.0:1"] },
-            .invalid(key: "listen", value: "ws://0.0.0.0:1", expected: "one of websocket://, text://, frame://"))
+            .invalid(key: "listen", value: "ws://0.0.0.0:1", expected: "a URL starting with one of websocket://, text://, frame://"))
         XCTAssertEqual(
-            refusal { $0.maxConnections = 0 }, .invalid(key: "max_connections", value: "0", expected: "1...10000000"))
+            refusal { $0.maxConnections = 0 }, .invalid(key: "max_connections", value: "0", expected: "in 1...10000000"))
         XCTAssertEqual(
-            refusal { $0.sendBufferBytes = 10 }, .invalid(key: "send_buffer_bytes", value: "10", expected: "1024...1073741824"))
+            refusal { $0.sendBufferBytes = 10 }, .invalid(key: "send_buffer_bytes", value: "10", expected: "in 1024...1073741824"))
         XCTAssertEqual(
             refusal { $0.register = "127.0.0.1" }, .invalid(key: "register", value: "127.0.0.1", expected: "host:port"))
         XCTAssertEqual(
             refusal { $0.startPort = 65535; $0.gatewayCount = 2 },
-            .invalid(key: "start_port", value: "65535", expected: "0...65535 (0 picks free ports)"))
+            .invalid(key: "start_port", value: "65535", expected: "low enough for gateway_count ports below 65536"))
         XCTAssertEqual(
             refusal { $0.workerName = "a:b" },
             .invalid(key: "worker_name", value: "a:b", expected: "a non-empty name without ':'"))
         XCTAssertEqual(
             refusal { $0.maxMessageBytes = 10 },
-            .invalid(key: "max_message_bytes", value: "10", expected: "125...1073741824"))
+            .invalid(key: "max_message_bytes", value: "10", expected: "in 125...1073741824"))
     }
 
     func testListenAddressParsing() throws {

@@ -1,0 +1,61 @@
+import Foundation
+
+/// The command-line form of every key: `--worker-count 4`, `--worker-count=4`, `--allow-no-secret`
+/// (a bool alone means true), a list flag repeated or comma-separated. The flags are read here
+/// from the table rather than declared one by one in the command, so a key added to the table
+/// has its flag, its help line and its checks at once.
+public enum ConfigurationFlags {
+    /// The keys `arguments` set, in order; a repeated list flag is one list, a repeated other
+    /// flag keeps its last value.
+    public static func parse(_ arguments: [String]) throws(ConfigurationError) -> [(key: String, value: RawConfigurationValue)] {
+        var values: [(key: String, value: RawConfigurationValue)] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                throw ConfigurationError(.unexpectedArgument(argument), source: .flag)
+            }
+            var name = String(argument.dropFirst(2))
+            var inline: String?
+            if let equals = name.firstIndex(of: "=") {
+                inline = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let key = ConfigurationKey.flagged(name) else {
+                throw ConfigurationError(.unexpectedArgument("--\(name)"), source: .flag)
+            }
+            let text: String
+            if let inline {
+                text = inline
+            } else if key.type == .bool {
+                text = "true"
+            } else if index < arguments.endIndex {
+                text = arguments[index]
+                index += 1
+            } else {
+                throw ConfigurationError(.refused(key: key.name, reason: "needs a value"), source: .flag)
+            }
+            if let earlier = values.firstIndex(where: { $0.key == key.name }) {
+                values[earlier].value = key.type == .list ? .list(values[earlier].value.items + [text]) : .scalar(text)
+            } else {
+                values.append((key.name, key.type == .list ? .list([text]) : .scalar(text)))
+            }
+        }
+        return values
+    }
+
+    /// One help line per key: the flag, its value's kind, the doc line and the default.
+    public static var help: String {
+        let entries = ConfigurationKey.all.compactMap { key -> (String, String)? in
+            guard let flag = key.flag else { return nil }
+            let usage = key.type == .bool ? "--\(flag)" : "--\(flag) <\(key.type.rawValue)>"
+            let plain = key.plainDoc + "; default: " + key.documentedDefault.replacingOccurrences(of: "`", with: "")
+            return (usage, plain)
+        }
+        let width = entries.map(\.0.count).max() ?? 0
+        return entries.map { usage, text in
+            "  " + usage.padding(toLength: width + 2, withPad: " ", startingAt: 0) + text
+        }.joined(separator: "\n")
+    }
+}
