@@ -45,17 +45,29 @@ public enum ConfigurationFlags {
         return values
     }
 
-    /// One help line per key: the flag, its value's kind, the doc line and the default.
+    /// Two lines or more per key: the flag with its value's kind, then the doc line and the
+    /// default, wrapped short enough that argument-parser's own wrapping (80 columns) leaves
+    /// them alone.
     public static var help: String {
-        let entries = ConfigurationKey.all.compactMap { key -> (String, String)? in
+        ConfigurationKey.all.compactMap { key -> String? in
             guard let flag = key.flag else { return nil }
             let usage = key.type == .bool ? "--\(flag)" : "--\(flag) <\(key.type.rawValue)>"
-            let plain = key.plainDoc + "; default: " + key.documentedDefault.replacingOccurrences(of: "`", with: "")
-            return (usage, plain)
-        }
-        let width = entries.map(\.0.count).max() ?? 0
-        return entries.map { usage, text in
-            "  " + usage.padding(toLength: width + 2, withPad: " ", startingAt: 0) + text
+            let text = key.plainDoc + "; default: " + key.documentedDefault.replacingOccurrences(of: "`", with: "")
+            return (["  " + usage] + wrapped(text, width: 70).map { "      " + $0 }).joined(separator: "\n")
         }.joined(separator: "\n")
+    }
+
+    private static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty, line.count + 1 + word.count > width {
+                lines.append(line)
+                line = ""
+            }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 }

@@ -94,15 +94,18 @@ final class GatewaydProcess {
 
     // MARK: - One-shot commands
 
-    /// Runs `gatewayd <arguments>` to completion (or kills it at the deadline).
-    static func run(_ arguments: [String], timeout: Duration = .seconds(120)) throws -> CommandResult {
-        try runExecutable(binaryURL(), arguments, timeout: timeout)
+    /// Runs `gatewayd <arguments>` to completion (or kills it at the deadline), with
+    /// `environment` added to this process's.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+    ) throws -> CommandResult {
+        try runExecutable(binaryURL(), arguments, environment: environment, timeout: timeout)
     }
 
     /// Runs any executable with stdout and stderr captured in files (not pipes: a daemon that
     /// inherits them must not keep the call waiting for EOF); kills it at the deadline.
     static func runExecutable(
-        _ executable: URL, _ arguments: [String], timeout: Duration = .seconds(120)
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
     ) throws -> CommandResult {
         let directory = try makeTemporaryDirectory(prefix: "gwd-cmd-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -113,7 +116,8 @@ final class GatewaydProcess {
         let err = try openForWriting(errPath)
         defer { _ = Glibc.close(err) }
 
-        let child = try ChildProcess(executable: executable.path, arguments: arguments, stdout: out, stderr: err)
+        let child = try ChildProcess(
+            executable: executable.path, arguments: arguments, stdout: out, stderr: err, environment: environment)
         let display = [executable.lastPathComponent] + arguments
         guard child.waitForExit(timeout: timeout) else {
             child.signal(SIGKILL)
