@@ -205,26 +205,25 @@ extension ConfigurationKey.ValueType {
     /// Reads a value as written in a file, the environment or a flag; on failure the expected
     /// type, worded to follow "is not".
     func parse(_ raw: RawConfigurationValue) -> Result<ConfigurationValue, ConfigurationTypeMismatch> {
-        if self == .list {
+        let mismatch = Result<ConfigurationValue, ConfigurationTypeMismatch>.failure(ConfigurationTypeMismatch(expected: expectedScalar))
+        switch (self, raw) {
+        case (.list, _):
             let items = raw.items.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
             return .success(.list(items.filter { !$0.isEmpty }))
-        }
-        guard case .scalar(let text) = raw else { return .failure(ConfigurationTypeMismatch(expected: expectedScalar)) }
-        switch self {
-        case .text, .path: return .success(.text(text))
-        case .integer:
-            guard let number = Int(text.replacingOccurrences(of: "_", with: "")) else { return .failure(.init(expected: expectedScalar)) }
-            return .success(.integer(number))
-        case .number:
-            guard let number = Double(text), number.isFinite else { return .failure(.init(expected: expectedScalar)) }
-            return .success(.number(number))
-        case .bool:
+        case (_, .list):
+            return mismatch
+        case (.text, .scalar(let text)), (.path, .scalar(let text)):
+            return .success(.text(text))
+        case (.integer, .scalar(let text)):
+            return Int(text.replacingOccurrences(of: "_", with: "")).map { .success(.integer($0)) } ?? mismatch
+        case (.number, .scalar(let text)):
+            return Double(text).flatMap { $0.isFinite ? .success(.number($0)) : nil } ?? mismatch
+        case (.bool, .scalar(let text)):
             switch text.lowercased() {
             case "true", "yes", "on", "1": return .success(.bool(true))
             case "false", "no", "off", "0": return .success(.bool(false))
-            default: return .failure(.init(expected: expectedScalar))
+            default: return mismatch
             }
-        case .list: fatalError("handled above")
         }
     }
 

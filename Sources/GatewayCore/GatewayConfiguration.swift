@@ -1,4 +1,5 @@
-/// Every setting of a gatewayd deployment, resolved from defaults, the config file and flags.
+/// Every setting of a gatewayd deployment, resolved from defaults, the config file, the
+/// environment and flags (``ConfigurationResolver``, through the table ``ConfigurationKey/all``).
 ///
 /// Defaults follow GatewayWorker's where it has one (register on 127.0.0.1:1236, lanIp
 /// 127.0.0.1, a 5 s query timeout). The master resolves this once and hands the value to every
