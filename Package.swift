@@ -25,8 +25,9 @@ let package = Package(
         .library(name: "GatewayEvents", targets: ["GatewayEvents"]),
         // For the benchmarks: the client I/O engine on its own, against ../shared/tools/floor.
         .library(name: "GatewayIOEngine", targets: ["GatewayIOEngine"]),
-        // For the fuzz package: the WebSocket codecs over raw bytes.
+        // For the fuzz package: the WebSocket codecs over raw bytes, and permessage-deflate.
         .library(name: "GatewayWebSocket", targets: ["GatewayWebSocket"]),
+        .library(name: "GatewayCompression", targets: ["GatewayCompression"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -49,12 +50,24 @@ let package = Package(
         // Debian's libffi: C plugins' typed event handlers are called through it (issue 13).
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
 
+        // Debian's zlib (zlib1g-dev): permessage-deflate for WebSocket clients (issue 18).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // permessage-deflate (RFC 7692): the handshake's negotiation and whole-message deflate
+        // and inflate with one zlib stream per process, none per connection. No I/O.
+        .target(name: "GatewayCompression", dependencies: ["CZlib"], swiftSettings: messagePath),
+
+        // Debian's OpenSSL (libssl-dev): TLS for wss:// listeners (issue 18).
+        .systemLibrary(name: "CTLS", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS server contexts (certificate chain, key, minimum version) and sessions over
+        // non-blocking sockets, for the client engine. No I/O of its own.
+        .target(name: "GatewayTLS", dependencies: ["CTLS"], swiftSettings: messagePath),
+
         // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
         // worker's message path runs on it (issue 12).
         .target(name: "GatewayEventLoop", swiftSettings: messagePath),
         // The gateway's client sockets on that loop: a fixed record per connection, reads into
         // one shared buffer, writes staged per tick and written with one writev (issue 14).
-        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem"], swiftSettings: messagePath),
+        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem", "GatewayTLS"], swiftSettings: messagePath),
         // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
         .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // GatewayWorker's API (sends and queries) as inner-protocol requests and merged answers;
@@ -87,7 +100,7 @@ let package = Package(
         .target(
             name: "GatewayHub",
             dependencies: [
-                "GatewayWire", "GatewayCore", "GatewayEventLoop", "GatewayWebSocket",
+                "GatewayWire", "GatewayCore", "GatewayEventLoop", "GatewayWebSocket", "GatewayCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,7 +110,7 @@ let package = Package(
             swiftSettings: messagePath + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
-            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket",
+            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket", "GatewayCompression",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
@@ -137,7 +150,7 @@ let package = Package(
         // The command line: commands only.
         .executableTarget(name: "gatewayd", dependencies: [
             "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
-            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI",
+            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI", "GatewayCompression",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -178,7 +191,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
-        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop"]),
+        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop", "GatewayCompression"]),
         // Byte-level tests, cross-checked against the gateway's SwiftNIO handlers (@testable).
         .testTarget(name: "GatewayWebSocketTests", dependencies: [
             "GatewayWebSocket", "GatewayServer", "GatewayRuntime", "GatewayCore", "GatewayWire", "GatewayTestSupport",
@@ -188,9 +201,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
+        .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "CZlib"]),
+        .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop", "GatewayTLS", "CTLS"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
-        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -104,6 +104,14 @@ extension ConfigurationKey {
         choice("client_io", ClientIO.self, doc: "what serves a gateway's client sockets and worker links", { $0.clientIO.rawValue }) {
             $0.clientIO = $1
         },
+        bool("compression", doc: "permessage-deflate (RFC 7692) for WebSocket clients that offer it", { $0.compression }) {
+            $0.compression = $1
+        },
+        integer(
+            "compression_level", 1...9, doc: "zlib level for messages to clients, 1 (fastest) … 9 (smallest)", \.compressionLevel),
+        integer(
+            "compression_min_bytes", 0...(1 << 30), doc: "messages shorter than this go out uncompressed",
+            \.compressionMinBytes),
         bytes("worker_queue_bytes", doc: "bytes of events a worker lets wait while its plugin blocks on a query", \.workerQueueBytes),
         integer(
             "inner_heartbeat_interval_ms", 50...3_600_000, unit: "milliseconds",

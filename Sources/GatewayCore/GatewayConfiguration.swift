@@ -75,6 +75,16 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var clientIO = ClientIO.engine
     /// Bytes of events a worker lets wait for its plugin before it stops reading its gateways.
     public var workerQueueBytes = 16 << 20
+    /// permessage-deflate (RFC 7692) for WebSocket clients that offer it; off by default, as
+    /// every compressed message costs the gateway a deflate call (the engine only).
+    public var compression = false
+    /// zlib's level for messages to clients, 1 (fastest) ... 9 (smallest). 1: a real-time
+    /// server compresses every message it sends, and on chat-sized JSON level 1 keeps most of
+    /// the higher levels' saving (BENCHMARKS.md, "Compression").
+    public var compressionLevel = 1
+    /// Messages shorter than this go out uncompressed: deflating a few bytes saves nothing
+    /// and costs a deflate call.
+    public var compressionMinBytes = 64
 
     // Distributed deployment (GatewayConfiguration+Deployment.swift).
     /// The roles this host runs; the master binds and forks only these.
@@ -159,6 +169,13 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
             throw .invalid(
                 key: "inner_heartbeat_timeout_ms", value: "\(innerHeartbeatTimeoutMilliseconds)",
                 expected: "at least twice inner_heartbeat_interval_ms (\(innerHeartbeatIntervalMilliseconds))")
+        }
+        guard compressionMinBytes <= maxMessageBytes else {
+            throw .invalid(
+                key: "compression_min_bytes", value: "\(compressionMinBytes)", expected: "at most max_message_bytes (\(maxMessageBytes))")
+        }
+        if compression && clientIO != .engine {
+            throw .refused(key: "compression", reason: "needs client_io: engine (permessage-deflate is not built on the nio path)")
         }
         try httpAPI?.validate()
     }
