@@ -24,7 +24,7 @@ public enum ConfigurationSource: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .defaults, .file: return description
         case .environment: return "$" + key.environmentName
-        case .flag: return key.flag.map { "--\($0)" } ?? description
+        case .flag: return "--" + key.flag
         }
     }
 
@@ -36,7 +36,7 @@ public enum ConfigurationSource: Sendable, Hashable, CustomStringConvertible {
         case .defaults: return key
         case .file(let path): return "\(path): \(key)"
         case .environment: return entry.map { "environment variable \($0.environmentName)" } ?? key
-        case .flag: return entry?.flag.map { "--\($0)" } ?? key
+        case .flag: return entry.map { "--\($0.flag)" } ?? key
         }
     }
 }

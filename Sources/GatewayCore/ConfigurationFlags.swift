@@ -49,8 +49,8 @@ public enum ConfigurationFlags {
     /// default, wrapped short enough that argument-parser's own wrapping (80 columns) leaves
     /// them alone.
     public static var help: String {
-        ConfigurationKey.all.compactMap { key -> String? in
-            guard let flag = key.flag else { return nil }
+        ConfigurationKey.all.map { key in
+            let flag = key.flag
             let usage = key.type == .bool ? "--\(flag)" : "--\(flag) <\(key.type.rawValue)>"
             let text = key.plainDoc + "; default: " + key.documentedDefault.replacingOccurrences(of: "`", with: "")
             return (["  " + usage] + wrapped(text, width: 70).map { "      " + $0 }).joined(separator: "\n")

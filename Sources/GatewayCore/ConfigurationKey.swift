@@ -28,8 +28,8 @@ public struct ConfigurationKey: Sendable {
     /// One line: the start of the key's meaning in docs/configuration.md, its comment in
     /// `config init`, its flag's help.
     public let doc: String
-    /// The long flag without `--`; nil: none.
-    public let flag: String?
+    /// The long flag without `--`: the name with dashes unless the table says otherwise.
+    public let flag: String
     /// Never printed: `config check` and errors show `(secret)`.
     public let secret: Bool
     /// What the docs say the default is when there is no value to show (`off`, `built-in

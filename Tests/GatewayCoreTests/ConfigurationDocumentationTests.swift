@@ -29,7 +29,7 @@ final class ConfigurationDocumentationTests: XCTestCase {
     /// The start of a key's row, as the docs should have it (printed when the docs disagree).
     private func expectedRow(_ key: ConfigurationKey) -> String {
         let defaultCell = (key.defaultText ?? "`\(key.documentedDefault)`") + (key.secret ? " (secret)" : "")
-        return "| `\(key.name)` | \(key.flag.map { "`--\($0)`" } ?? "—") | `\(key.environmentName)` | \(defaultCell) | \(key.doc)"
+        return "| `\(key.name)` | `--\(key.flag)` | `\(key.environmentName)` | \(defaultCell) | \(key.doc)"
             + (key.limits.map { " (\($0))" } ?? "")
     }
 
@@ -40,7 +40,7 @@ final class ConfigurationDocumentationTests: XCTestCase {
         }
         XCTAssertEqual(rows.map(\.key), ConfigurationKey.all.map { "`\($0.name)`" }, "the same keys, in the same order")
         for (row, key) in zip(rows, ConfigurationKey.all) {
-            XCTAssertEqual(row.flag, key.flag.map { "`--\($0)`" } ?? "—", key.name)
+            XCTAssertEqual(row.flag, "`--\(key.flag)`", key.name)
             XCTAssertEqual(row.environment, "`\(key.environmentName)`", key.name)
             XCTAssertEqual(row.defaultText, (key.defaultText ?? "`\(key.documentedDefault)`") + (key.secret ? " (secret)" : ""), key.name)
             XCTAssertTrue(row.meaning.hasPrefix(key.doc), "\(key.name): the meaning starts with \"\(key.doc)\", not \"\(row.meaning)\"")
