@@ -104,6 +104,12 @@ let package = Package(
         // Debian's libffi: C plugins' typed event handlers are called through it (issue 13).
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
 
+        // Debian's zlib (zlib1g-dev): permessage-deflate for WebSocket clients (issue 18).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // permessage-deflate (RFC 7692): the handshake's negotiation and whole-message deflate
+        // and inflate with one zlib stream per process, none per connection. No I/O.
+        .target(name: "GatewayCompression", dependencies: ["CZlib"], swiftSettings: messagePath),
+
         // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
         // worker's message path runs on it (issue 12).
         .target(name: "GatewayEventLoop", swiftSettings: messagePath),
@@ -142,7 +148,7 @@ let package = Package(
         .target(
             name: "GatewayHub",
             dependencies: [
-                "GatewayWire", "GatewayCore", "GatewayEventLoop", "GatewayWebSocket",
+                "GatewayWire", "GatewayCore", "GatewayEventLoop", "GatewayWebSocket", "GatewayCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -152,7 +158,7 @@ let package = Package(
             swiftSettings: messagePath + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
-            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket",
+            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket", "GatewayCompression",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
@@ -193,7 +199,7 @@ let package = Package(
         // The command line: commands only.
         .executableTarget(name: "gatewayd", dependencies: [
             "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
-            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI", "CSwiftCompilerStamp",
+            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI", "GatewayCompression", "CSwiftCompilerStamp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -234,7 +240,7 @@ let package = Package(
         ], exclude: ["Fixtures"]),  // include/gatewayd.h as ABI 1.0 shipped it, for old-plugin tests
         .testTarget(name: "GatewayPluginSDKTests", dependencies: ["GatewayPluginSDK", "CGatewayABI"]),
         .testTarget(name: "GatewayEventLoopTests", dependencies: ["GatewayEventLoop"]),
-        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop"]),
+        .testTarget(name: "GatewayHubTests", dependencies: ["GatewayHub", "GatewayEventLoop", "GatewayCompression"]),
         // Byte-level tests, cross-checked against the gateway's SwiftNIO handlers (@testable).
         .testTarget(name: "GatewayWebSocketTests", dependencies: [
             "GatewayWebSocket", "GatewayServer", "GatewayRuntime", "GatewayCore", "GatewayWire", "GatewayTestSupport",
@@ -244,9 +250,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "CZlib"]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
-        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,6 +26,8 @@ import Yams
 ///   (close|drop): the gateway's limits on clients; `worker_buffer_bytes`, `worker_queue_bytes`
 ///   (int): back-pressure between gateways, workers and the plugin
 /// - `client_io` (engine|nio): what serves the gateway's sockets
+/// - `compression` (bool), `compression_level` (1...9), `compression_min_bytes` (int):
+///   permessage-deflate for WebSocket clients that offer it
 /// - `http_api_listen` (string), `http_api_token` (string) or `http_api_token_file` (string),
 ///   `http_api_max_body_bytes` (int), `http_api_allow_no_token` (bool): the HTTP push API role
 ///   (off without `http_api_listen`)
@@ -38,7 +40,7 @@ public enum ConfigurationFile {
         "stop_timeout_ms", "drain_timeout_ms",
         "process_timeout_ms", "ping_interval", "ping_not_response_limit", "ping_data",
         "max_connections", "connect_timeout_ms", "send_buffer_bytes", "slow_client_policy", "worker_buffer_bytes",
-        "worker_queue_bytes", "client_io",
+        "worker_queue_bytes", "client_io", "compression", "compression_level", "compression_min_bytes",
         "role", "register_listen", "inner_heartbeat_interval_ms", "inner_heartbeat_timeout_ms",
         "http_api_listen", "http_api_token", "http_api_token_file", "http_api_max_body_bytes", "http_api_allow_no_token",
         "metrics_listen",
@@ -157,6 +159,12 @@ public enum ConfigurationFile {
             guard let io = ClientIO(rawValue: value) else { throw .invalid(key: "client_io", value: value, expected: "engine or nio") }
             configuration.clientIO = io
         }
+        if let value = map["compression"] {
+            guard let flag = value as? Bool else { throw .invalid(key: "compression", value: "\(value)", expected: "true or false") }
+            configuration.compression = flag
+        }
+        if let value = try int("compression_level") { configuration.compressionLevel = value }
+        if let value = try int("compression_min_bytes") { configuration.compressionMinBytes = value }
         if let value = try string("metrics_listen") { configuration.metricsListen = value }
         try applyHTTPAPI(map, to: &configuration, resolving: resolved)
     }

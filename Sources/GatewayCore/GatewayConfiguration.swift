@@ -74,6 +74,16 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     public var clientIO = ClientIO.engine
     /// Bytes of events a worker lets wait for its plugin before it stops reading its gateways.
     public var workerQueueBytes = 16 << 20
+    /// permessage-deflate (RFC 7692) for WebSocket clients that offer it; off by default, as
+    /// every compressed message costs the gateway a deflate call (the engine only).
+    public var compression = false
+    /// zlib's level for messages to clients, 1 (fastest) ... 9 (smallest). 1: a real-time
+    /// server compresses every message it sends, and on chat-sized JSON level 1 keeps most of
+    /// the higher levels' saving (BENCHMARKS.md, "Compression").
+    public var compressionLevel = 1
+    /// Messages shorter than this go out uncompressed: deflating a few bytes saves nothing
+    /// and costs a deflate call.
+    public var compressionMinBytes = 64
 
     // Distributed deployment (GatewayConfiguration+Deployment.swift).
     /// The roles this host runs; the master binds and forks only these.
@@ -194,6 +204,15 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
             ("worker_queue_bytes", workerQueueBytes),
         ] where !(1024...(1 << 30)).contains(value) {
             throw .invalid(key: key, value: "\(value)", expected: "1024...1073741824")
+        }
+        guard (1...9).contains(compressionLevel) else {
+            throw .invalid(key: "compression_level", value: "\(compressionLevel)", expected: "1...9")
+        }
+        guard (0...maxMessageBytes).contains(compressionMinBytes) else {
+            throw .invalid(key: "compression_min_bytes", value: "\(compressionMinBytes)", expected: "0...max_message_bytes")
+        }
+        if compression && clientIO != .engine {
+            throw .invalid(key: "compression", value: "true", expected: "client_io: engine (permessage-deflate is not built on the nio path)")
         }
         try httpAPI?.validate()
         if let metricsListen {

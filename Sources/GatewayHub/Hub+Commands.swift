@@ -118,7 +118,13 @@ extension Hub {
         }
         // One receiver: framed straight into its output, without a payload of the tick.
         let written = body.withUnsafeReadableBytes { payload in
-            transport.write(to: client.socket, size: payload.count + ClientFraming.maximumOverhead) { target in
+            if let compressor, compressor.compresses(payload.count, flags: flags, windowBits: client.deflateWindowBits) {
+                let compressed = compressor.deflater.compress(payload, windowBits: client.deflateWindowBits)
+                return transport.write(to: client.socket, size: compressed.count + ClientFraming.maximumOverhead) { target in
+                    ClientFraming.writeCompressed(compressed, flags: flags, to: target)
+                }
+            }
+            return transport.write(to: client.socket, size: payload.count + ClientFraming.maximumOverhead) { target in
                 ClientFraming.write(payload, flags: flags, for: client.transport, to: target)
             }
         }
@@ -129,7 +135,7 @@ extension Hub {
 
     func deliver(_ message: inout OutgoingMessage<Transport>, to client: Client) {
         guard !client.isClosed else { return }
-        let bytes = message.bytes(for: client.transport, in: transport)
+        let bytes = message.bytes(for: client.transport, deflateWindowBits: client.deflateWindowBits, compressor: compressor, in: transport)
         guard client.isOpen else {
             // Sent before the handshake completed (e.g. from on_connect): delivered after the 101.
             if client.pendingSends.count < Self.maximumPendingSends {

@@ -1,3 +1,4 @@
+import GatewayCompression
 import GatewayCore
 import GatewayEventLoop
 import GatewayWire
@@ -19,11 +20,13 @@ public struct HubConfiguration: Sendable {
     /// Clients this process holds at most; more are refused at accept.
     public var maxConnections: Int
     public var slowClientPolicy: SlowClientPolicy
+    /// permessage-deflate for the WebSocket clients that agree to it; nil: off.
+    public var compression: PermessageDeflateSettings?
 
     public init(
         lanIP: UInt32, innerPort: UInt16, secretKey: String, verdictTimeout: Int64 = 5_000_000_000,
         handshakeDeadline: Int64 = 10_000_000_000, heartbeat: HeartbeatPolicy = HeartbeatPolicy(interval: 0, notResponseLimit: 0, pingData: []),
-        maxConnections: Int = 100_000, slowClientPolicy: SlowClientPolicy = .close
+        maxConnections: Int = 100_000, slowClientPolicy: SlowClientPolicy = .close, compression: PermessageDeflateSettings? = nil
     ) {
         self.lanIP = lanIP
         self.innerPort = innerPort
@@ -33,6 +36,7 @@ public struct HubConfiguration: Sendable {
         self.heartbeat = heartbeat
         self.maxConnections = maxConnections
         self.slowClientPolicy = slowClientPolicy
+        self.compression = compression
     }
 }
 
@@ -96,6 +100,8 @@ public final class Hub<Transport: HubTransport> {
     public internal(set) var connectionsClosed = [UInt64](repeating: 0, count: ClientCloseReason.allCases.count)
     public internal(set) var broadcastDeliveries: UInt64 = 0
     public internal(set) var queriesAnswered: UInt64 = 0
+    /// Compresses messages for clients that agreed to permessage-deflate: one for the process.
+    let compressor: MessageCompressor?
 
     /// The most events one client may have waiting, and the most bytes all clients together
     /// may have waiting; beyond either, events are dropped and counted, so a drain that never
@@ -109,6 +115,7 @@ public final class Hub<Transport: HubTransport> {
         self.configuration = configuration
         self.transport = transport
         self.logger = logger
+        compressor = configuration.compression.map(MessageCompressor.init)
         if configuration.heartbeat.isEnabled { nextHeartbeat = now + Self.heartbeatPeriod(configuration.heartbeat) }
     }
 
@@ -166,8 +173,10 @@ public final class Hub<Transport: HubTransport> {
     }
 
     /// The client can be written to (the 101 went out): what was sent before goes now.
-    public func clientUpgraded(_ client: Client) {
+    /// `deflateWindowBits`: the window agreed for permessage-deflate, 0 when none was.
+    public func clientUpgraded(_ client: Client, deflateWindowBits: UInt8 = 0) {
         client.isOpen = true
+        client.deflateWindowBits = compressor == nil ? 0 : deflateWindowBits
         guard client.hasPendingSends else { return }
         let queued = client.pendingSends
         client.pendingSends.removeAll()

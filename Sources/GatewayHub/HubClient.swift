@@ -22,6 +22,8 @@ public final class HubClient<Transport: HubTransport>: DirectoryClient, RoutedCl
     public internal(set) var isClosed = false
     /// Not read from while its worker is congested.
     public internal(set) var readingPaused = false
+    /// permessage-deflate's window for messages to this client; 0: sent uncompressed.
+    public internal(set) var deflateWindowBits: UInt8 = 0
     /// Why the gateway is closing it, once it decided to (nil: the client closed it).
     public internal(set) var closeReason: ClientCloseReason?
     public let connectedAt: Instant

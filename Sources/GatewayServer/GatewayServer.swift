@@ -1,3 +1,4 @@
+import GatewayCompression
 import GatewayCore
 import GatewayHub
 import struct GatewayEventLoop.Instant
@@ -39,6 +40,8 @@ public struct GatewayServerConfiguration: Sendable {
     /// Bytes that may wait to be written to one worker before its clients stop being read
     /// (back-pressure: their TCP windows close instead of gateway memory growing).
     public var workerBufferBytes = 16 << 20
+    /// permessage-deflate for WebSocket clients that offer it (the engine only); nil: off.
+    public var compression: PermessageDeflateSettings?
 
     public init(
         lanIP: IPv4Address, innerPort: Int, secretKey: String, maxMessageBytes: Int, verdictTimeout: TimeAmount,

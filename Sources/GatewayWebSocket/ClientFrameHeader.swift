@@ -12,6 +12,9 @@ struct ClientFrameHeader {
 
     var isControl: Bool { opcode & 0x8 != 0 }
 
+    /// RSV1 in `reservedBits`: permessage-deflate's "compressed" mark.
+    static let compressedBit: UInt8 = 0x4
+
     /// Nil until `bytes` holds the first two bytes and the extended length.
     init?(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count >= 2 else { return nil }

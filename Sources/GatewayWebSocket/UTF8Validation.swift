@@ -1,7 +1,7 @@
 /// Whether bytes are well-formed UTF-8 (Unicode Table 3-7: no overlong forms, no surrogates,
 /// nothing above U+10FFFF), without building a String: the decoder's path allocates nothing.
-enum UTF8Validation {
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+public enum UTF8Validation {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return true }
         let count = bytes.count
         var index = 0

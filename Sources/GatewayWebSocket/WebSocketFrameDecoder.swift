@@ -20,6 +20,11 @@ public struct WebSocketFrameDecoder: ~Copyable {
     private var phase = Phase.betweenMessages
     /// A reassembled message was delivered from `fragments`: the buffer goes at the next call.
     private var releaseFragmentsOnNextCall = false
+    /// permessage-deflate was agreed: a message's first frame may carry RSV1, which marks the
+    /// message compressed (RFC 7692 §6). Without it, RSV1 is a protocol error like RSV2/3.
+    public var acceptsCompressedMessages = false
+    /// The fragmented message being reassembled began with RSV1.
+    private var fragmentsCompressed = false
 
     private enum Phase: UInt8 {
         case betweenMessages
@@ -93,7 +98,14 @@ public struct WebSocketFrameDecoder: ~Copyable {
     /// The rest of the rules a header can break, in the SwiftNIO handler's order.
     private func ruleFailure(_ header: ClientFrameHeader) -> WebSocketProtocolFailure? {
         guard header.masked else { return .unmaskedFrame }
-        guard header.reservedBits == 0 else { return .reservedBitsSet }
+        if header.reservedBits != 0 {
+            // RSV1 on a message's first frame only (never on a continuation or a control
+            // frame), and only when compression was agreed.
+            let isFirstFrame = header.opcode == WebSocketServerFrameWriter.textOpcode || header.opcode == WebSocketServerFrameWriter.binaryOpcode
+            guard acceptsCompressedMessages, header.reservedBits == ClientFrameHeader.compressedBit, isFirstFrame else {
+                return .reservedBitsSet
+            }
+        }
         switch header.opcode {
         case WebSocketServerFrameWriter.textOpcode, WebSocketServerFrameWriter.binaryOpcode:
             return phase == .betweenMessages ? nil : .interruptedFragmentedMessage
@@ -115,19 +127,21 @@ public struct WebSocketFrameDecoder: ~Copyable {
         switch header.opcode {
         case WebSocketServerFrameWriter.textOpcode, WebSocketServerFrameWriter.binaryOpcode:
             let kind: WebSocketMessageKind = header.opcode == WebSocketServerFrameWriter.textOpcode ? .text : .binary
+            let compressed = header.reservedBits == ClientFrameHeader.compressedBit
             guard header.fin else {
                 phase = kind == .text ? .textFragments : .binaryFragments
+                fragmentsCompressed = compressed
                 appendFragment(payload, wideKey: wideKey)
                 return nil
             }
-            return message(kind, unmaskedInPlace(payload, wideKey: wideKey))
+            return message(kind, unmaskedInPlace(payload, wideKey: wideKey), compressed: compressed)
         case WebSocketServerFrameWriter.continuationOpcode:
             appendFragment(payload, wideKey: wideKey)
             guard header.fin else { return nil }
             let kind: WebSocketMessageKind = phase == .textFragments ? .text : .binary
             phase = .betweenMessages
             releaseFragmentsOnNextCall = true
-            return message(kind, fragments.bytes)
+            return message(kind, fragments.bytes, compressed: fragmentsCompressed)
         case WebSocketServerFrameWriter.pingOpcode:
             return .ping(unmaskedInPlace(payload, wideKey: wideKey))
         case WebSocketServerFrameWriter.pongOpcode:
@@ -137,9 +151,10 @@ public struct WebSocketFrameDecoder: ~Copyable {
         }
     }
 
-    private func message(_ kind: WebSocketMessageKind, _ payload: UnsafeRawBufferPointer) -> WebSocketFrameEvent {
-        guard kind == .binary || UTF8Validation.isValid(payload) else { return .failure(.invalidUTF8) }
-        return .message(WebSocketMessage(kind: kind, payload: payload))
+    /// A compressed message's text is checked once inflated, by whoever inflates it.
+    private func message(_ kind: WebSocketMessageKind, _ payload: UnsafeRawBufferPointer, compressed: Bool) -> WebSocketFrameEvent {
+        guard kind == .binary || compressed || UTF8Validation.isValid(payload) else { return .failure(.invalidUTF8) }
+        return .message(WebSocketMessage(kind: kind, payload: payload, compressed: compressed))
     }
 
     private func close(_ payload: UnsafeRawBufferPointer) -> WebSocketFrameEvent {

@@ -38,6 +38,9 @@ public enum WebSocketMessageKind: Sendable {
 public struct WebSocketMessage {
     public var kind: WebSocketMessageKind
     public var payload: UnsafeRawBufferPointer
+    /// permessage-deflate: `payload` is the compressed message, to be inflated (and, for
+    /// text, checked for UTF-8) by the receiver. Only with `acceptsCompressedMessages`.
+    public var compressed = false
 }
 
 /// A valid close frame from the client.
@@ -91,12 +94,16 @@ public enum WebSocketProtocolFailure: Hashable, Sendable {
     /// gateway counts these as `oversized_messages`.
     case messageTooLarge
     case invalidUTF8
+    /// A permessage-deflate message that does not inflate (RFC 7692 §8.1: "data ... not
+    /// consistent with the type of the message", 1007).
+    case invalidCompressedData
 
-    /// 1009 for the size limit, 1007 for text that is not UTF-8, 1002 for the rest.
+    /// 1009 for the size limit, 1007 for text that is not UTF-8 and for a broken deflate
+    /// stream, 1002 for the rest.
     public var closeCode: UInt16 {
         switch self {
         case .messageTooLarge: return 1009
-        case .invalidUTF8: return 1007
+        case .invalidUTF8, .invalidCompressedData: return 1007
         default: return 1002
         }
     }

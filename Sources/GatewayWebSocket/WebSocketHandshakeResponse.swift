@@ -11,10 +11,12 @@ public enum WebSocketHandshakeResponse {
         Data(Insecure.SHA1.hash(data: Data((key + acceptGUID).utf8))).base64EncodedString()
     }
 
-    /// The 101 that completes the handshake.
-    public static func switchingProtocols(key: String) -> [UInt8] {
-        Array(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(acceptValue(forKey: key))\r\n\r\n"
+    /// The 101 that completes the handshake; with `extensions`, a Sec-WebSocket-Extensions
+    /// header carrying the agreed extension (permessage-deflate's answer).
+    public static func switchingProtocols(key: String, extensions: String? = nil) -> [UInt8] {
+        let extensionsLine = extensions.map { "Sec-WebSocket-Extensions: \($0)\r\n" } ?? ""
+        return Array(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(acceptValue(forKey: key))\r\n\(extensionsLine)\r\n"
                 .utf8)
     }
 

@@ -19,10 +19,13 @@ public enum WebSocketServerFrameWriter {
     }
 
     /// Writes the header of a frame with a payload of `payloadLength` bytes; returns its length.
+    /// `compressed` sets RSV1: a permessage-deflate message (first frame only).
     @discardableResult
-    public static func writeHeader(fin: Bool = true, opcode: UInt8, payloadLength: Int, to target: UnsafeMutableRawPointer) -> Int {
+    public static func writeHeader(
+        fin: Bool = true, compressed: Bool = false, opcode: UInt8, payloadLength: Int, to target: UnsafeMutableRawPointer
+    ) -> Int {
         precondition(payloadLength >= 0, "negative WebSocket payload length")
-        target.storeBytes(of: (fin ? 0x80 : 0) | (opcode & 0x0F), as: UInt8.self)
+        target.storeBytes(of: (fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | (opcode & 0x0F), as: UInt8.self)
         let length = headerLength(payloadLength: payloadLength)
         switch length {
         case 2:
@@ -41,9 +44,9 @@ public enum WebSocketServerFrameWriter {
     /// `headerLength(payloadLength:) + payload.count`. A pong is `writeFrame(opcode: pongOpcode, payload: ping)`.
     @discardableResult
     public static func writeFrame(
-        fin: Bool = true, opcode: UInt8, payload: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer
+        fin: Bool = true, compressed: Bool = false, opcode: UInt8, payload: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer
     ) -> Int {
-        let length = writeHeader(fin: fin, opcode: opcode, payloadLength: payload.count, to: target)
+        let length = writeHeader(fin: fin, compressed: compressed, opcode: opcode, payloadLength: payload.count, to: target)
         if let source = payload.baseAddress { (target + length).copyMemory(from: source, byteCount: payload.count) }
         return length + payload.count
     }

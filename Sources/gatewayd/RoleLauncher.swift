@@ -4,6 +4,7 @@ import Glibc
 #endif
 import CDemoPlugin
 import GatewayClient
+import GatewayCompression
 import GatewayCore
 import GatewayHTTPAPI
 import GatewayRegister
@@ -54,6 +55,10 @@ enum RoleLauncher {
                 settings.workerBufferBytes = configuration.workerBufferBytes
                 settings.registers = registers
                 settings.innerHeartbeat = heartbeat
+                if configuration.compression {
+                    settings.compression = PermessageDeflateSettings(
+                        level: configuration.compressionLevel, minimumMessageBytes: configuration.compressionMinBytes)
+                }
                 switch configuration.clientIO {
                 case .engine:
                     let gateway = try EngineGateway(configuration: settings, eventLoop: eventLoop, logger: logger, reporter: reporter)

@@ -20,25 +20,13 @@ final class ClientLimitsTests: XCTestCase {
     private func start(config: String) throws -> GatewaydProcess {
         let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-limits-")
         self.directory = directory
-        try config.write(toFile: "\(directory)/gatewayd.yaml", atomically: true, encoding: .utf8)
-        let cluster = try GatewaydProcess.start(
-            plugin: try ConformancePlugin.c.path(), gatewayCount: 1, workerCount: 1,
-            extraArguments: ["--config", "\(directory)/gatewayd.yaml"])
+        let cluster = try GatewaydProcess.start(config: config, in: directory)
         self.cluster = cluster
         return cluster
     }
 
     private func gateway(_ cluster: GatewaydProcess) throws -> GatewaydStatus.ProcessEntry {
         try XCTUnwrap(try cluster.status().processes(role: "gateway").first)
-    }
-
-    /// Resident memory of a process in bytes, from /proc.
-    private func residentBytes(of pid: Int32) -> Int {
-        let status = GatewaydProcess.readText("/proc/\(pid)/status")
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { return 0 }
-        return kilobytes * 1024
     }
 
     /// Floods `bytes` of broadcasts from `sender`, reading its own copies back in step so it is
@@ -63,11 +51,11 @@ final class ClientLimitsTests: XCTestCase {
         let reader = try cluster.connect()
         let stalled = try cluster.connect()  // completes its handshake, then never reads again
         let gatewayPID = try gateway(cluster).pid
-        let before = residentBytes(of: gatewayPID)
+        let before = GatewaydProcess.residentBytes(of: gatewayPID)
 
         let flooded = 32 << 20
         XCTAssertEqual(try flood(from: reader, bytes: flooded, messageSize: 16 << 10), flooded / (16 << 10), "the reader got every broadcast")
-        let growth = residentBytes(of: gatewayPID) - before
+        let growth = GatewaydProcess.residentBytes(of: gatewayPID) - before
         let details = try gateway(cluster).details ?? [:]
         XCTAssertGreaterThan(Int(details["slow_client_drops"] ?? "0") ?? 0, 0, "the stalled client's excess was dropped")
         XCTAssertEqual(try gateway(cluster).connections, 2, "the stalled client keeps its connection under 'drop'")
@@ -107,13 +95,13 @@ final class ClientLimitsTests: XCTestCase {
         let status = try cluster.status()
         let gatewayPID = try XCTUnwrap(status.processes(role: "gateway").first?.pid)
         let workerPID = try XCTUnwrap(status.processes(role: "worker").first?.pid)
-        let before = (gateway: residentBytes(of: gatewayPID), worker: residentBytes(of: workerPID))
+        let before = (gateway: GatewaydProcess.residentBytes(of: gatewayPID), worker: GatewaydProcess.residentBytes(of: workerPID))
 
         try client.sendText("sleep:8000")  // the plugin thread is busy for 8 s
         // Unknown messages are ignored by the plugin; send them until nothing more is taken.
         let sent = try client.flood("noop:" + String(repeating: "x", count: 64 << 10), stall: .seconds(1), limit: 512 << 20)
         XCTAssertLessThan(sent, 512 << 20, "back-pressure never reached the client")
-        let held = (gateway: residentBytes(of: gatewayPID) - before.gateway, worker: residentBytes(of: workerPID) - before.worker)
+        let held = (gateway: GatewaydProcess.residentBytes(of: gatewayPID) - before.gateway, worker: GatewaydProcess.residentBytes(of: workerPID) - before.worker)
         let worker = try XCTUnwrap(try cluster.status().processes(role: "worker").first)
         let gateway = try XCTUnwrap(try cluster.status().processes(role: "gateway").first)
         // The worker has no queue of its own to fill: its one thread runs the plugin, so while the

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,10 @@ import Glibc
 /// (`Sec-WebSocket-Accept` included), every client frame is masked with a fresh random key,
 /// and server frames are checked for masking, RSV bits, control-frame limits, fragmentation
 /// order and UTF-8. Every wait is a deadline on `poll(2)`.
+///
+/// permessage-deflate only when a test offers it (a `Sec-WebSocket-Extensions` request
+/// header): then RSV1 marks a compressed message, which is inflated with zlib before it is
+/// returned (as the server agreed, without context takeover).
 ///
 /// Not thread-safe: one test thread owns one client.
 final class WebSocketTestClient {
@@ -84,11 +89,18 @@ final class WebSocketTestClient {
     private var closeSent = false
     private var fragmentOpcode: Opcode?
     private var fragmentPayload: [UInt8] = []
+    private var fragmentCompressed = false
+    /// The server's `Sec-WebSocket-Extensions` answer, when the test offered one.
+    let extensions: String?
+    /// Messages that arrived compressed (RSV1), and the last one's bytes as sent.
+    private(set) var compressedMessagesReceived = 0
+    private(set) var lastCompressedPayload: [UInt8] = []
 
     private init(socket: Int32, handshakeResponse: HTTPResponseHead, leftover: [UInt8]) {
         self.socket = socket
         self.handshakeResponse = handshakeResponse
         self.buffer = leftover
+        self.extensions = handshakeResponse.header("Sec-WebSocket-Extensions")
     }
 
     deinit { close() }
@@ -146,7 +158,8 @@ final class WebSocketTestClient {
             throw WebSocketTestClientError.handshakeInvalid(
                 "Sec-WebSocket-Accept is not \(expectedAccept) (key \(key))", head)
         }
-        if let extensions = head.header("Sec-WebSocket-Extensions") {
+        let offered = headers.contains { $0.0.lowercased() == "sec-websocket-extensions" }
+        if let extensions = head.header("Sec-WebSocket-Extensions"), !offered || !extensions.hasPrefix("permessage-deflate") {
             throw WebSocketTestClientError.handshakeInvalid("unrequested extensions \(extensions)", head)
         }
         if let proto = head.header("Sec-WebSocket-Protocol") {
@@ -189,12 +202,15 @@ final class WebSocketTestClient {
 
     /// Sends one frame exactly as asked: with `fin` false and `.continuation` a test builds a
     /// fragmented message; `masked` false produces a frame a server must refuse.
+    /// `rsv1` marks a permessage-deflate message: `payload` is then sent as given (compress
+    /// it with ``deflate(_:)``), or is whatever a test wants the server to try to inflate.
     func sendFrame(
-        opcode: Opcode, payload: [UInt8], fin: Bool = true, masked: Bool = true,
+        opcode: Opcode, payload: [UInt8], fin: Bool = true, masked: Bool = true, rsv1: Bool = false,
         timeout: Duration = .seconds(10)
     ) throws {
         guard socket >= 0 else { throw WebSocketTestClientError.io("send on a closed client") }
-        let frame = Self.encodeFrame(opcode: opcode, payload: payload, fin: fin, masked: masked)
+        var frame = Self.encodeFrame(opcode: opcode, payload: payload, fin: fin, masked: masked)
+        if rsv1 { frame[0] |= 0x40 }
         try Self.writeAll(socket: socket, bytes: unsentOutput + frame, deadline: Deadline(timeout))
         unsentOutput = []
     }
@@ -342,7 +358,9 @@ final class WebSocketTestClient {
             let b0 = buffer[readOffset]
             let b1 = buffer[readOffset + 1]
             let fin = b0 & 0x80 != 0
-            guard b0 & 0x70 == 0 else {
+            let compressed = b0 & 0x40 != 0
+            let isFirstDataFrame = b0 & 0x0F == Opcode.text.rawValue || b0 & 0x0F == Opcode.binary.rawValue
+            guard b0 & 0x30 == 0, !compressed || (extensions != nil && isFirstDataFrame) else {
                 throw WebSocketTestClientError.protocolViolation("RSV bits set without an extension (0x\(String(b0, radix: 16)))")
             }
             guard let opcode = Opcode(rawValue: b0 & 0x0F) else {
@@ -410,9 +428,10 @@ final class WebSocketTestClient {
                 guard fragmentOpcode == nil else {
                     throw WebSocketTestClientError.protocolViolation("new \(opcode) frame inside a fragmented message")
                 }
-                if fin { return try message(opcode, payload) }
+                if fin { return try message(opcode, payload, compressed: compressed) }
                 fragmentOpcode = opcode
                 fragmentPayload = payload
+                fragmentCompressed = compressed
             case .continuation:
                 guard let first = fragmentOpcode else {
                     throw WebSocketTestClientError.protocolViolation("continuation frame without a message")
@@ -422,18 +441,77 @@ final class WebSocketTestClient {
                     let whole = fragmentPayload
                     fragmentOpcode = nil
                     fragmentPayload = []
-                    return try message(first, whole)
+                    return try message(first, whole, compressed: fragmentCompressed)
                 }
             }
         }
     }
 
-    private func message(_ opcode: Opcode, _ payload: [UInt8]) throws -> Frame {
+    private func message(_ opcode: Opcode, _ received: [UInt8], compressed: Bool) throws -> Frame {
+        var payload = received
+        if compressed {
+            compressedMessagesReceived += 1
+            lastCompressedPayload = received
+            payload = try Self.inflate(received)
+        }
         if opcode == .binary { return .binary(payload) }
         guard let text = String(validating: payload, as: UTF8.self) else {
             throw WebSocketTestClientError.protocolViolation("text message is not valid UTF-8")
         }
         return .text(text)
+    }
+
+    // MARK: - permessage-deflate
+
+    /// `bytes` as one permessage-deflate message: raw deflate, sync flush, its 00 00 FF FF
+    /// tail removed (RFC 7692 §7.2.1).
+    static func deflate(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
+        var stream = z_stream()
+        precondition(gwd_deflate_init_raw(&stream, level, 15, 8, Z_DEFAULT_STRATEGY) == Z_OK)
+        defer { deflateEnd(&stream) }
+        var input = bytes
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
+        let produced = input.withUnsafeMutableBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                stream.next_in = inputBuffer.baseAddress
+                stream.avail_in = uInt(inputBuffer.count)
+                stream.next_out = outputBuffer.baseAddress
+                stream.avail_out = uInt(outputBuffer.count)
+                precondition(CZlib.deflate(&stream, Z_SYNC_FLUSH) == Z_OK)
+                return outputBuffer.count - Int(stream.avail_out)
+            }
+        }
+        precondition(Array(output[(produced - 4)..<produced]) == [0, 0, 0xFF, 0xFF])
+        return Array(output[..<(produced - 4)])
+    }
+
+    /// A permessage-deflate message inflated on its own (the server agreed to no context
+    /// takeover); a protocol violation when zlib refuses it.
+    static func inflate(_ compressed: [UInt8]) throws -> [UInt8] {
+        var stream = z_stream()
+        precondition(gwd_inflate_init_raw(&stream, 15) == Z_OK)
+        defer { inflateEnd(&stream) }
+        var input = compressed + [0, 0, 0xFF, 0xFF]
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        try input.withUnsafeMutableBufferPointer { inputBuffer in
+            stream.next_in = inputBuffer.baseAddress
+            stream.avail_in = uInt(inputBuffer.count)
+            while true {
+                let (status, produced) = chunk.withUnsafeMutableBufferPointer { outputBuffer in
+                    stream.next_out = outputBuffer.baseAddress
+                    stream.avail_out = uInt(outputBuffer.count)
+                    let status = CZlib.inflate(&stream, Z_SYNC_FLUSH)
+                    return (status, outputBuffer.count - Int(stream.avail_out))
+                }
+                result += chunk[..<produced]
+                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+                    throw WebSocketTestClientError.protocolViolation("a compressed message does not inflate (zlib \(status))")
+                }
+                if status == Z_STREAM_END || (stream.avail_in == 0 && stream.avail_out > 0) { return }
+            }
+        }
+        return result
     }
 
     /// Reads what is available, waiting until `deadline`; sets `reachedEnd` on EOF/reset.

@@ -1,3 +1,4 @@
+import GatewayCompression
 import GatewayCore
 import GatewayEventLoop
 import GatewayWire
@@ -256,6 +257,33 @@ final class HubTests: XCTestCase {
         for client in web { XCTAssertEqual(transport.texts(to: client.socket), ["news"]) }
         XCTAssertEqual(String(buffer: transport.clientBytes[text.socket]!), "news\n")
         XCTAssertEqual(hub.messagesOut, 4)
+    }
+
+    func testABroadcastIsCompressedOncePerWindowAndOnlyForThoseWhoAgreed() throws {
+        makeHub { $0.compression = PermessageDeflateSettings(level: 1, minimumMessageBytes: 16) }
+        try attachWorker("w1")
+        let agreed = try (0..<3).map { _ in try accept() }
+        for client in agreed { hub.clientUpgraded(client, deflateWindowBits: 15) }
+        let smallWindow = try accept()
+        hub.clientUpgraded(smallWindow, deflateWindowBits: 10)
+        let plain = try accept()
+        hub.clientUpgraded(plain)
+        let news = String(repeating: "breaking news, ", count: 20)
+        transport.encodings = 0
+        command(.sendToAll, body: news)
+        XCTAssertEqual(transport.encodings, 3, "once for window 15, once for window 10, once uncompressed")
+        let frames = agreed.map { transport.clientBytes.removeValue(forKey: $0.socket)! }
+        XCTAssertEqual(Set(frames).count, 1)
+        XCTAssertEqual(frames[0].getInteger(at: 0, as: UInt8.self), 0xC1, "FIN, RSV1, text")
+        XCTAssertLessThan(frames[0].readableBytes, news.utf8.count / 4)
+        XCTAssertEqual(transport.clientBytes[smallWindow.socket]?.getInteger(at: 0, as: UInt8.self), 0xC1)
+        XCTAssertEqual(transport.texts(to: plain.socket), [news])
+        // Below the minimum, everyone gets the same uncompressed frame.
+        transport.encodings = 0
+        transport.clientBytes.removeAll()
+        command(.sendToAll, body: "short")
+        XCTAssertEqual(transport.encodings, 1)
+        for client in agreed + [smallWindow, plain] { XCTAssertEqual(transport.texts(to: client.socket), ["short"]) }
     }
 
     func testGroupsAndUIDsAddressTheirMembersOnce() throws {

@@ -1,3 +1,4 @@
+import GatewayCompression
 import GatewayHub
 import GatewayWebSocket
 import GatewayWire
@@ -26,6 +27,8 @@ struct ClientSlot: ~Copyable {
     /// Nil for a connection refused at accept (over `max_connections`), closing.
     var client: HubClient<EngineGateway>?
     var phase: Phase
+    /// permessage-deflate as agreed in the upgrade request (answered in the 101); nil: none.
+    var deflate: PermessageDeflateAgreement? = nil
     var webSocket: WebSocketFrameDecoder
     var text: TextLineScanner
     var frame: LengthPrefixedScanner

@@ -1,3 +1,4 @@
+import GatewayCompression
 import GatewayCore
 import GatewayEventLoop
 import GatewayHub
@@ -83,6 +84,10 @@ extension EngineGateway: ClientEngineDelegate {
             handshakes[id.fd] = nil
             verdictKeys[id.fd] = request.key
             slots.slot(id.fd).pointee.phase = .awaitingVerdict
+            if inflater != nil {
+                slots.slot(id.fd).pointee.deflate = PermessageDeflateNegotiation.agree(
+                    extensionHeaderValues: request.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value))
+            }
             let info = WebSocketConnectInfo(method: request.method, uri: request.uri, httpVersion: request.httpVersion, headers: request.headers)
             let requested = now
             hub.handshakeRequested(client, info: info, now: requested)
@@ -109,10 +114,14 @@ extension EngineGateway: ClientEngineDelegate {
         guard status == 0 else {
             return finish(id, sending: WebSocketHandshakeResponse.refusal(status: status))
         }
-        WebSocketHandshakeResponse.switchingProtocols(key: key).withUnsafeBytes { engine.send(id, bytes: $0) }
+        let deflate = slot.pointee.deflate
+        WebSocketHandshakeResponse.switchingProtocols(key: key, extensions: deflate?.responseHeaderValue).withUnsafeBytes {
+            engine.send(id, bytes: $0)
+        }
         slot.pointee.phase = .webSocket
+        slot.pointee.webSocket.acceptsCompressedMessages = deflate != nil
         guard let client = slot.pointee.client else { return }
-        hub.clientUpgraded(client)
+        hub.clientUpgraded(client, deflateWindowBits: deflate?.serverWindowBits ?? 0)
         engine.setReading(id, !client.readingPaused)
         // Frames the client pipelined behind its request; offered by `handshake` itself when the
         // verdict came while it ran.
@@ -129,6 +138,11 @@ extension EngineGateway: ClientEngineDelegate {
             switch result.event {
             case .needMoreBytes:
                 return ReceiveOutcome(consumed: offset, messageSize: result.pendingFrameSize)
+            case .message(let message) where message.compressed:
+                if let failure = forwardCompressed(message, from: client, to: hub) {
+                    closeFailed(id, client, failure, hub: hub)
+                    return ReceiveOutcome(consumed: bytes.count)
+                }
             case .message(let message):
                 forward(message.payload, binary: message.kind == .binary, from: client, to: hub)  // UTF-8 checked by the decoder
             case .ping(let payload):
@@ -146,13 +160,34 @@ extension EngineGateway: ClientEngineDelegate {
                 engine.close(id, flush: true)
                 return ReceiveOutcome(consumed: bytes.count)
             case .failure(let failure):
-                if failure == .messageTooLarge { hub.count(.oversizedMessage) }
-                hub.closing(client, because: failure == .messageTooLarge ? .sizeLimit : .protocolError)
-                finish(id, sending: WebSocketServerFrameWriter.closeFrame(code: failure.closeCode))
+                closeFailed(id, client, failure, hub: hub)
                 return ReceiveOutcome(consumed: bytes.count)
             case .finished:
                 return ReceiveOutcome(consumed: bytes.count)
             }
+        }
+    }
+
+    /// Answers a client's protocol failure with its close code, then closes.
+    private func closeFailed(_ id: ConnectionID, _ client: Client, _ failure: WebSocketProtocolFailure, hub: Hub<EngineGateway>) {
+        if failure == .messageTooLarge { hub.count(.oversizedMessage) }
+        hub.closing(client, because: failure == .messageTooLarge ? .sizeLimit : .protocolError)
+        finish(id, sending: WebSocketServerFrameWriter.closeFrame(code: failure.closeCode))
+    }
+
+    /// A permessage-deflate message, inflated (never past `max_message_bytes`: 1009), checked
+    /// (a broken deflate stream or text that is not UTF-8: 1007) and forwarded; the failure
+    /// otherwise.
+    private func forwardCompressed(_ message: WebSocketMessage, from client: Client, to hub: Hub<EngineGateway>) -> WebSocketProtocolFailure? {
+        switch inflater!.inflate(message.payload) {
+        case .inflated(let payload):
+            guard message.kind == .binary || UTF8Validation.isValid(payload) else { return .invalidUTF8 }
+            forward(payload, binary: message.kind == .binary, from: client, to: hub)
+            return nil
+        case .tooLarge:
+            return .messageTooLarge
+        case .invalid:
+            return .invalidCompressedData
         }
     }
 

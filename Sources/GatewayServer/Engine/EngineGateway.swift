@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GatewayCompression
 import GatewayCore
 import GatewayEventLoop
 import GatewayHub
@@ -40,6 +41,9 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
     var handshakes: [Int32: WebSocketHandshakeParser] = [:]
     var verdictKeys: [Int32: String] = [:]
     var payloads = TickPayloads()
+    /// Inflates compressed client messages (permessage-deflate), one for the process; nil
+    /// while compression is off.
+    let inflater: MessageInflater?
     var innerLinks: [ObjectIdentifier: InnerLink] = [:]
     /// Links closed during this iteration, whose connections (and buffers) are dropped at its end.
     var retiredLinks: [InnerLink] = []
@@ -77,6 +81,7 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
         // The hub stops writing to a client past its send buffer; this only bounds the rest.
         engineSettings.maximumBacklogBytes = configuration.sendBufferBytes + configuration.maxMessageBytes + (1 << 20)
         engine = ClientEngine(loop: loop, configuration: engineSettings)
+        inflater = configuration.compression.map { _ in MessageInflater(maximumMessageBytes: configuration.maxMessageBytes) }
         slots = ClientSlots(capacity: engine.maximumDescriptors)
         hub = Hub(configuration: configuration.hubConfiguration, transport: self, logger: logger, now: loop.now)
         engine.delegate = self
@@ -303,7 +308,7 @@ extension GatewayServerConfiguration {
         HubConfiguration(
             lanIP: lanIP.value, innerPort: UInt16(innerPort), secretKey: secretKey, verdictTimeout: verdictTimeout.nanoseconds,
             handshakeDeadline: handshakeDeadline.nanoseconds, heartbeat: heartbeat, maxConnections: maxConnections,
-            slowClientPolicy: slowClientPolicy)
+            slowClientPolicy: slowClientPolicy, compression: compression)
     }
 }
 

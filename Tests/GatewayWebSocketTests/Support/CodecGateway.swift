@@ -1,5 +1,6 @@
 import GatewayWebSocket
 import GatewayWire
+import XCTest
 
 /// The same client session as `NIOReferenceGateway.session`, run through this module's codecs
 /// the way the engine-based gateway will: handshake parser, 101 or refusal, then the frame
@@ -36,6 +37,8 @@ enum CodecGateway {
             switch event {
             case .message(let kind, let body):
                 session.messages.append(.init(binary: kind == .binary, body: body))
+            case .compressedMessage:
+                XCTFail("a compressed message without permessage-deflate")
             case .ping(let payload):
                 session.written += written { target in
                     payload.withUnsafeBytes { bytes in

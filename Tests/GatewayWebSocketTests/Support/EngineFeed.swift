@@ -4,6 +4,8 @@ import XCTest
 /// What a decoder reported, copied out of the buffers it points into.
 enum DecodedEvent: Equatable {
     case message(WebSocketMessageKind, [UInt8])
+    /// permessage-deflate: the payload as sent (still compressed).
+    case compressedMessage(WebSocketMessageKind, [UInt8])
     case ping([UInt8])
     case pong([UInt8])
     case close(code: UInt16?, reason: [UInt8])
@@ -55,7 +57,9 @@ enum EngineFeed {
                             "unconsumed bytes were changed", file: file, line: line)
                         return
                     case .message(let message):
-                        events.append(.message(message.kind, Array(message.payload)))
+                        events.append(
+                            message.compressed
+                                ? .compressedMessage(message.kind, Array(message.payload)) : .message(message.kind, Array(message.payload)))
                     case .ping(let payload):
                         events.append(.ping(Array(payload)))
                     case .pong(let payload):
