@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "CZlib"]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop", "GatewayTLS", "CTLS"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
-        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib", "CTLS"]),
     ],
     swiftLanguageModes: [.v6]
 )
