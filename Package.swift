@@ -76,8 +76,9 @@ let package = Package(
         .library(name: "GatewayEvents", targets: ["GatewayEvents"]),
         // For the benchmarks: the client I/O engine on its own, against ../shared/tools/floor.
         .library(name: "GatewayIOEngine", targets: ["GatewayIOEngine"]),
-        // For the fuzz package: the WebSocket codecs over raw bytes.
+        // For the fuzz package: the WebSocket codecs over raw bytes, and permessage-deflate.
         .library(name: "GatewayWebSocket", targets: ["GatewayWebSocket"]),
+        .library(name: "GatewayCompression", targets: ["GatewayCompression"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -110,12 +111,18 @@ let package = Package(
         // and inflate with one zlib stream per process, none per connection. No I/O.
         .target(name: "GatewayCompression", dependencies: ["CZlib"], swiftSettings: messagePath),
 
+        // Debian's OpenSSL (libssl-dev): TLS for wss:// listeners (issue 18).
+        .systemLibrary(name: "CTLS", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS server contexts (certificate chain, key, minimum version) and sessions over
+        // non-blocking sockets, for the client engine. No I/O of its own.
+        .target(name: "GatewayTLS", dependencies: ["CTLS"], swiftSettings: messagePath),
+
         // A single-threaded epoll loop with timers and cross-thread wake-ups; no SwiftNIO. The
         // worker's message path runs on it (issue 12).
         .target(name: "GatewayEventLoop", swiftSettings: messagePath),
         // The gateway's client sockets on that loop: a fixed record per connection, reads into
         // one shared buffer, writes staged per tick and written with one writev (issue 14).
-        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem"], swiftSettings: messagePath),
+        .target(name: "GatewayIOEngine", dependencies: ["GatewayEventLoop", "CGatewaySystem", "GatewayTLS"], swiftSettings: messagePath),
         // Wire codecs: pure parsers and encoders over ByteBuffer, no I/O.
         .target(name: "GatewayWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // GatewayWorker's API (sends and queries) as inner-protocol requests and merged answers;
@@ -251,9 +258,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "CZlib"]),
-        .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop"]),
+        .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop", "GatewayTLS", "CTLS"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
-        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib", "CTLS"]),
     ],
     swiftLanguageModes: [.v6]
 )

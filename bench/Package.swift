@@ -22,6 +22,7 @@ let package = Package(
         .executableTarget(
             name: "gwload",
             dependencies: [
+                .product(name: "GatewayCompression", package: "gatewayd"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

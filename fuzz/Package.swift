@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "GatewayHarness", dependencies: [
             "FuzzSupport",
             .product(name: "GatewayServer", package: "gatewayd"),
+            .product(name: "GatewayCompression", package: "gatewayd"),
             .product(name: "GatewayWire", package: "gatewayd"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -12,6 +12,7 @@ import os
 import shutil
 import struct
 import sys
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "compat")
@@ -133,6 +134,35 @@ for i, (name, frames_bytes) in enumerate(sorted(frame_sets.items())):
     options = [0, 4, 1, 2][i % 4]  # PHP / gatewayd worker, limits 1024 / 125 / 16
     add("FuzzWebSocket", bytes([options, 0, 2, 0x60]) + handshake + frames_bytes)
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake)
+
+
+def deflated(payload, wbits=15):
+    """A permessage-deflate message: raw deflate, sync flush, the 00 00 FF FF tail removed."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -wbits)
+    data = compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    assert data.endswith(b"\x00\x00\xff\xff")
+    return data[:-4]
+
+
+# permessage-deflate (option bit 4): offers, compressed frames, and what must be refused.
+offering = handshake.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n")
+small_window = handshake.replace(
+    b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9, permessage-deflate\r\n\r\n")
+compressed_sets = {
+    "text": ws_frame(1, deflated("héllo héllo héllo".encode()), rsv=4),
+    "binary": ws_frame(2, deflated(bytes(range(256)) * 4), rsv=4),
+    "fragmented": (lambda d: ws_frame(1, d[:3], fin=False, rsv=4) + ws_frame(9, b"p") + ws_frame(0, d[3:]))(deflated(b"fragmented " * 20)),
+    "plain_and_compressed": ws_frame(1, b"plain") + ws_frame(1, deflated(b"{\"a\":1}" * 30), rsv=4),
+    "bomb": ws_frame(2, deflated(b"\x00" * 200000), rsv=4),
+    "garbage": ws_frame(1, b"\xff\xff\xff\xff", rsv=4),
+    "latin1": ws_frame(1, deflated(b"caf\xe9"), rsv=4),
+    "rsv1_continuation": ws_frame(1, deflated(b"ab"), fin=False, rsv=4) + ws_frame(0, b"x", rsv=4),
+    "final_block": ws_frame(1, bytes([0xF3, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00]), rsv=4),
+}
+for i, (name, frames_bytes) in enumerate(sorted(compressed_sets.items())):
+    options = 16 | [0, 4, 1, 3][i % 4]
+    add("FuzzWebSocket", bytes([options, 0, 2, 0x60]) + (small_window if i % 3 == 0 else offering) + frames_bytes)
+add("FuzzWebSocket", bytes([16, 0, 0, 0]) + handshake + ws_frame(1, deflated(b"not agreed"), rsv=4))
 add("FuzzWebSocket", bytes([12, 3, 0, 0]) + handshake + ws_frame(1, b"refused"))  # gatewayd worker refuses (403)
 add("FuzzWebSocket", bytes([0, 0, 2, 0x21]) + handshake.replace(b"13", b"8"))  # wrong version
 add("FuzzWebSocket", bytes([0, 0, 0, 0]) + handshake.replace(b"Upgrade: websocket\r\n", b""))

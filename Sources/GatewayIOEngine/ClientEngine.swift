@@ -1,4 +1,5 @@
 import GatewayEventLoop
+import GatewayTLS
 import Glibc
 
 /// The gateway's client sockets on a `GatewayEventLoop`: accept, read, and write at the end of
@@ -13,6 +14,12 @@ import Glibc
 ///   bytes queue behind a backlog, so order is kept.
 /// - Ends: a connection that fails, is closed by its peer or by `close` is retired at the end
 ///   of the tick (descriptor closed, delegate told), so ids stay valid while a tick runs.
+///
+/// - TLS: connections accepted on a listener with a `TLSServerContext` have a session in a
+///   table beside the records (allocated with the first such listener); OpenSSL reads and
+///   writes their socket, and the engine feeds it the same buffers (a tick's output gathered
+///   into one scratch buffer per connection, since every connection's bytes are encrypted
+///   apart). The delegate sees plaintext either way.
 ///
 /// Loop thread only, like the loop.
 public final class ClientEngine: IOHandler {
@@ -48,7 +55,12 @@ public final class ClientEngine: IOHandler {
     private let readBuffer: UnsafeMutableRawPointer
     private let iovecs: UnsafeMutablePointer<iovec>
     private static let iovecCount = 64
-    private var listeners: [(fd: Int32, registration: Registration)] = []
+    private var listeners: [(fd: Int32, registration: Registration, tls: TLSServerContext?)] = []
+    /// TLS sessions by descriptor (nil: plain); reserved like `records`, once a TLS listener exists.
+    private var tlsSessions: UnsafeMutablePointer<TLSSession?>?
+    /// Where a TLS connection's output of the tick is gathered to be encrypted.
+    private var tlsScratch: UnsafeMutableRawPointer?
+    private static let tlsScratchSize = 64 * 1024
     private var dead: [(fd: Int32, reason: CloseReason)] = []
     private var closing: [Int32] = []
     public private(set) var openCount = 0
@@ -80,17 +92,32 @@ public final class ClientEngine: IOHandler {
         readBuffer.deallocate()
         iovecs.deallocate()
         free(records)
+        free(tlsSessions)
+        tlsScratch?.deallocate()
     }
 
     // MARK: Listening
 
-    /// Accepts connections on `fd`, a bound, listening, non-blocking socket the caller owns.
-    /// Returns the listener's index (reported with each connection).
-    public func listen(fd: Int32) throws -> Int {
+    /// Accepts connections on `fd`, a bound, listening, non-blocking socket the caller owns,
+    /// speaking TLS over them with `tls`. Returns the listener's index (reported with each
+    /// connection).
+    public func listen(fd: Int32, tls: TLSServerContext? = nil) throws -> Int {
         let index = listeners.count
         let registration = try loop.register(fd: fd, interest: .readable, handler: self, tag: Self.listenerTag | UInt32(index))
-        listeners.append((fd, registration))
+        listeners.append((fd, registration, tls))
+        if tls != nil && tlsSessions == nil {
+            tlsSessions = calloc(maximumDescriptors, MemoryLayout<TLSSession?>.stride)!
+                .bindMemory(to: TLSSession?.self, capacity: maximumDescriptors)
+            tlsScratch = .allocate(byteCount: Self.tlsScratchSize, alignment: 16)
+        }
         return index
+    }
+
+    /// New handshakes on TLS listener `index` use `context` (a certificate renewed at
+    /// `gatewayd reload`); connections already open keep theirs.
+    public func replaceTLSContext(_ context: TLSServerContext, forListener index: Int) {
+        guard index < listeners.count, listeners[index].tls != nil else { return }
+        listeners[index].tls = context
     }
 
     /// Stops accepting on every listener (the descriptors stay the caller's).
@@ -130,6 +157,15 @@ public final class ClientEngine: IOHandler {
             Glibc.close(fd)
             return nil
         }
+        if listener < listeners.count, let context = listeners[listener].tls {
+            guard let session = TLSSession(serving: fd, with: context) else {
+                loop.unregister(record.pointee.registration!)
+                record.pointee.state = ConnectionRecord.State.unused
+                Glibc.close(fd)
+                return nil
+            }
+            tlsSessions![Int(fd)] = session
+        }
         openCount += 1
         let id = ConnectionID(fd: fd, generation: generation)
         delegate?.connectionOpened(id, listener: listener, peer: peer)
@@ -148,7 +184,15 @@ public final class ClientEngine: IOHandler {
 
     public func writable(tag: UInt32) {
         guard tag & Self.listenerTag == 0 else { return }
-        writeBacklog(Int32(tag))
+        let fd = Int32(tag)
+        let record = records + Int(fd)
+        if record.pointee.tlsWantsWritable {
+            // A handshake or read that had to send first goes on.
+            record.pointee.tlsWantsWritable = false
+            updateInterest(fd)
+            readConnection(fd)
+        }
+        writeBacklog(fd)
     }
 
     private func readConnection(_ fd: Int32) {
@@ -159,7 +203,7 @@ public final class ClientEngine: IOHandler {
             return
         }
         let fresh = readBuffer + Self.frontSpace
-        let count = Glibc.read(fd, fresh, configuration.readSize)
+        let count = receive(fd, into: fresh, count: configuration.readSize)
         guard readSucceeded(fd, count) else { return }
         // A closing connection's input is read and dropped, so that its peer's close is seen.
         guard record.pointee.state == .open else { return }
@@ -187,7 +231,7 @@ public final class ClientEngine: IOHandler {
         let count = Int(record.pointee.pendingCount)
         let wanted = Int(record.pointee.pendingWanted)
         let room = (wanted > 0 ? wanted : Int(record.pointee.pendingCapacity)) - count
-        let read = Glibc.read(fd, pending + count, room)
+        let read = receive(fd, into: pending + count, count: room)
         guard readSucceeded(fd, read), record.pointee.state == .open else { return }
         let total = count + read
         record.pointee.pendingCount = UInt32(total)
@@ -213,6 +257,39 @@ public final class ClientEngine: IOHandler {
         keep(fd, UnsafeMutableRawBufferPointer(start: pending, count: total), after: outcome)
         free(pending)
         record.pointee.releaseIdleBuffers()
+    }
+
+    /// read(2) for a plain connection; for a TLS one the same contract over its session
+    /// (bytes, 0 at the end, -1 with EAGAIN while it waits, EPROTO when TLS failed), the
+    /// handshake first while it is not done.
+    private func receive(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> Int {
+        guard let tlsSessions, let session = tlsSessions[Int(fd)] else { return Glibc.read(fd, buffer, count) }
+        if !session.isHandshakeDone {
+            let outcome = session.handshake()
+            guard case .done = outcome else { return readResult(fd, outcome) }
+        }
+        return readResult(fd, session.read(into: buffer, count: count))
+    }
+
+    private func readResult(_ fd: Int32, _ outcome: TLSSession.Outcome) -> Int {
+        switch outcome {
+        case .done(let count):
+            if count == 0 { errno = EAGAIN }
+            return count > 0 ? count : -1
+        case .wantsReadable:
+            errno = EAGAIN
+            return -1
+        case .wantsWritable:
+            records[Int(fd)].tlsWantsWritable = true
+            updateInterest(fd)
+            errno = EAGAIN
+            return -1
+        case .closed:
+            return 0
+        case .failed:
+            errno = EPROTO
+            return -1
+        }
     }
 
     /// Read errors and end of stream end the connection; false when there is nothing to offer.
@@ -418,7 +495,9 @@ public final class ClientEngine: IOHandler {
         let record = records + Int(fd)
         let tick = output
         var segment = first
-        if record.pointee.backlogCount == 0 {
+        if let tlsSessions, let session = tlsSessions[Int(fd)] {
+            segment = writeSegmentsTLS(fd, session, from: first)
+        } else if record.pointee.backlogCount == 0 {
             while segment >= 0 {
                 var count = 0
                 var total = 0
@@ -449,17 +528,7 @@ public final class ClientEngine: IOHandler {
                     continue
                 }
                 // The kernel took part: skip what it took, keep the rest in the backlog.
-                var skip = written
-                while skip > 0 {
-                    let piece = tick.pointee.segments[Int(segment)]
-                    if skip < Int(piece.length) {
-                        tick.pointee.segments[Int(segment)].offset += UInt32(skip)
-                        tick.pointee.segments[Int(segment)].length -= UInt32(skip)
-                        break
-                    }
-                    skip -= Int(piece.length)
-                    segment = piece.next
-                }
+                segment = skipSegments(from: segment, bytes: written)
                 break
             }
         }
@@ -470,6 +539,58 @@ public final class ClientEngine: IOHandler {
             segment = piece.next
         }
         if record.pointee.backlogCount > 0 && !record.pointee.watchingWritable { updateInterest(fd) }
+    }
+
+    /// A TLS connection's segments, gathered into chunks of the scratch buffer and encrypted
+    /// (one record per chunk, up to 16 KiB each); returns the first segment not taken, whose
+    /// `offset` and `length` were moved past what was (the caller backlogs from there).
+    private func writeSegmentsTLS(_ fd: Int32, _ session: TLSSession, from first: Int32) -> Int32 {
+        let record = records + Int(fd)
+        let tick = output
+        guard record.pointee.backlogCount == 0, session.isHandshakeDone, let scratch = tlsScratch else { return first }
+        var segment = first
+        while segment >= 0 {
+            // Gather: whole segments while they fit, and a part of one that does not.
+            var gathered = 0
+            var cursor = segment
+            while cursor >= 0 && gathered < Self.tlsScratchSize {
+                let piece = tick.pointee.segments[Int(cursor)]
+                let take = min(Int(piece.length), Self.tlsScratchSize - gathered)
+                (scratch + gathered).copyMemory(from: tick.pointee.bytes + Int(piece.offset), byteCount: take)
+                gathered += take
+                if take < Int(piece.length) { break }
+                cursor = piece.next
+            }
+            var sent = 0
+            while sent < gathered {
+                guard case .done(let written) = session.write(scratch + sent, count: gathered - sent) else { break }
+                sent += written
+            }
+            bytesWritten &+= UInt64(truncatingIfNeeded: sent)
+            // Skip what was sent; the rest (from the segment it ends in) goes to the backlog.
+            segment = skipSegments(from: segment, bytes: sent)
+            if sent < gathered { return segment }
+        }
+        return segment
+    }
+
+    /// The segment `bytes` into the chain from `segment` falls in, moved past them (or -1 when
+    /// they cover the chain).
+    private func skipSegments(from segment: Int32, bytes: Int) -> Int32 {
+        let tick = output
+        var segment = segment
+        var skip = bytes
+        while skip > 0 {
+            let piece = tick.pointee.segments[Int(segment)]
+            if skip < Int(piece.length) {
+                tick.pointee.segments[Int(segment)].offset += UInt32(skip)
+                tick.pointee.segments[Int(segment)].length -= UInt32(skip)
+                break
+            }
+            skip -= Int(piece.length)
+            segment = piece.next
+        }
+        return segment
     }
 
     private func appendToBacklog(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -502,7 +623,17 @@ public final class ClientEngine: IOHandler {
         guard record.pointee.state == .open || record.pointee.state == .closing, let backlog = record.pointee.backlog,
             record.pointee.backlogCount > 0
         else { return }
-        let written = Glibc.write(fd, backlog + Int(record.pointee.backlogStart), record.pointee.backlogCount)
+        let written: Int
+        if let tlsSessions, let session = tlsSessions[Int(fd)] {
+            guard session.isHandshakeDone else { return }
+            switch session.write(backlog + Int(record.pointee.backlogStart), count: record.pointee.backlogCount) {
+            case .done(let count): written = count
+            case .wantsWritable, .wantsReadable: return
+            case .closed, .failed: return markDead(fd, .failed(EPROTO))
+            }
+        } else {
+            written = Glibc.write(fd, backlog + Int(record.pointee.backlogStart), record.pointee.backlogCount)
+        }
         if written < 0 {
             if errno != EAGAIN && errno != EINTR { markDead(fd, .failed(errno)) }
             return
@@ -527,7 +658,7 @@ public final class ClientEngine: IOHandler {
     private func updateInterest(_ fd: Int32) {
         let record = records + Int(fd)
         guard let registration = record.pointee.registration else { return }
-        let writable = record.pointee.backlogCount > 0
+        let writable = record.pointee.backlogCount > 0 || record.pointee.tlsWantsWritable
         record.pointee.watchingWritable = writable
         var interest: IOInterest = writable ? .writable : []
         if record.pointee.reading || record.pointee.state == .closing { interest.insert(.readable) }
@@ -545,6 +676,12 @@ public final class ClientEngine: IOHandler {
         while let (fd, reason) = dead.popLast() {
             let record = records + Int(fd)
             if let registration = record.pointee.registration { loop.unregister(registration) }
+            if let tlsSessions, let session = tlsSessions[Int(fd)] {
+                // close_notify when the gateway ends it (best effort: the socket may be full).
+                if reason == .closedLocally { session.shutdown() }
+                session.free()
+                tlsSessions[Int(fd)] = nil
+            }
             record.pointee.freeBuffers()
             let generation = record.pointee.generation
             record.pointee = ConnectionRecord()

@@ -21,8 +21,10 @@ struct ConnectionRecord {
     var generation: UInt32 = 0
     var state = State.unused
     var reading = true
-    /// Writable interest is set (the backlog is not empty).
+    /// Writable interest is set (the backlog is not empty, or TLS waits to write).
     var watchingWritable = false
+    /// A TLS handshake or read stopped until the socket is writable (it had records to send).
+    var tlsWantsWritable = false
     var registration: Registration?
     /// `pending` and `backlog` with their sizes; nil while the connection has neither.
     private var buffers: UnsafeMutablePointer<ConnectionBuffers>?

@@ -7,12 +7,12 @@ import XCTest
 /// The client engine over real loopback sockets, on one thread: the test's client sockets are
 /// non-blocking and read between the loop's iterations, so nothing sleeps.
 final class ClientEngineTests: XCTestCase {
-    private var loop: EventLoop!
-    private var engine: ClientEngine!
-    private var recorder: Recorder!
-    private var listenFD: Int32 = -1
-    private var port: UInt16 = 0
-    private var clients: [Int32] = []
+    var loop: EventLoop!
+    var engine: ClientEngine!
+    var recorder: Recorder!
+    var listenFD: Int32 = -1
+    var port: UInt16 = 0
+    var clients: [Int32] = []
 
     override func setUpWithError() throws {
         loop = try EventLoop()
@@ -37,7 +37,7 @@ final class ClientEngineTests: XCTestCase {
     // MARK: Helpers
 
     /// Runs the loop (flushing the engine each iteration) until `condition` holds; fails after 5 s.
-    private func run(until condition: @escaping () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
+    func run(until condition: @escaping () -> Bool, file: StaticString = #filePath, line: UInt = #line) {
         let deadline = loop.now + 5_000_000_000
         var met = condition()
         loop.afterIteration = { [unowned self] in
@@ -55,14 +55,14 @@ final class ClientEngineTests: XCTestCase {
         XCTAssertTrue(met, "condition not met within 5 s", file: file, line: line)
     }
 
-    private func connect() throws -> Int32 {
+    func connect(toPort target: UInt16? = nil) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         // A small receive window, so that the server's writes meet push-back soon.
         var size: Int32 = 4096
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
+        address.sin_port = (target ?? port).bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         _ = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -72,20 +72,20 @@ final class ClientEngineTests: XCTestCase {
     }
 
     /// Connects `count` clients and waits until the engine reported each.
-    private func connected(_ count: Int) throws -> [(client: Int32, id: ConnectionID)] {
+    func connected(_ count: Int) throws -> [(client: Int32, id: ConnectionID)] {
         let before = recorder.opened.count
         let fds = try (0..<count).map { _ in try connect() }
         run { self.recorder.opened.count == before + count }
         return zip(fds, recorder.opened[before...]).map { ($0, $1) }
     }
 
-    private func write(_ fd: Int32, _ text: String) {
+    func write(_ fd: Int32, _ text: String) {
         let bytes = Array(text.utf8)
         XCTAssertEqual(bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }, bytes.count)
     }
 
     /// Reads what `fd` has now (non-blocking); nil once the peer closed and everything was read.
-    private func drain(_ fd: Int32, into received: inout [UInt8]) -> Bool {
+    func drain(_ fd: Int32, into received: inout [UInt8]) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -97,7 +97,7 @@ final class ClientEngineTests: XCTestCase {
         }
     }
 
-    private func stage(_ text: String) -> ClientEngine.Staged {
+    func stage(_ text: String) -> ClientEngine.Staged {
         Array(text.utf8).withUnsafeBytes { engine.stage($0) }
     }
 
@@ -308,7 +308,7 @@ final class ClientEngineTests: XCTestCase {
 
     // MARK: Fixtures
 
-    private static func listener() throws -> (Int32, UInt16) {
+    static func listener() throws -> (Int32, UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -326,7 +326,7 @@ final class ClientEngineTests: XCTestCase {
 }
 
 /// Records what the engine reports; optionally consumes newline-terminated lines.
-private final class Recorder: ClientEngineDelegate {
+final class Recorder: ClientEngineDelegate {
     let engine: ClientEngine
     var opened: [ConnectionID] = []
     var peers: [ConnectionID: PeerAddress] = [:]

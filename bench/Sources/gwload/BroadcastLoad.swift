@@ -40,15 +40,17 @@ final class BroadcastLoopStats: @unchecked Sendable {
     var outOfOrder: UInt64 = 0
     var malformed: UInt64 = 0
     var closedEarly: UInt64 = 0
+    /// Frame bytes the receivers got (header and payload, compressed or not).
+    var wireBytes: UInt64 = 0
 
     struct Snapshot: Sendable {
         var latency: Histogram<UInt64>
-        var deliveries, senderCopies, outOfOrder, malformed, closedEarly: UInt64
+        var deliveries, senderCopies, outOfOrder, malformed, closedEarly, wireBytes: UInt64
     }
 
     func snapshot() -> Snapshot {
         Snapshot(latency: latency, deliveries: deliveries, senderCopies: senderCopies, outOfOrder: outOfOrder,
-                 malformed: malformed, closedEarly: closedEarly)
+                 malformed: malformed, closedEarly: closedEarly, wireBytes: wireBytes)
     }
 }
 
@@ -60,6 +62,9 @@ final class BroadcastSender: @unchecked Sendable {
     let window: Int
     let rate: Double
     let capacity: Int
+    /// Bytes each broadcast is padded to (0: none), and whether it goes out compressed.
+    let size: Int
+    let compresses: Bool
     let maskKey = randomMaskKey()
     var context: ChannelHandlerContext?
     var sent = 0
@@ -68,7 +73,9 @@ final class BroadcastSender: @unchecked Sendable {
     private var startedAt: UInt64 = 0
     private var ticker: RepeatedTask?
 
-    init(loop: EventLoop, phase: RunPhase, window: Int, rate: Double, capacity: Int) {
+    init(loop: EventLoop, phase: RunPhase, window: Int, rate: Double, capacity: Int, size: Int, compresses: Bool) {
+        self.size = size
+        self.compresses = compresses
         self.loop = loop
         self.phase = phase
         self.window = window
@@ -103,14 +110,33 @@ final class BroadcastSender: @unchecked Sendable {
         }
     }
 
-    /// Writes `all:<sequence>,<send time ns>`; false when out of sequence numbers.
+    /// Writes `all:<sequence>,<send time ns>` (then `,` and JSON filler up to `size`); false
+    /// when out of sequence numbers.
     private func send() -> Bool {
         guard let context, sent < capacity else { return false }
-        var buffer = context.channel.allocator.buffer(capacity: 48)
+        var buffer = context.channel.allocator.buffer(capacity: max(48, size + 4))
         buffer.writeString("all:\(sent),\(monotonicNanoseconds())")
+        if size > 0 {
+            buffer.writeString(",")
+            Self.writeFiller(into: &buffer, upTo: size + 4, sequence: sent)
+        }
         sent += 1
-        context.write(NIOAny(WebSocketFrame(fin: true, opcode: .text, maskKey: maskKey, data: buffer)), promise: nil)
+        if compresses {
+            buffer = PermessageDeflateClient.compress(buffer, allocator: context.channel.allocator)
+        }
+        context.write(NIOAny(WebSocketFrame(fin: true, rsv1: compresses, opcode: .text, maskKey: maskKey, data: buffer)), promise: nil)
         return true
+    }
+
+    /// Chat-room JSON, as repetitive as such traffic is, cut at `total` bytes.
+    static func writeFiller(into buffer: inout ByteBuffer, upTo total: Int, sequence: Int) {
+        var index = 0
+        while buffer.readableBytes < total {
+            let user = (sequence &+ index) % 50
+            let item = #"{"type":"say","room":"lobby","from":"user\#(user)","text":"message \#(index) of the conversation so far"},"#
+            buffer.writeString(String(item.prefix(total - buffer.readableBytes)))
+            index += 1
+        }
     }
 
     /// Every receiver has `sequence` (called on the sender's loop).
@@ -152,7 +178,12 @@ final class BroadcastConnectionHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
-            received(frame.data)
+            stats.wireBytes &+= UInt64(PermessageDeflateClient.wireBytes(of: frame))
+            guard let message = PermessageDeflateClient.message(of: frame, allocator: context.channel.allocator) else {
+                stats.malformed += 1
+                return
+            }
+            received(message)
         case .ping:
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: maskKey, data: frame.data)), promise: nil)
         default:
@@ -180,7 +211,7 @@ final class BroadcastConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// `<sequence>,<ns>` in decimal.
+    /// `<sequence>,<ns>` in decimal, possibly followed by `,` and filler.
     static func parse(_ payload: ByteBuffer) -> (Int, UInt64)? {
         payload.withUnsafeReadableBytes { bytes -> (Int, UInt64)? in
             var sequence = 0
@@ -194,7 +225,7 @@ final class BroadcastConnectionHandler: ChannelInboundHandler {
             guard index > 0, index < bytes.count else { return nil }
             index += 1
             var sentAt: UInt64 = 0
-            while index < bytes.count {
+            while index < bytes.count, bytes[index] != UInt8(ascii: ",") {
                 let digit = Int(bytes[index]) - 48
                 guard digit >= 0, digit <= 9 else { return nil }
                 sentAt = sentAt * 10 + UInt64(digit)
@@ -224,6 +255,7 @@ struct BroadcastLoad {
     var receivers: Int
     var rate: Double
     var window: Int
+    var size: Int
     var duration: Double
     var drainTimeout: Double
     var threads: Int
@@ -246,10 +278,11 @@ struct BroadcastLoad {
         let capacity = rate > 0 ? Int(rate * (duration + 5)) + 1024 : 1_000_000
         let counters = DeliveryCounters(capacity: capacity)
         let senderLoop = group.next()
-        let sender = BroadcastSender(loop: senderLoop, phase: phase, window: window, rate: rate, capacity: capacity)
+        let sender = BroadcastSender(
+            loop: senderLoop, phase: phase, window: window, rate: rate, capacity: capacity, size: size, compresses: target.offersDeflate)
         let receivers = self.receivers
 
-        let connector = WebSocketConnector(group: group, target: target, maxFrameSize: 1 << 16)
+        let connector = WebSocketConnector(group: group, target: target, maxFrameSize: max(1 << 16, 2 * size))
         let openedAt = monotonicNanoseconds()
         let (channels, errors) = connector.connect(count: receivers, concurrency: connectConcurrency) { _, channel in
             BroadcastConnectionHandler(
@@ -261,7 +294,7 @@ struct BroadcastLoad {
             closeAll(channels)
             throw UsageError("\(errors.count) of \(receivers) receivers failed to connect, first: \(errors[0])")
         }
-        let senderChannel = try WebSocketConnector(group: senderLoop, target: target, maxFrameSize: 1 << 16)
+        let senderChannel = try WebSocketConnector(group: senderLoop, target: target, maxFrameSize: max(1 << 16, 2 * size))
             .connectOne(timeout: .seconds(30)) { channel in
                 BroadcastConnectionHandler(
                     stats: lookup[ObjectIdentifier(channel.eventLoop)]!, counters: counters, receivers: receivers,
@@ -295,6 +328,7 @@ struct BroadcastLoad {
 
         var latency = makeLatencyHistogram()
         var deliveries: UInt64 = 0, senderCopies: UInt64 = 0, outOfOrder: UInt64 = 0, malformed: UInt64 = 0, closedEarly: UInt64 = 0
+        var wireBytes: UInt64 = 0
         for loop in loops {
             let stats = try loop.submit { lookup[ObjectIdentifier(loop)]!.snapshot() }.wait()
             latency.add(stats.latency)
@@ -303,6 +337,7 @@ struct BroadcastLoad {
             outOfOrder += stats.outOfOrder
             malformed += stats.malformed
             closedEarly += stats.closedEarly
+            wireBytes += stats.wireBytes
         }
         let complete = (0..<sent).reduce(0) { $0 + (counters.count($1) == receivers ? 1 : 0) }
         closeAll(channels + [senderChannel])
@@ -320,6 +355,8 @@ struct BroadcastLoad {
                    Double(serverDeliveries) / seconds, Double(sent) / seconds, sent, complete, skipped, deliveries, expected, lost,
                    outOfOrder, malformed, closedEarly),
             "  latency from send " + summary.text,
+            String(format: "  %.1f bytes on the wire per delivery (frame header included)%@", Double(wireBytes) / Double(max(1, deliveries + senderCopies)),
+                   target.offersDeflate ? ", permessage-deflate offered" : ""),
             "  " + cpu.text(seconds: seconds, units: serverDeliveries, unitName: "delivery"),
         ]
         if sent == 0 { lines.append("  WARNING: nothing was sent") }
@@ -331,6 +368,8 @@ struct BroadcastLoad {
             ("server_deliveries", .int(Int(serverDeliveries))), ("lost", .int(Int(lost))),
             ("out_of_order", .int(Int(outOfOrder))), ("malformed", .int(Int(malformed))), ("closed_early", .int(Int(closedEarly))),
             ("drained", .int(drained ? 1 : 0)), ("deliveries_per_s", .double(Double(serverDeliveries) / seconds)),
+            ("size", .int(size)), ("deflate", .int(target.offersDeflate ? 1 : 0)),
+            ("wire_bytes_per_delivery", .double(Double(wireBytes) / Double(max(1, deliveries + senderCopies)))),
         ]
         if let label { json.insert(("label", .string(label)), at: 0) }
         json += summary.json

@@ -38,6 +38,8 @@ final class EchoConnectionHandler: ChannelInboundHandler {
     private let phase: RunPhase
     private let size: Int
     private let inFlight: Int
+    /// permessage-deflate was offered: messages go out compressed.
+    private let compresses: Bool
     private let maskKey = randomMaskKey()
     /// Send time and whether it was sent inside the measured window, by sequence number
     /// modulo a power of two ≥ inFlight (replies come back in order, so slots never clash).
@@ -50,7 +52,8 @@ final class EchoConnectionHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var stopped = false
 
-    init(stats: EchoLoopStats, phase: RunPhase, size: Int, inFlight: Int) {
+    init(stats: EchoLoopStats, phase: RunPhase, size: Int, inFlight: Int, compresses: Bool) {
+        self.compresses = compresses
         self.stats = stats
         self.phase = phase
         self.size = size
@@ -98,14 +101,19 @@ final class EchoConnectionHandler: ChannelInboundHandler {
         measured[slot] = inWindow
         if inWindow { stats.sent += 1 }
         sendTimes[slot] = monotonicNanoseconds()
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, maskKey: maskKey, data: buffer)), promise: nil)
+        if compresses { buffer = PermessageDeflateClient.compress(buffer, allocator: context.channel.allocator) }
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, rsv1: compresses, opcode: .text, maskKey: maskKey, data: buffer)), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text, .binary:
-            received(frame.data, context: context)
+            guard let message = PermessageDeflateClient.message(of: frame, allocator: context.channel.allocator) else {
+                stats.malformed += 1
+                return
+            }
+            received(message, context: context)
         case .ping:
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: maskKey, data: frame.data)), promise: nil)
         default:
@@ -193,7 +201,8 @@ struct EchoLoad {
         let openedAt = monotonicNanoseconds()
         let (channels, errors) = connector.connect(count: connections, concurrency: connectConcurrency) { _, channel in
             let handler = EchoConnectionHandler(
-                stats: lookup[ObjectIdentifier(channel.eventLoop)]!, phase: phase, size: size, inFlight: inFlight)
+                stats: lookup[ObjectIdentifier(channel.eventLoop)]!, phase: phase, size: size, inFlight: inFlight,
+                compresses: target.offersDeflate)
             handlers.add(handler, loop: channel.eventLoop)
             return handler
         }

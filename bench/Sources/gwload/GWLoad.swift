@@ -33,6 +33,17 @@ struct CommonOptions: ParsableArguments {
 
     @Option(help: "A label copied into the report.")
     var label: String?
+
+    @Flag(help: "Offer permessage-deflate: send compressed, inflate what arrives compressed, report bytes on the wire.")
+    var deflate = false
+
+    var target: WebSocketTarget {
+        get throws {
+            var target = try WebSocketTarget(url: url)
+            target.offersDeflate = deflate
+            return target
+        }
+    }
 }
 
 extension GWLoad {
@@ -50,7 +61,7 @@ extension GWLoad {
 
         func run() throws {
             try EchoLoad(
-                target: WebSocketTarget(url: common.url), connections: connections, inFlight: inflight, size: size,
+                target: common.target, connections: connections, inFlight: inflight, size: size,
                 warmup: warmup, duration: duration, drainTimeout: drain, threads: common.threads,
                 connectConcurrency: common.connectConcurrency, servers: ServerProcesses(spec: common.pids),
                 mallocDirectory: common.mallocCounters, label: common.label
@@ -68,10 +79,11 @@ extension GWLoad {
         @Option(help: "Broadcasts not yet received by every receiver, at most.") var window: Int = 4
         @Option(name: [.customShort("d"), .long], help: "Seconds of sending.") var duration: Double = 10
         @Option(help: "Seconds to wait for every delivery after sending stops.") var drain: Double = 10
+        @Option(help: "Pad each broadcast to this many bytes with chat-like JSON (0: `<seq>,<time>` only).") var size: Int = 0
 
         func run() throws {
             try BroadcastLoad(
-                target: WebSocketTarget(url: common.url), receivers: receivers, rate: rate, window: window,
+                target: common.target, receivers: receivers, rate: rate, window: window, size: size,
                 duration: duration, drainTimeout: drain, threads: common.threads,
                 connectConcurrency: common.connectConcurrency, servers: ServerProcesses(spec: common.pids),
                 mallocDirectory: common.mallocCounters, label: common.label
@@ -90,7 +102,7 @@ extension GWLoad {
 
         func run() throws {
             try IdleLoad(
-                target: WebSocketTarget(url: common.url), connections: connections, hold: hold, threads: common.threads,
+                target: common.target, connections: connections, hold: hold, threads: common.threads,
                 connectConcurrency: common.connectConcurrency, readyFile: readyFile, label: common.label
             ).run()
         }

@@ -10,6 +10,8 @@ struct WebSocketTarget: Sendable {
     var host: String
     var port: Int
     var path: String
+    /// Offer permessage-deflate (`--deflate`).
+    var offersDeflate = false
 
     init(url: String) throws {
         guard url.hasPrefix("ws://") else { throw UsageError("only ws:// URLs are supported: \(url)") }
@@ -51,6 +53,7 @@ private final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChann
     func channelActive(context: ChannelHandlerContext) {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "\(target.host):\(target.port)")
+        if target.offersDeflate { headers.add(name: "Sec-WebSocket-Extensions", value: PermessageDeflateClient.offer) }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.path, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -5,7 +5,9 @@
 // unmasking and reassembly, pings, close) fed to the hub. The input is sent in 1-3 writes.
 //
 // Control byte 0: bits 0-1 the message size limit, bit 2 a gatewayd worker (the gateway waits
-// for its verdict) rather than a PHP one, bit 3 the verdict refuses (status 400 + byte 1).
+// for its verdict) rather than a PHP one, bit 3 the verdict refuses (status 400 + byte 1), bit 4
+// permessage-deflate on (a request offering it gets it; compressed frames are inflated, and
+// the worker echoes every message so that the deflate side runs too).
 //
 // Checks, beyond no crash: the gateway answers with an HTTP response first; its worker gets
 // well-formed frames, ON_CONNECT first, ON_CLOSE at most once and last, no message unless the
@@ -28,7 +30,8 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let limits = [1024, 125, 16, 1 << 20]
     let gatewaydWorker = options & 4 != 0
     let refuses = options & 8 != 0
-    let harness = EngineGatewayHarness(maxMessageBytes: limits[Int(options & 3)], gatewaydWorker: gatewaydWorker)
+    let compression = options & 16 != 0
+    let harness = EngineGatewayHarness(maxMessageBytes: limits[Int(options & 3)], gatewaydWorker: gatewaydWorker, compression: compression)
     let client = harness.connectClient(.websocket)
     var events = EventLog(maxMessageBytes: harness.maxMessageBytes)
     var response = ByteBuffer()
@@ -44,6 +47,8 @@ public func fuzzWebSocket(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
                     GatewayFrame(command: .handshakeVerdict, connectionID: frame.connectionID, body: ByteBuffer(string: status)))
             } else if frame.command == .onWebSocketConnect, !gatewaydWorker {
                 events.accepted = true  // a PHP worker gives no verdict: accepted at once
+            } else if frame.command == .onMessage, compression {
+                harness.workerSends(GatewayFrame(command: .sendToOne, connectionID: frame.connectionID, body: frame.body))
             }
         }
         var out = harness.outbound(of: client)

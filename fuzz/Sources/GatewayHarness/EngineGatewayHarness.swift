@@ -69,12 +69,14 @@ public final class EngineGatewayHarness {
     /// - Parameter gatewaydWorker: a gatewayd worker gives handshake verdicts (the gateway
     ///   waits for one); a PHP worker does not (the gateway accepts at once).
     ///   `innerHeartbeat` pings inner peers that turn out to be workers (the harness's own
-    ///   included) and closes silent ones.
-    public init(maxMessageBytes: Int, secretKey: String = "", gatewaydWorker: Bool, innerHeartbeat: Bool = false) {
+    ///   included) and closes silent ones. `compression` turns permessage-deflate on (clients
+    ///   that offer it get it).
+    public init(maxMessageBytes: Int, secretKey: String = "", gatewaydWorker: Bool, innerHeartbeat: Bool = false, compression: Bool = false) {
         _ = ignoreSIGPIPE
         self.maxMessageBytes = maxMessageBytes
         gateway = try! EngineGateway(
-            configuration: harnessConfiguration(maxMessageBytes: maxMessageBytes, secretKey: secretKey, innerHeartbeat: innerHeartbeat),
+            configuration: harnessConfiguration(
+                maxMessageBytes: maxMessageBytes, secretKey: secretKey, innerHeartbeat: innerHeartbeat, compression: compression),
             eventLoop: controlLoop, logger: harnessLogger, reporter: sharedReporter, clock: clock)
         // What `start` fills from the configured listeners, which are not bound here.
         gateway.listeners = Self.listeners

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GatewayCompression
 import GatewayCore
 import GatewayWire
 import Logging
@@ -12,12 +13,14 @@ import NIOPosix
 
 /// What both harnesses' gateways are set up with: one inner port, short verdict and handshake
 /// deadlines, no listeners bound (clients are handed in) and no register reached.
-func harnessConfiguration(maxMessageBytes: Int, secretKey: String, innerHeartbeat: Bool) -> GatewayServerConfiguration {
+func harnessConfiguration(maxMessageBytes: Int, secretKey: String, innerHeartbeat: Bool, compression: Bool = false) -> GatewayServerConfiguration {
     var configuration = GatewayServerConfiguration(
         lanIP: IPv4Address("10.1.2.3")!, innerPort: 2900, secretKey: secretKey, maxMessageBytes: maxMessageBytes,
         verdictTimeout: .seconds(1), handshakeDeadline: .seconds(10), expectedWorkers: 0,
         register: HostPort(host: "127.0.0.1", port: 1238), listeners: [])
     if innerHeartbeat { configuration.innerHeartbeat = InnerHeartbeat(interval: .seconds(5), timeout: .seconds(15)) }
+    // Every message compressed (no minimum), so that the deflate side runs too.
+    if compression { configuration.compression = PermessageDeflateSettings(level: 1, minimumMessageBytes: 0) }
     return configuration
 }
 
