@@ -10,6 +10,57 @@ import PackageDescription
 /// SwiftPM refuses unsafe flags in a dependency.
 let messagePath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// The Swift compiler building this package, major.minor. The manifest is compiled by the
+/// toolchain that builds the package, so a plugin built against this package (by path or URL)
+/// carries its builder's version and gatewayd its own (target CSwiftCompilerStamp). Code sees
+/// the compiler only through `#if compiler(>=…)`, which has no patch level; patch releases keep
+/// the runtime's ABI, minor releases are what a plugin must match.
+let swiftCompiler: String = {
+    #if compiler(>=8.0)
+    return "8.0 or later"
+    #elseif compiler(>=7.9)
+    return "7.9"
+    #elseif compiler(>=7.8)
+    return "7.8"
+    #elseif compiler(>=7.7)
+    return "7.7"
+    #elseif compiler(>=7.6)
+    return "7.6"
+    #elseif compiler(>=7.5)
+    return "7.5"
+    #elseif compiler(>=7.4)
+    return "7.4"
+    #elseif compiler(>=7.3)
+    return "7.3"
+    #elseif compiler(>=7.2)
+    return "7.2"
+    #elseif compiler(>=7.1)
+    return "7.1"
+    #elseif compiler(>=7.0)
+    return "7.0"
+    #elseif compiler(>=6.9)
+    return "6.9"
+    #elseif compiler(>=6.8)
+    return "6.8"
+    #elseif compiler(>=6.7)
+    return "6.7"
+    #elseif compiler(>=6.6)
+    return "6.6"
+    #elseif compiler(>=6.5)
+    return "6.5"
+    #elseif compiler(>=6.4)
+    return "6.4"
+    #elseif compiler(>=6.3)
+    return "6.3"
+    #elseif compiler(>=6.2)
+    return "6.2"
+    #elseif compiler(>=6.1)
+    return "6.1"
+    #else
+    return "before 6.1"
+    #endif
+}()
+
 let package = Package(
     name: "gatewayd",
     products: [
@@ -45,6 +96,10 @@ let package = Package(
         .target(name: "CDemoPlugin", dependencies: ["CGatewayABI"]),
         // include/gatewayd.h as text (C23 #embed), for `gatewayd plugin build`.
         .target(name: "CGatewayHeaderText"),
+        // `gwd_swift_compiler`, the exported string naming the Swift compiler that built the
+        // binary: in gatewayd, and in every Swift plugin through GatewayPluginSDK, so a worker
+        // can refuse a plugin from another compiler before running any of its code.
+        .target(name: "CSwiftCompilerStamp", cSettings: [.define("GWD_SWIFT_COMPILER", to: "\"\(swiftCompiler)\"")]),
         // The few libc calls Swift cannot make directly (variadic prctl, ...).
         .target(name: "CGatewaySystem"),
         // Debian's libffi: C plugins' typed event handlers are called through it (issue 13).
@@ -120,6 +175,7 @@ let package = Package(
         // The BusinessWorker role with its plugin host.
         .target(name: "GatewayWorker", dependencies: [
             "GatewayRuntime", "GatewayAPI", "GatewayEventLoop", "GatewayEvents", "CGatewayABI", "CGatewaySystem",
+            "CSwiftCompilerStamp",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: messagePath),
         // GatewayClient: find the gateways through the register, push and query.
@@ -146,11 +202,11 @@ let package = Package(
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
         .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "GatewayMetrics", "CGatewaySystem"]),
         // The Swift plugin SDK.
-        .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI"]),
+        .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI", "CSwiftCompilerStamp"]),
         // The command line: commands only.
         .executableTarget(name: "gatewayd", dependencies: [
             "GatewayCore", "GatewaySupervisor", "GatewayRegister", "GatewayServer", "GatewayWorker", "CDemoPlugin", "CGatewayHeaderText",
-            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI", "GatewayCompression",
+            "CGatewaySystem", "GatewayClient", "GatewayHTTPAPI", "CGatewayABI", "GatewayCompression", "CSwiftCompilerStamp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -204,7 +260,7 @@ let package = Package(
         .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "CZlib"]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop", "GatewayTLS", "CTLS"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
-        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib", "CTLS"]),
     ],
     swiftLanguageModes: [.v6]
 )

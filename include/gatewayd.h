@@ -3,7 +3,8 @@
  *
  * This is the only file a plugin author needs. It is plain C99 with no dependencies and is
  * usable from C and from Swift. A plugin is a shared library (.so) that exports exactly one
- * symbol, GWD_PLUGIN_ENTRY_SYMBOL; a BusinessWorker process loads it and calls its callbacks.
+ * symbol, GWD_PLUGIN_ENTRY_SYMBOL (a Swift plugin one more, GWD_SWIFT_COMPILER_SYMBOL); a
+ * BusinessWorker process loads it and calls its callbacks.
  *
  * Rules (docs/plugin-abi.md explains the reasoning):
  *  - Every extensible struct starts with `struct_size` and the ABI major/minor it was built
@@ -616,6 +617,13 @@ typedef struct gwd_plugin {
  * ====================================================================================== */
 
 #define GWD_PLUGIN_ENTRY_SYMBOL "gwd_plugin_entry_v1"
+
+/* A plugin written in Swift exports one more symbol, `const char gwd_swift_compiler[]`: the
+ * Swift compiler that built it, major.minor ("6.3"; GatewayPluginSDK defines it, the plugin's
+ * version script must list it). Swift has no stable ABI on Linux, so the host reads it before
+ * calling the entry and refuses a plugin built by another compiler than its own, or a plugin
+ * linked to the Swift runtime that does not name its compiler. C plugins do not define it. */
+#define GWD_SWIFT_COMPILER_SYMBOL "gwd_swift_compiler"
 
 typedef int32_t (*gwd_plugin_entry_fn)(const gwd_host_api *api, const gwd_plugin **out_plugin,
                                        char *error, size_t error_len);

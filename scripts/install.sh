@@ -6,13 +6,16 @@
 #   $PREFIX/lib/gatewayd/*.so            the Swift runtime libraries the binary links (found
 #                                        through its RUNPATH, $ORIGIN/../lib/gatewayd)
 #   $PREFIX/include/gatewayd.h           the plugin ABI, for building C plugins on the host
+#   $PREFIX/lib/pkgconfig/gatewayd.pc    for `pkg-config --cflags gatewayd` (contrib/pkgconfig)
 #   $PREFIX/lib/systemd/system/gatewayd.service   contrib/systemd, with $PREFIX's paths
 #   $PREFIX/share/doc/gatewayd/          README, CHANGELOG, LICENSE and docs/
 #
-# Usage: scripts/install.sh [--prefix DIR] [--destdir DIR] [--no-build] [--strip]
+# Usage: scripts/install.sh [--prefix DIR] [--destdir DIR] [--no-build | --binary FILE] [--strip]
 #   --prefix DIR   where it will live (default $PREFIX, else /usr/local)
 #   --destdir DIR  stage under DIR instead of / (default $DESTDIR), e.g. to build a package
 #   --no-build     install the release binary already built (with this script's flags)
+#   --binary FILE  install this gatewayd instead of building one (e.g. built elsewhere, or a
+#                  debug build for a test); its Swift runtime libraries are found with ldd
 #   --strip        drop the binary's debug information and symbol table (45 MB -> 11 MB; a
 #                  crash backtrace outside a plugin then names no functions)
 set -euo pipefail
@@ -22,11 +25,13 @@ prefix="${PREFIX:-/usr/local}"
 destdir="${DESTDIR:-}"
 build=1
 strip=0
+binary=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) prefix="${2:?--prefix needs a directory}"; shift 2 ;;
         --destdir) destdir="${2:?--destdir needs a directory}"; shift 2 ;;
         --no-build) build=0; shift ;;
+        --binary) binary="${2:?--binary needs a file}"; build=0; shift 2 ;;
         --strip) strip=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "install.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -40,17 +45,25 @@ esac
 # The runtime libraries go beside the binary's own lib directory; the RUNPATH entry is relative
 # to the binary, so the tree can be staged (DESTDIR) or moved as a whole.
 flags=(-c release --product gatewayd -Xlinker -rpath -Xlinker '$ORIGIN/../lib/gatewayd')
-if [ "$build" = 1 ]; then
-    swift build "${flags[@]}"
+if [ -n "$binary" ]; then
+    [ -x "$binary" ] || { echo "install.sh: --binary $binary is not an executable file" >&2; exit 1; }
+else
+    if [ "$build" = 1 ]; then
+        swift build "${flags[@]}"
+    fi
+    binary="$(swift build "${flags[@]}" --show-bin-path)/gatewayd"
+    [ -x "$binary" ] || { echo "install.sh: no release binary at $binary (run without --no-build)" >&2; exit 1; }
 fi
-binary="$(swift build "${flags[@]}" --show-bin-path)/gatewayd"
-[ -x "$binary" ] || { echo "install.sh: no release binary at $binary (run without --no-build)" >&2; exit 1; }
 
 root="$destdir$prefix"
-install -d "$root/bin" "$root/include" "$root/lib/gatewayd" "$root/lib/systemd/system" "$root/share/doc/gatewayd/docs"
+install -d "$root/bin" "$root/include" "$root/lib/gatewayd" "$root/lib/pkgconfig" "$root/lib/systemd/system" \
+    "$root/share/doc/gatewayd/docs"
 install -m 0755 "$binary" "$root/bin/gatewayd"
 if [ "$strip" = 1 ]; then strip "$root/bin/gatewayd"; fi
 install -m 0644 include/gatewayd.h "$root/include/gatewayd.h"
+version="$("$binary" --version | head -1 | cut -d' ' -f2)"
+sed -e "s|@PREFIX@|$prefix|g" -e "s|@VERSION@|$version|g" contrib/pkgconfig/gatewayd.pc.in > "$root/lib/pkgconfig/gatewayd.pc"
+chmod 0644 "$root/lib/pkgconfig/gatewayd.pc"
 
 # Every library ldd resolves into the toolchain (libswiftCore, Foundation, Dispatch, ...):
 # the host has no toolchain, so they ship with gatewayd. System libraries (libc, libstdc++,
@@ -74,4 +87,4 @@ chmod 0644 "$root/lib/systemd/system/gatewayd.service"
 install -m 0644 README.md CHANGELOG.md LICENSE "$root/share/doc/gatewayd/"
 install -m 0644 docs/*.md docs/openapi.yaml "$root/share/doc/gatewayd/docs/"
 
-echo "installed gatewayd $("$root/bin/gatewayd" --version | head -1 | cut -d' ' -f2) in $root ($shipped Swift runtime libraries in $root/lib/gatewayd)"
+echo "installed gatewayd $version in $root ($shipped Swift runtime libraries in $root/lib/gatewayd)"

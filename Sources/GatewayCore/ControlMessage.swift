@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Child → master: `ready` once serving, `fatal` when it cannot start, replies to requests,
 /// and its last `stats` (without an id) right before it exits after a drain.
-/// Master → child: `stats?`, `connections?`, `stop`, `drain`, `quiesce`, `reopen-log`.
+/// Master → child: `stats?`, `connections?`, `stop`, `drain`, `quiesce`, `reopen-log`,
+/// `reload-tls`.
 public struct ControlMessage: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case ready
@@ -21,6 +22,8 @@ public struct ControlMessage: Codable, Sendable, Hashable {
         case quiesce
         /// Open the log file at `path` again onto stdout and stderr (it was rotated).
         case reopenLog = "reopen-log"
+        /// Gateway: read the TLS certificate and key again; new handshakes use them.
+        case reloadTLS = "reload-tls"
     }
 
     public var kind: Kind

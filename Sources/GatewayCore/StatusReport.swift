@@ -116,13 +116,18 @@ public struct ReloadReport: Codable, Sendable, Hashable {
     public var replaced: Int
     public var killed: Int
     public var seconds: Double
+    /// Gateways told to read their TLS certificate again (nil: no wss:// listener here).
+    public var certificatesReloaded: Int?
 
     /// "name version (sha256 abcdef012345)" for one of the plugin fact maps.
     public static func describe(_ plugin: [String: String]) -> String {
         "\(plugin["name"] ?? "?") \(plugin["version"] ?? "?") (sha256 \(plugin["sha256"]?.prefix(12) ?? "?"))"
     }
 
-    public init(oldPlugin: [String: String], newPlugin: [String: String], replaced: Int, killed: Int, seconds: Double) {
+    public init(
+        oldPlugin: [String: String], newPlugin: [String: String], replaced: Int, killed: Int, seconds: Double, certificatesReloaded: Int? = nil
+    ) {
+        self.certificatesReloaded = certificatesReloaded
         self.oldPlugin = oldPlugin
         self.newPlugin = newPlugin
         self.replaced = replaced

@@ -27,7 +27,8 @@ import Darwin
 /// ```
 ///
 /// (`@_cdecl("gwd_plugin_entry_v1")` does the same on toolchains before Swift 6.3.) Link the
-/// library with a version script that exports only `gwd_plugin_entry_v1`; see plugins/README.md.
+/// library with a version script that exports only `gwd_plugin_entry_v1` and `gwd_swift_compiler`
+/// (the compiler stamp this SDK links in, which the host checks); see plugins/README.md.
 public enum GatewayPluginExport {
     /// The ABI version this SDK was compiled against.
     public static let abiVersion = (major: Int(GWD_ABI_VERSION_MAJOR), minor: Int(GWD_ABI_VERSION_MINOR))

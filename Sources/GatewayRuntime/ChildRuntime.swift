@@ -55,6 +55,8 @@ public enum ChildRuntime {
                         }
                     case .quiesce:
                         current.quiesce()
+                    case .reloadTLS:
+                        current.reloadTLS()
                     default:
                         break
                     }

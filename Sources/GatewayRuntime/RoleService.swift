@@ -15,6 +15,8 @@ public protocol RoleService: AnyObject, Sendable {
     func drain() -> EventLoopFuture<Void>
     /// Stops accepting new clients, keeps serving the ones it has (graceful stop).
     func quiesce()
+    /// Reads the TLS certificate and key again for new handshakes (`gatewayd reload`).
+    func reloadTLS()
 }
 
 extension RoleService {
@@ -23,6 +25,8 @@ extension RoleService {
     public func drain() -> EventLoopFuture<Void> { shutdown() }
     /// Roles that accept no clients have nothing to refuse.
     public func quiesce() {}
+    /// Roles without TLS listeners have no certificate.
+    public func reloadTLS() {}
 }
 
 /// How a role tells the master it is serving, or why it cannot.

@@ -20,6 +20,8 @@ struct ReloadInProgress: Hashable {
     var newPlugin: [String: String] = [:]
     var replaced = 0
     var killed = 0
+    /// Gateways told to read their TLS certificate again (nil: none serves wss://).
+    var certificatesReloaded: Int?
 
     var isStartingGeneration: Bool {
         if case .starting = stage { return true }
@@ -41,7 +43,12 @@ extension SupervisorStateMachine {
     static let generationStartTimeout: TimeInterval = 30
 
     /// `pluginIsReadable`: whether the configured plugin file can be read now (the shell looks).
-    mutating func reload(requester: RequesterID?, pluginIsReadable: Bool, now: MasterInstant) -> [SupervisorAction] {
+    /// `certificates`: whether this host's gateways serve wss://, and whether the certificate
+    /// and key on disk can serve now (the shell loads them). They are read again at every
+    /// reload; a host without workers reloads its certificates only.
+    mutating func reload(
+        requester: RequesterID?, pluginIsReadable: Bool, certificates: CertificateCheck = .notServed, now: MasterInstant
+    ) -> [SupervisorAction] {
         func refuse(_ reason: String) -> [SupervisorAction] {
             [.log(.warning, "reload refused: \(reason)"), .reloadFinished(.refused, seconds: nil, killedWorkers: 0)]
                 + (requester.map { [.respond($0, ControlResponse(ok: false, error: reason))] } ?? [])
@@ -52,6 +59,22 @@ extension SupervisorStateMachine {
             )
         }
         guard case .running = phase else { return refuse("gatewayd is starting or stopping; try again when it runs") }
+        if case .unusable(let reason) = certificates {
+            return refuse("\(reason); the gateways keep the certificate they serve")
+        }
+        var certificateActions: [SupervisorAction] = []
+        var certificatesReloaded: Int?
+        if case .readable = certificates {
+            let gateways = children.filter { $0.role == .gateway && $0.state == .ready }
+            certificateActions = gateways.map { .send(ControlMessage(kind: .reloadTLS), to: $0.id) }
+            certificateActions.append(.log(.info, "reload: \(gateways.count) gateways read their TLS certificate again"))
+            certificatesReloaded = gateways.count
+        }
+        if let certificatesReloaded, !configuration.runs(.worker) {
+            let report = ReloadReport(oldPlugin: [:], newPlugin: [:], replaced: 0, killed: 0, seconds: 0, certificatesReloaded: certificatesReloaded)
+            return certificateActions + [.reloadFinished(.done, seconds: 0, killedWorkers: 0)]
+                + (requester.map { [.respond($0, ControlResponse(ok: true, reload: report))] } ?? [])
+        }
         guard configuration.runs(.worker) else {
             return refuse("this host runs no workers (role \(configuration.roles.map(\.rawValue).joined(separator: ",")))")
         }
@@ -66,8 +89,8 @@ extension SupervisorStateMachine {
         reload = ReloadInProgress(
             requester: requester, startedAt: now,
             stage: .canary(canary, deadline: now.addingTimeInterval(Self.canaryTimeout)),
-            oldPlugin: Self.pluginFacts(current?.info ?? [:]))
-        return [.log(.info, "reload: starting a canary for \(plugin)"), .tellServiceManager(.reloading), .spawn(canary)]
+            oldPlugin: Self.pluginFacts(current?.info ?? [:]), certificatesReloaded: certificatesReloaded)
+        return certificateActions + [.log(.info, "reload: starting a canary for \(plugin)"), .tellServiceManager(.reloading), .spawn(canary)]
     }
 
     /// A child reported ready while a reload runs: the canary's plugin facts are kept; the last
@@ -175,7 +198,7 @@ extension SupervisorStateMachine {
         reload = nil
         let report = ReloadReport(
             oldPlugin: current.oldPlugin, newPlugin: current.newPlugin, replaced: current.replaced, killed: current.killed,
-            seconds: now.timeIntervalSince(current.startedAt))
+            seconds: now.timeIntervalSince(current.startedAt), certificatesReloaded: current.certificatesReloaded)
         var actions: [SupervisorAction] = [
             .log(
                 .info,
@@ -222,4 +245,14 @@ extension SupervisorStateMachine {
         facts["sha256"] = info["plugin_sha256"]
         return facts
     }
+}
+
+/// What the shell found of the TLS certificate before a reload.
+enum CertificateCheck: Hashable {
+    /// No wss:// listener on this host.
+    case notServed
+    /// The certificate and key load: gateways are told to read them again.
+    case readable
+    /// They do not (one line: which file and why): the reload is refused.
+    case unusable(String)
 }

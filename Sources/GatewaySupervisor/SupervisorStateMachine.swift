@@ -176,7 +176,7 @@ struct SupervisorStateMachine {
         case .stats, .connections:
             recordReply(message, from: id)
             return []
-        case .statsRequest, .connectionsRequest, .stop, .drain, .quiesce, .reopenLog:
+        case .statsRequest, .connectionsRequest, .stop, .drain, .quiesce, .reopenLog, .reloadTLS:
             return []
         }
     }

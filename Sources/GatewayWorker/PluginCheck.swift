@@ -11,10 +11,10 @@ public struct PluginReport: Codable, Sendable, Hashable {
 }
 
 extension PluginLoader {
-    /// Loads `path` in the calling process and describes it. Meant for a throwaway child:
-    /// a plugin can never be unloaded again.
-    public static func describe(path: String) throws(PluginLoadError) -> PluginReport {
-        let plugin = try load(mappedPath: path, displayPath: path, api: UnsafePointer(hostAPI))
+    /// Loads `path` in the calling process and describes it; errors name `displayPath` (default:
+    /// `path`). Meant for a throwaway child: a plugin can never be unloaded again.
+    public static func describe(path: String, displayPath: String? = nil) throws(PluginLoadError) -> PluginReport {
+        let plugin = try load(mappedPath: path, displayPath: displayPath ?? path, api: UnsafePointer(hostAPI))
         let descriptor = plugin.descriptor
         var callbacks: [String] = []
         if descriptor.on_worker_start != nil { callbacks.append("on_worker_start") }

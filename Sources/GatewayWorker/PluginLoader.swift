@@ -1,4 +1,5 @@
 import CGatewayABI
+import CSwiftCompilerStamp
 import Foundation
 
 /// A plugin whose entry succeeded: its descriptor, read up to the size the plugin declared.
@@ -32,9 +33,36 @@ public enum PluginLoader {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw .cannotOpen(path: displayPath, reason: reason.replacingOccurrences(of: mappedPath, with: displayPath))
         }
+        try checkSwiftCompiler(handle: handle, displayPath: displayPath)
         guard let symbol = dlsym(handle, GWD_PLUGIN_ENTRY_SYMBOL) else { throw .noEntrySymbol(path: displayPath) }
         let entry = unsafeBitCast(symbol, to: gwd_plugin_entry_fn.self)
         return try run(entry: entry, api: api, displayPath: displayPath, mappedPath: mappedPath)
+    }
+
+    /// The Swift compiler that built this host, major.minor (Package.swift).
+    public static let hostSwiftCompiler = String(cString: gwd_swift_compiler_of_this_binary())
+
+    /// Refuses a Swift plugin built by another Swift compiler than the host's, before any of its
+    /// code runs but the loader's own initializers: Swift has no stable ABI on Linux, and the
+    /// plugin shares the host's Swift runtime. The plugin names its compiler in a string symbol
+    /// (GWD_SWIFT_COMPILER_SYMBOL), read, not called. A plugin is Swift when the Swift runtime is
+    /// among the libraries it was linked to (dlsym on a handle searches the plugin and those).
+    static func checkSwiftCompiler(handle: UnsafeMutableRawPointer, displayPath: String) throws(PluginLoadError) {
+        guard let stamp = dlsym(handle, GWD_SWIFT_COMPILER_SYMBOL) else {
+            if dlsym(handle, "swift_retain") != nil {
+                throw .swiftCompilerUnknown(path: displayPath, hostCompiler: hostSwiftCompiler)
+            }
+            return  // C
+        }
+        // At most 32 bytes: a malformed symbol must not make the host read on.
+        let bytes = stamp.assumingMemoryBound(to: CChar.self)
+        let length = strnlen(bytes, 32)
+        let compiler = String(
+            decoding: UnsafeRawBufferPointer(start: stamp, count: length), as: UTF8.self)
+        if length == 32 || compiler != hostSwiftCompiler {
+            throw .swiftCompilerMismatch(
+                path: displayPath, pluginCompiler: length == 32 ? "(unreadable)" : compiler, hostCompiler: hostSwiftCompiler)
+        }
     }
 
     /// Calls an entry function (a loaded plugin's, or one linked into gatewayd) and validates

@@ -1,16 +1,21 @@
 import CGatewayABI
+import CSwiftCompilerStamp
 
 /// What `gatewayd --version` prints. The product version is written here and nowhere else
 /// (status reports it; CHANGELOG.md's newest entry must name it, which a test checks).
 enum GatewaydVersion {
     static let product = "0.1.0"
 
+    /// Where gatewayd's package is published; each release is tagged with its version (`0.1.0`),
+    /// which is what a Swift plugin's `.package(url:, from:)` resolves (`gatewayd plugin new swift`).
+    static let packageURL = "https://github.com/gatewayd/gatewayd.git"
+
     /// The plugin ABI this binary hosts, from include/gatewayd.h as compiled in.
     static let pluginABI = "\(GWD_ABI_VERSION_MAJOR).\(GWD_ABI_VERSION_MINOR)"
 
-    /// The Swift compiler that built this binary (Swift plugins must be built with the same
-    /// toolchain); see `compilerVersion` below.
-    static let swiftCompiler = compilerVersion
+    /// The Swift compiler that built this binary, major.minor (Swift plugins must be built with
+    /// the same one); Package.swift says why it comes from there.
+    static let swiftCompiler = String(cString: gwd_swift_compiler_of_this_binary())
 
     #if DEBUG
     static let build = "debug"
@@ -27,49 +32,3 @@ enum GatewaydVersion {
         """
     }
 }
-
-/// Code sees the compiler's version only through `#if compiler(>=…)`: this names the newest
-/// major.minor the compiler is at least (the patch level is not visible to code).
-#if compiler(>=8.0)
-private let compilerVersion = "8.0 or later"
-#elseif compiler(>=7.9)
-private let compilerVersion = "7.9"
-#elseif compiler(>=7.8)
-private let compilerVersion = "7.8"
-#elseif compiler(>=7.7)
-private let compilerVersion = "7.7"
-#elseif compiler(>=7.6)
-private let compilerVersion = "7.6"
-#elseif compiler(>=7.5)
-private let compilerVersion = "7.5"
-#elseif compiler(>=7.4)
-private let compilerVersion = "7.4"
-#elseif compiler(>=7.3)
-private let compilerVersion = "7.3"
-#elseif compiler(>=7.2)
-private let compilerVersion = "7.2"
-#elseif compiler(>=7.1)
-private let compilerVersion = "7.1"
-#elseif compiler(>=7.0)
-private let compilerVersion = "7.0"
-#elseif compiler(>=6.9)
-private let compilerVersion = "6.9"
-#elseif compiler(>=6.8)
-private let compilerVersion = "6.8"
-#elseif compiler(>=6.7)
-private let compilerVersion = "6.7"
-#elseif compiler(>=6.6)
-private let compilerVersion = "6.6"
-#elseif compiler(>=6.5)
-private let compilerVersion = "6.5"
-#elseif compiler(>=6.4)
-private let compilerVersion = "6.4"
-#elseif compiler(>=6.3)
-private let compilerVersion = "6.3"
-#elseif compiler(>=6.2)
-private let compilerVersion = "6.2"
-#elseif compiler(>=6.1)
-private let compilerVersion = "6.1"
-#else
-private let compilerVersion = "before 6.1"
-#endif

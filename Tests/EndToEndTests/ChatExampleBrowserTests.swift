@@ -148,6 +148,12 @@ final class ChatExampleBrowserTests: XCTestCase {
             try page.waitUntil(#"document.getElementById('messages').textContent.includes('bob left #lobby')"#, "saying bob left")
         }
 
+        // The example turns compression on; Chromium offers permessage-deflate, so every
+        // message above went compressed both ways.
+        XCTAssertEqual(
+            try alice.value("chat.socket.ws.extensions", as: String.self),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+
         // A new plugin while alice and carol stay connected: the same sockets carry on.
         for page in [alice, carol] {
             try page.evaluate("window.socketBeforeReload = chat.socket.ws; window.closes = 0; chat.socket.ws.addEventListener('close', () => window.closes++); true")

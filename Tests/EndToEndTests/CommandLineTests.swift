@@ -217,17 +217,6 @@ final class CommandLineTests: XCTestCase {
             "processes left after a failed start: \(leftovers().map(ProcessTable.describe))", file: file, line: line)
     }
 
-    private func assertFailsWithOneErrorLine(
-        _ arguments: [String], naming offending: String, file: StaticString = #filePath, line: UInt = #line
-    ) throws {
-        let result = try GatewaydProcess.run(arguments, timeout: .seconds(60))
-        XCTAssertNotEqual(result.exitCode, 0, "\(result)", file: file, line: line)
-        XCTAssertEqual(result.errorLines.count, 1, "expected exactly one error line: \(result)", file: file, line: line)
-        XCTAssertTrue(
-            result.errorLines.first?.contains(offending) ?? false,
-            "the error line does not name \(offending): \(result)", file: file, line: line)
-    }
-
     /// Compiles `source` into `<scratch>/<name>.so` with the repository's include directory.
     private func compilePlugin(named name: String, source: String) throws -> String {
         let sourcePath = "\(scratch!)/\(name).c"

@@ -25,8 +25,8 @@ final class DeploymentGuideTests: XCTestCase {
     func testTheThreeHostExampleWorksAsWritten() throws {
         let guide = GatewaydProcess.readText(
             GatewaydProcess.repositoryRoot.appendingPathComponent("docs/deployment.md").path)
-        let yaml = try XCTUnwrap(Self.codeBlocks("yaml", in: guide).first, "the guide has no yaml block")
-        let commands = Self.codeBlocks("sh", in: guide).joined(separator: "\n")
+        let yaml = try XCTUnwrap(Markdown.codeBlocks("yaml", in: guide).first, "the guide has no yaml block")
+        let commands = Markdown.codeBlocks("sh", in: guide).joined(separator: "\n")
         // "| gw-a | 10.0.0.1 | register, gateway |" rows name the hosts and their addresses.
         var addresses: [String: String] = [:]
         for row in guide.split(separator: "\n") where row.hasPrefix("| ") {
@@ -97,18 +97,6 @@ final class DeploymentGuideTests: XCTestCase {
         XCTAssertEqual(outputs.first, #"{"result":2}"#, "get-all-client-id-count")
         try onA.expectText("maintenance at noon")
         try onB.expectText("maintenance at noon")
-    }
-
-    /// Every fenced block of that language, in order.
-    private static func codeBlocks(_ language: String, in text: String) -> [String] {
-        var blocks: [String] = []
-        var rest = text.startIndex..<text.endIndex
-        while let start = text.range(of: "```\(language)\n", range: rest),
-              let end = text.range(of: "```", range: start.upperBound..<text.endIndex) {
-            blocks.append(String(text[start.upperBound..<end.lowerBound]))
-            rest = end.upperBound..<text.endIndex
-        }
-        return blocks
     }
 
     /// Splits a shell line into words: whitespace separates, double quotes group.

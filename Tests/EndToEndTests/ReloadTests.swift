@@ -105,12 +105,13 @@ final class ReloadTests: XCTestCase {
         XCTAssertEqual(cluster.leftoverPIDs(), [])
     }
 
-    /// A C plugin from `body` (which must define `plugin` and the entry), built in the scratch dir.
+    /// A C plugin from `body` (which must define `plugin` and the entry), built in the scratch dir
+    /// without `plugin check` (these are meant to be refused).
     private func customPlugin(_ name: String, _ body: String) throws -> String {
         let source = "\(scratch!)/\(name).c"
         try ("#include \"gatewayd.h\"\n" + body).write(toFile: source, atomically: true, encoding: .utf8)
         let output = "\(scratch!)/\(name).so"
-        let result = try GatewaydProcess.run(["plugin", "build", source, "-o", output], timeout: .seconds(120))
+        let result = try GatewaydProcess.run(["plugin", "build", "--no-check", source, "-o", output], timeout: .seconds(120))
         XCTAssertEqual(result.exitCode, 0, "\(result)")
         return output
     }
@@ -169,7 +170,7 @@ final class ReloadTests: XCTestCase {
         let broken = "\(scratch!)/broken.c"
         try "int not_a_plugin(void) { return 1; }\n".write(toFile: broken, atomically: true, encoding: .utf8)
         let brokenSO = "\(scratch!)/broken.so"
-        XCTAssertEqual(try GatewaydProcess.run(["plugin", "build", broken, "-o", brokenSO]).exitCode, 0)
+        XCTAssertEqual(try GatewaydProcess.run(["plugin", "build", "--no-check", broken, "-o", brokenSO]).exitCode, 0)
         try Self.overwrite(live, with: brokenSO)
 
         let refused = try Self.reload(runDirectory: cluster.runDirectory)

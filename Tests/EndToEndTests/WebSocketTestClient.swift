@@ -81,6 +81,8 @@ final class WebSocketTestClient {
     var answersPings = true
 
     private var socket: Int32
+    /// wss://: the session over `socket`, which every read and write then goes through.
+    let tls: TLSClientSession?
     /// The rest of a frame ``flood(_:stall:limit:)`` could not finish.
     private var unsentOutput: [UInt8] = []
     private var buffer: [UInt8]
@@ -96,8 +98,9 @@ final class WebSocketTestClient {
     private(set) var compressedMessagesReceived = 0
     private(set) var lastCompressedPayload: [UInt8] = []
 
-    private init(socket: Int32, handshakeResponse: HTTPResponseHead, leftover: [UInt8]) {
+    private init(socket: Int32, tls: TLSClientSession?, handshakeResponse: HTTPResponseHead, leftover: [UInt8]) {
         self.socket = socket
+        self.tls = tls
         self.handshakeResponse = handshakeResponse
         self.buffer = leftover
         self.extensions = handshakeResponse.header("Sec-WebSocket-Extensions")
@@ -119,12 +122,13 @@ final class WebSocketTestClient {
     ///   head when the server answers anything but `101`.
     static func connect(
         host: String = "127.0.0.1", port: Int, path: String = "/", query: String? = nil,
-        headers: [(String, String)] = [], timeout: Duration = .seconds(10)
+        headers: [(String, String)] = [], tls: Bool = false, timeout: Duration = .seconds(10)
     ) throws -> WebSocketTestClient {
         let deadline = Deadline(timeout)
         let socket = try openSocket(host: host, port: port, deadline: deadline)
         var handedOver = false
         defer { if !handedOver { _ = Glibc.close(socket) } }
+        let session = tls ? try TLSClientSession(fd: socket, serverName: host, deadline: deadline) : nil
 
         var keyBytes = [UInt8](repeating: 0, count: 16)
         for i in keyBytes.indices { keyBytes[i] = UInt8.random(in: 0...255) }
@@ -139,9 +143,9 @@ final class WebSocketTestClient {
         request += "Sec-WebSocket-Version: 13\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        try writeAll(socket: socket, bytes: Array(request.utf8), deadline: deadline)
+        try writeAll(socket: socket, tls: session, bytes: Array(request.utf8), deadline: deadline)
 
-        let (head, leftover) = try readResponseHead(socket: socket, deadline: deadline)
+        let (head, leftover) = try readResponseHead(socket: socket, tls: session, deadline: deadline)
         guard head.statusCode == 101 else {
             throw WebSocketTestClientError.handshakeRefused(head)
         }
@@ -166,7 +170,7 @@ final class WebSocketTestClient {
             throw WebSocketTestClientError.handshakeInvalid("unrequested subprotocol \(proto)", head)
         }
         handedOver = true
-        return WebSocketTestClient(socket: socket, handshakeResponse: head, leftover: leftover)
+        return WebSocketTestClient(socket: socket, tls: session, handshakeResponse: head, leftover: leftover)
     }
 
     /// Closes the socket without a close handshake. Idempotent.
@@ -211,7 +215,7 @@ final class WebSocketTestClient {
         guard socket >= 0 else { throw WebSocketTestClientError.io("send on a closed client") }
         var frame = Self.encodeFrame(opcode: opcode, payload: payload, fin: fin, masked: masked)
         if rsv1 { frame[0] |= 0x40 }
-        try Self.writeAll(socket: socket, bytes: unsentOutput + frame, deadline: Deadline(timeout))
+        try Self.writeAll(socket: socket, tls: tls, bytes: unsentOutput + frame, deadline: Deadline(timeout))
         unsentOutput = []
     }
 
@@ -226,7 +230,7 @@ final class WebSocketTestClient {
         unsentOutput = []
         while sent < limit {
             if pending.isEmpty { pending = frame }
-            let n = pending.withUnsafeBytes { send(socket, $0.baseAddress!, pending.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            let n = pending.withUnsafeBytes { Self.transmit(socket: socket, tls: tls, $0.baseAddress!, count: pending.count) }
             if n > 0 {
                 sent += n
                 pending.removeFirst(n)
@@ -517,11 +521,11 @@ final class WebSocketTestClient {
     /// Reads what is available, waiting until `deadline`; sets `reachedEnd` on EOF/reset.
     private func fill(deadline: Deadline, waitingFor what: String) throws {
         guard socket >= 0 else { reachedEnd = true; return }
-        guard try Self.waitReadable(socket: socket, deadline: deadline) else {
+        guard try Self.waitReadable(socket: socket, tls: tls, deadline: deadline) else {
             throw WebSocketTestClientError.timedOut(what)
         }
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+        let n = chunk.withUnsafeMutableBytes { Self.receive(socket: socket, tls: tls, $0.baseAddress!, count: $0.count) }
         if n > 0 {
             buffer += chunk[0..<n]
         } else if n == 0 {
@@ -577,8 +581,20 @@ final class WebSocketTestClient {
         throw WebSocketTestClientError.connectFailed(lastError)
     }
 
-    /// Waits for readability; false when the deadline passed first.
-    static func waitReadable(socket: Int32, deadline: Deadline) throws -> Bool {
+    /// send(2) without blocking, or through the TLS session.
+    private static func transmit(socket: Int32, tls: TLSClientSession?, _ bytes: UnsafeRawPointer, count: Int) -> Int {
+        tls?.send(bytes, count: count) ?? send(socket, bytes, count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+    }
+
+    /// recv(2), or through the TLS session.
+    private static func receive(socket: Int32, tls: TLSClientSession?, _ buffer: UnsafeMutableRawPointer, count: Int) -> Int {
+        tls?.receive(buffer, count: count) ?? recv(socket, buffer, count, 0)
+    }
+
+    /// Waits for readability (at once when TLS holds decrypted bytes); false when the
+    /// deadline passed first.
+    static func waitReadable(socket: Int32, tls: TLSClientSession? = nil, deadline: Deadline) throws -> Bool {
+        if tls?.hasBufferedInput == true { return true }
         while true {
             let wait = deadline.remainingMilliseconds()
             guard wait > 0 else { return false }
@@ -591,12 +607,10 @@ final class WebSocketTestClient {
         }
     }
 
-    static func writeAll(socket: Int32, bytes: [UInt8], deadline: Deadline) throws {
+    static func writeAll(socket: Int32, tls: TLSClientSession? = nil, bytes: [UInt8], deadline: Deadline) throws {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes {
-                send(socket, $0.baseAddress! + written, bytes.count - written, Int32(MSG_NOSIGNAL))
-            }
+            let n = bytes.withUnsafeBytes { transmit(socket: socket, tls: tls, $0.baseAddress! + written, count: bytes.count - written) }
             if n > 0 { written += n; continue }
             guard n < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR else {
                 throw WebSocketTestClientError.io("send: \(String(cString: strerror(errno)))")
@@ -611,7 +625,7 @@ final class WebSocketTestClient {
 
     /// Reads up to the blank line that ends the response head; returns the head and any bytes
     /// after it (the first frames, or the start of an error body).
-    private static func readResponseHead(socket: Int32, deadline: Deadline) throws -> (HTTPResponseHead, [UInt8]) {
+    private static func readResponseHead(socket: Int32, tls: TLSClientSession?, deadline: Deadline) throws -> (HTTPResponseHead, [UInt8]) {
         var received: [UInt8] = []
         let terminator: [UInt8] = [13, 10, 13, 10]
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -634,11 +648,11 @@ final class WebSocketTestClient {
             guard received.count < 65536 else {
                 throw WebSocketTestClientError.handshakeInvalid("response head larger than 64 KiB", nil)
             }
-            guard try waitReadable(socket: socket, deadline: deadline) else {
+            guard try waitReadable(socket: socket, tls: tls, deadline: deadline) else {
                 throw WebSocketTestClientError.timedOut(
                     "the upgrade response (received so far: \(String(decoding: received, as: UTF8.self).debugDescription))")
             }
-            let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            let n = chunk.withUnsafeMutableBytes { receive(socket: socket, tls: tls, $0.baseAddress!, count: $0.count) }
             if n > 0 {
                 received += chunk[0..<n]
             } else if n == 0 || errno == ECONNRESET {

@@ -47,6 +47,40 @@ final class SupervisorReloadTests: XCTestCase {
         XCTAssertEqual(workers.map(\.name), ["worker 0 (generation 1)", "worker 1 (generation 1)"])
     }
 
+    func testAReloadTellsEveryGatewayToReadItsCertificateAgain() {
+        var master = MasterHarness.running(workerInfo: Self.oldPlugin) { $0.gatewayCount = 2 }
+        let reload = master.machine.reload(requester: requester, pluginIsReadable: true, certificates: .readable, now: master.clock)
+        XCTAssertEqual(reload.sent(.reloadTLS), [master.slot(.gateway, 0), master.slot(.gateway, 1)])
+        XCTAssertTrue(reload.logLines.contains("reload: 2 gateways read their TLS certificate again"))
+        XCTAssertEqual(reload.spawned.count, 1, "and the workers' reload goes on: the canary")
+        XCTAssertEqual(master.machine.reload?.certificatesReloaded, 2)
+    }
+
+    func testACertificateThatCannotServeRefusesTheReloadAndChangesNothing() {
+        var master = MasterHarness.running(workerInfo: Self.oldPlugin)
+        let reason = "tls_certificate /etc/gatewayd/cert.pem: no such file"
+        let reload = master.machine.reload(requester: requester, pluginIsReadable: true, certificates: .unusable(reason), now: master.clock)
+        XCTAssertEqual(reload.sent(.reloadTLS), [])
+        XCTAssertEqual(reload.spawned, [])
+        XCTAssertEqual(
+            reload.responses(to: requester), [ControlResponse(ok: false, error: "\(reason); the gateways keep the certificate they serve")])
+        XCTAssertNil(master.machine.reload)
+    }
+
+    func testAHostWithoutWorkersReloadsItsCertificatesOnly() {
+        var master = MasterHarness.running { $0.roles = [.gateway] }
+        let reload = master.machine.reload(requester: requester, pluginIsReadable: false, certificates: .readable, now: master.clock)
+        XCTAssertEqual(reload.sent(.reloadTLS), [master.slot(.gateway, 0)])
+        XCTAssertEqual(reload.spawned, [])
+        let report = reload.responses(to: requester).first?.reload
+        XCTAssertEqual(report?.certificatesReloaded, 1)
+        XCTAssertEqual(report?.newPlugin, [:])
+        XCTAssertNil(master.machine.reload, "nothing left in progress")
+        // Without a wss:// listener it is refused as before.
+        let plain = master.machine.reload(requester: requester, pluginIsReadable: false, now: master.clock)
+        XCTAssertEqual(plain.responses(to: requester).first?.ok, false)
+    }
+
     func testARefusedCanaryLeavesTheOldGenerationServing() {
         var master = MasterHarness.running(workerInfo: Self.oldPlugin)
         let before = master.machine.children

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CGatewayHeaderText
 import CGatewaySystem
 import Foundation
 import GatewayCore
@@ -7,18 +6,20 @@ import GatewayWorker
 
 struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "plugin", abstract: "Build and check plugins.",
-        subcommands: [PluginBuildCommand.self, PluginCheckCommand.self])
+        commandName: "plugin", abstract: "Create, build and check plugins.",
+        subcommands: [PluginNewCommand.self, PluginBuildCommand.self, PluginCheckCommand.self, PluginHeaderCommand.self])
 }
 
 struct PluginBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build a plugin .so from a C file, a folder of C files, or a Swift plugin package.",
+        abstract: "Build a plugin .so from a C file, a folder of C files, or a Swift plugin package, and check it.",
         discussion: """
-            C sources are compiled with cc -std=c11 -O2 -shared -fPIC -fvisibility=hidden -pthread against the gatewayd.h this \
-            binary implements. A folder with a Package.swift is built with `swift build -c release` and its dynamic \
-            library product is copied to OUT.
+            C sources are compiled with the flags `gatewayd plugin header --cflags` prints (cc -std=c11 -O2 -shared \
+            -fPIC -fvisibility=hidden -pthread against the gatewayd.h this binary implements). A folder with a \
+            Package.swift is built with `swift build -c release` and its dynamic library product is copied. The \
+            result is then loaded as `gatewayd plugin check` does; only a plugin that passes replaces OUT, so a \
+            failed build never overwrites the plugin a running cluster would reload.
             """)
 
     @Argument(help: "A .c file, a folder of .c files, or a Swift plugin package folder.")
@@ -33,46 +34,58 @@ struct PluginBuildCommand: ParsableCommand {
     @Option(name: .customLong("cc"), help: "C compiler (default: $CC or cc).")
     var compiler: String?
 
+    @Flag(name: .long, help: "Write OUT without loading it (e.g. a deliberately broken plugin for a test).")
+    var noCheck = false
+
     func run() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             throw failCommand("plugin source not found: \(source)")
         }
+        // Built beside OUT (same file system, so the rename below is atomic), checked there.
+        let outputURL = URL(fileURLWithPath: output)
+        let staging = outputURL.deletingLastPathComponent()
+            .appendingPathComponent(".\(outputURL.lastPathComponent).building-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: staging) }
         if isDirectory.boolValue, FileManager.default.fileExists(atPath: source + "/Package.swift") {
-            try buildSwift()
+            try buildSwift(into: staging)
         } else {
-            try buildC(isDirectory: isDirectory.boolValue)
+            try buildC(isDirectory: isDirectory.boolValue, into: staging)
         }
-        print("built \(output)")
+        var summary = ""
+        if !noCheck {
+            switch PluginProbe.run(path: staging, displayPath: output) {
+            case .failure(let failure):
+                throw failCommand("\(output) not written: what \(source) built fails plugin check: \(failure.reason)")
+            case .success(let report):
+                summary = " (\(report.name) \(report.version), plugin ABI \(report.abi))"
+            }
+        }
+        guard rename(staging, outputURL.path) == 0 else {
+            throw failCommand("cannot write \(output): \(String(cString: strerror(errno)))")
+        }
+        print("built \(output)\(summary)")
     }
 
-    private func buildC(isDirectory: Bool) throws {
+    private func buildC(isDirectory: Bool, into staging: String) throws {
         var sources = [source]
         if isDirectory {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
             sources = files.filter { $0.hasSuffix(".c") }.sorted().map { source + "/" + $0 }
             guard !sources.isEmpty else { throw failCommand("no .c files in \(source)") }
         }
-        // The header this binary implements, written next to the build, so the plugin's ABI
-        // is exactly the host's wherever gatewayd is installed.
-        let includeDirectory = NSTemporaryDirectory() + "gatewayd-include-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: includeDirectory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: includeDirectory) }
+        let flags: [String]
         do {
-            try String(cString: gwd_abi_header_text()).write(
-                toFile: includeDirectory + "/gatewayd.h", atomically: true, encoding: .utf8)
+            flags = try PluginHeader.cflags()
         } catch {
-            throw failCommand("cannot write the ABI header to \(includeDirectory): \(error.localizedDescription)")
+            throw failCommand(error.reason)
         }
         let cc = compiler ?? ProcessInfo.processInfo.environment["CC"] ?? "cc"
-        let arguments =
-            ["-std=c11", "-O2", "-g", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-Wall", "-I", includeDirectory]
-            + sources + ["-o", output]
-        let status = runTool(cc, arguments)
+        let status = runTool(cc, flags + sources + ["-o", staging])
         guard status == 0 else { throw failCommand("\(cc) failed (exit \(status)) building \(source)") }
     }
 
-    private func buildSwift() throws {
+    private func buildSwift(into staging: String) throws {
         let swift = ProcessInfo.processInfo.environment["SWIFT"] ?? "swift"
         let status = runTool(swift, ["build", "-c", "release", "--package-path", source])
         guard status == 0 else { throw failCommand("swift build failed (exit \(status)) in \(source)") }
@@ -96,11 +109,37 @@ struct PluginBuildCommand: ParsableCommand {
             }
             chosen = libraries[0]
         }
-        try? FileManager.default.removeItem(atPath: output)
         do {
-            try FileManager.default.copyItem(atPath: binPath + "/" + chosen, toPath: output)
+            try FileManager.default.copyItem(atPath: binPath + "/" + chosen, toPath: staging)
         } catch {
-            throw failCommand("cannot copy \(chosen) to \(output): \(error.localizedDescription)")
+            throw failCommand("cannot copy \(chosen) to \(staging): \(error.localizedDescription)")
+        }
+    }
+}
+
+struct PluginHeaderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "header",
+        abstract: "Print gatewayd.h, the plugin ABI this binary implements (or, with --cflags, how plugin build compiles C).",
+        discussion: """
+            --cflags prints the C compiler flags of `gatewayd plugin build`, one line: \
+            cc $(gatewayd plugin header --cflags) my.c -o my.so builds what plugin build would. Its -I names the \
+            installed header beside this binary (PREFIX/include for PREFIX/bin/gatewayd) when it is this binary's, \
+            else a copy written to ~/.cache/gatewayd.
+            """)
+
+    @Flag(name: .long, help: "Print the compiler flags instead of the header.")
+    var cflags = false
+
+    func run() throws {
+        guard cflags else {
+            print(PluginHeader.text, terminator: "")
+            return
+        }
+        do {
+            print(try PluginHeader.cflags().joined(separator: " "))
+        } catch {
+            throw failCommand(error.reason)
         }
     }
 }
@@ -119,7 +158,7 @@ struct PluginCheckCommand: ParsableCommand {
     func run() throws {
         guard FileManager.default.fileExists(atPath: file) else { throw failCommand("plugin not found: \(file)") }
         let path = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
-        let outcome = PluginProbe.run(path: path)
+        let outcome = PluginProbe.run(path: path, displayPath: file)
         switch outcome {
         case .failure(let failure):
             throw failCommand(failure.reason)
@@ -141,7 +180,8 @@ struct PluginCheckCommand: ParsableCommand {
 /// Loads a plugin in a forked child (a plugin can never be unloaded, and may crash) and
 /// returns what the child learned.
 enum PluginProbe {
-    static func run(path: String) -> Result<PluginReport, ProbeFailure> {
+    /// `displayPath` (default: `path`) is the name the reasons give the plugin.
+    static func run(path: String, displayPath: String? = nil) -> Result<PluginReport, ProbeFailure> {
         var channel: [Int32] = [0, 0]
         guard pipe(&channel) == 0 else { return .failure(ProbeFailure("pipe(): \(String(cString: strerror(errno)))")) }
         gwd_sys_flush_stdio()
@@ -150,7 +190,7 @@ enum PluginProbe {
             close(channel[0])
             let line: String
             do {
-                let report = try PluginLoader.describe(path: path)
+                let report = try PluginLoader.describe(path: path, displayPath: displayPath)
                 line = "ok " + String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
             } catch let error as PluginLoadError {
                 line = "error " + error.description
@@ -172,8 +212,8 @@ enum PluginProbe {
             return .failure(
                 ProbeFailure(
                     signal != 0
-                        ? "plugin \(path) crashed while loading (signal \(signal))"
-                        : "plugin \(path) did not finish loading within 30 s"))
+                        ? "plugin \(displayPath ?? path) crashed while loading (signal \(signal))"
+                        : "plugin \(displayPath ?? path) did not finish loading within 30 s"))
         }
         if line.hasPrefix("ok "), let report = try? JSONDecoder().decode(PluginReport.self, from: Data(line.dropFirst(3).utf8)) {
             return .success(report)

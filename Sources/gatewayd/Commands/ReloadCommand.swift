@@ -22,6 +22,11 @@ struct ReloadCommand: ParsableCommand {
         let response = try runDirectory.request(.reload, timeoutSeconds: 600)
         guard let report = response.reload else { throw failCommand("the master sent no reload report") }
         if json { return try printJSON(report) }
+        if let gateways = report.certificatesReloaded {
+            print("TLS certificate read again by \(gateways) gateway\(gateways == 1 ? "" : "s") (new handshakes use it)")
+        }
+        // A host without workers reloads its certificates only.
+        guard !report.newPlugin.isEmpty else { return }
         print("reloaded: \(ReloadReport.describe(report.oldPlugin)) -> \(ReloadReport.describe(report.newPlugin))")
         print(
             "\(report.replaced) worker\(report.replaced == 1 ? "" : "s") replaced, \(report.killed) killed at the drain timeout, in \(String(format: "%.2f", report.seconds)) s"
