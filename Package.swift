@@ -165,7 +165,7 @@ let package = Package(
             swiftSettings: messagePath + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]),
         // The gateway role: client sockets, sessions, uid and group maps, routing to workers.
         .target(name: "GatewayServer", dependencies: [
-            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket", "GatewayCompression",
+            "GatewayRuntime", "GatewayHub", "GatewayEventLoop", "GatewayIOEngine", "GatewayWebSocket", "GatewayCompression", "GatewayTLS",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 for Sec-WebSocket-Accept
@@ -200,7 +200,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The single-threaded master: forks, supervises, answers control commands. No NIO.
-        .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "GatewayMetrics", "CGatewaySystem"]),
+        .target(name: "GatewaySupervisor", dependencies: ["GatewayCore", "GatewayMetrics", "CGatewaySystem", "GatewayTLS"]),
         // The Swift plugin SDK.
         .target(name: "GatewayPluginSDK", dependencies: ["CGatewayABI", "CSwiftCompilerStamp"]),
         // The command line: commands only.

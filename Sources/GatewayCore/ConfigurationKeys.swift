@@ -13,7 +13,7 @@ extension ConfigurationKey {
             example: "/usr/local/lib/gatewayd/plugins/chat.so",
             read: { $0.plugin.map(ConfigurationValue.text) }, write: { $0.plugin = $1.string }),
         ConfigurationKey(
-            "listen", .list, doc: "client listeners: `websocket://`, `text://` or `frame://` with `host:port`",
+            "listen", .list, doc: "client listeners: `websocket://`, `wss://`, `text://` or `frame://` with `host:port`",
             check: { address($0, ipv6: true) },
             read: { .list($0.listen) },
             write: { $0.listen = $1.strings.map { (try? ListenAddress(parsing: $0))?.description ?? $0 } }),
@@ -112,6 +112,17 @@ extension ConfigurationKey {
         integer(
             "compression_min_bytes", 0...(1 << 30), doc: "messages shorter than this go out uncompressed",
             \.compressionMinBytes),
+        ConfigurationKey(
+            "tls_certificate", .path, doc: "PEM certificate chain (the server's first) for `wss://` listeners; read again at `reload`",
+            defaultText: "none", example: "/etc/gatewayd/tls/fullchain.pem",
+            read: { $0.tlsCertificate.map(ConfigurationValue.text) }, write: { $0.tlsCertificate = $1.string }),
+        ConfigurationKey(
+            "tls_private_key", .path, doc: "PEM private key of `tls_certificate`", defaultText: "none",
+            example: "/etc/gatewayd/tls/privkey.pem",
+            read: { $0.tlsPrivateKey.map(ConfigurationValue.text) }, write: { $0.tlsPrivateKey = $1.string }),
+        choice("tls_min_version", TLSMinimumVersion.self, doc: "oldest TLS version `wss://` listeners accept", { $0.tlsMinVersion.rawValue }) {
+            $0.tlsMinVersion = $1
+        },
         bytes("worker_queue_bytes", doc: "bytes of events a worker lets wait while its plugin blocks on a query", \.workerQueueBytes),
         integer(
             "inner_heartbeat_interval_ms", 50...3_600_000, unit: "milliseconds",

@@ -85,6 +85,12 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
     /// Messages shorter than this go out uncompressed: deflating a few bytes saves nothing
     /// and costs a deflate call.
     public var compressionMinBytes = 64
+    /// TLS for `wss://` listeners: a PEM certificate chain (the server's certificate first),
+    /// its PEM private key, and the oldest protocol version accepted ("1.2" or "1.3").
+    /// Read by the master before it starts anything, and again at every `gatewayd reload`.
+    public var tlsCertificate: String?
+    public var tlsPrivateKey: String?
+    public var tlsMinVersion = TLSMinimumVersion.tls12
 
     // Distributed deployment (GatewayConfiguration+Deployment.swift).
     /// The roles this host runs; the master binds and forks only these.
@@ -177,8 +183,35 @@ public struct GatewayConfiguration: Sendable, Hashable, Codable {
         if compression && clientIO != .engine {
             throw .refused(key: "compression", reason: "needs client_io: engine (permessage-deflate is not built on the nio path)")
         }
+        try validateTLS()
         try httpAPI?.validate()
     }
+}
+
+extension GatewayConfiguration {
+    /// Whether a listener is `wss://`.
+    public var servesTLS: Bool { listen.contains { (try? ListenAddress(parsing: $0))?.secure == true } }
+
+    /// A wss:// listener needs a certificate and a key and the engine; a certificate needs a
+    /// listener to serve.
+    func validateTLS() throws(ConfigurationError) {
+        guard servesTLS else {
+            if tlsCertificate != nil || tlsPrivateKey != nil {
+                throw .refused(
+                    key: tlsCertificate != nil ? "tls_certificate" : "tls_private_key", reason: "no wss:// listener in listen would use it")
+            }
+            return
+        }
+        if tlsCertificate == nil { throw .refused(key: "tls_certificate", reason: "a wss:// listener needs a certificate (PEM chain)") }
+        if tlsPrivateKey == nil { throw .refused(key: "tls_private_key", reason: "a wss:// listener needs the certificate's private key") }
+        if clientIO != .engine { throw .refused(key: "listen", reason: "wss:// needs client_io: engine (TLS is not built on the nio path)") }
+    }
+}
+
+/// The oldest TLS version a wss:// listener accepts (`tls_min_version`).
+public enum TLSMinimumVersion: String, Sendable, Hashable, Codable, CaseIterable {
+    case tls12 = "1.2"
+    case tls13 = "1.3"
 }
 
 /// What a gateway does with a client whose send buffer is full (it stopped reading).

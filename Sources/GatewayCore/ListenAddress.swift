@@ -66,8 +66,8 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A client-facing listener URL: `websocket://`, `text://` or `frame://` + `host:port`, where
-/// the host may be IPv6 in brackets (`websocket://[::]:7272`).
+/// A client-facing listener URL: `websocket://`, `wss://` (WebSocket over TLS), `text://` or
+/// `frame://` + `host:port`, where the host may be IPv6 in brackets (`websocket://[::]:7272`).
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The client protocol spoken on a listener.
     public enum Scheme: String, Sendable, Hashable, CaseIterable {
@@ -81,24 +81,29 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var scheme: Scheme
     public var endpoint: HostPort
+    /// TLS on this listener (`wss://`: WebSocket only), with `tls_certificate` and `tls_private_key`.
+    public var secure: Bool
 
-    public init(scheme: Scheme, endpoint: HostPort) {
+    public init(scheme: Scheme, endpoint: HostPort, secure: Bool = false) {
         self.scheme = scheme
         self.endpoint = endpoint
+        self.secure = secure
     }
 
     public init(parsing text: String) throws(AddressError) {
         guard let range = text.range(of: "://") else { throw AddressError(expected: "scheme://host:port") }
-        guard let scheme = Scheme(rawValue: String(text[..<range.lowerBound])) else {
-            let names = Scheme.allCases.map { "\($0.rawValue)://" }.joined(separator: ", ")
+        let name = String(text[..<range.lowerBound])
+        let secure = name == "wss"
+        guard let scheme = secure ? .websocket : Scheme(rawValue: name) else {
+            let names = ["websocket", "wss", "text", "frame"].map { "\($0)://" }.joined(separator: ", ")
             throw AddressError(expected: "a URL starting with one of \(names)")
         }
         var rest = String(text[range.upperBound...])
         if rest.hasSuffix("/") { rest.removeLast() }
-        self.init(scheme: scheme, endpoint: try HostPort(parsing: rest, allowingIPv6: true))
+        self.init(scheme: scheme, endpoint: try HostPort(parsing: rest, allowingIPv6: true), secure: secure)
     }
 
-    public var description: String { "\(scheme.rawValue)://\(endpoint)" }
+    public var description: String { "\(secure ? "wss" : scheme.rawValue)://\(endpoint)" }
 }
 
 /// What an address should have looked like, worded to follow "is not".

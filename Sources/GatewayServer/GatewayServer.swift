@@ -1,5 +1,6 @@
 import GatewayCompression
 import GatewayCore
+import GatewayTLS
 import GatewayHub
 import struct GatewayEventLoop.Instant
 import GatewayRuntime
@@ -42,6 +43,8 @@ public struct GatewayServerConfiguration: Sendable {
     public var workerBufferBytes = 16 << 20
     /// permessage-deflate for WebSocket clients that offer it (the engine only); nil: off.
     public var compression: PermessageDeflateSettings?
+    /// The certificate files of `wss://` listeners (the engine only); nil without one.
+    public var tls: TLSFiles?
 
     public init(
         lanIP: IPv4Address, innerPort: Int, secretKey: String, maxMessageBytes: Int, verdictTimeout: TimeAmount,

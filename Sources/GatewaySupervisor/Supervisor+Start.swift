@@ -1,6 +1,7 @@
 import CGatewaySystem
 import Foundation
 import GatewayCore
+import GatewayTLS
 
 /// Before the first fork: checks, then every socket bound, the control socket, the signal
 /// pipe and the pid file; and their release when the master is done.
@@ -96,6 +97,7 @@ extension Supervisor {
     public static func preflight(_ configuration: GatewayConfiguration) throws(SupervisorError) -> RegisterBinding.Choice? {
         let registerBinding = configuration.runs(.register) ? try RegisterBinding.choose(for: configuration) : nil
         try refuseInnerPortsWithoutSecret(configuration, registerBinding: registerBinding)
+        if configuration.runs(.gateway), case .unusable(let reason) = certificateCheck(configuration) { throw .startup(reason) }
         if let plugin = configuration.plugin, configuration.runs(.worker) {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: plugin, isDirectory: &isDirectory) else {
@@ -106,6 +108,23 @@ extension Supervisor {
             }
         }
         return registerBinding
+    }
+
+    /// Whether the certificate and key of this host's wss:// listeners load now (in the
+    /// master, before it forks or on `reload`; OpenSSL starts no thread for this).
+    static func certificateCheck(_ configuration: GatewayConfiguration) -> CertificateCheck {
+        guard configuration.servesTLS, let certificate = configuration.tlsCertificate, let key = configuration.tlsPrivateKey else {
+            return .notServed
+        }
+        do {
+            _ = try TLSFiles(
+                certificateChain: certificate, privateKey: key,
+                minimumVersion: TLSVersion(rawValue: configuration.tlsMinVersion.rawValue) ?? .tls12
+            ).load()
+            return .readable
+        } catch {
+            return .unusable(error.description)
+        }
     }
 
     /// Secure by default (``InnerPortPolicy``): the gateways' inner ports bind `lan_ip`, the

@@ -256,6 +256,9 @@ public final class Supervisor {
 
     func requestReload(requester: Int32?) {
         let readable = configuration.plugin.map { FileManager.default.isReadableFile(atPath: $0) } ?? false
-        perform(machine.reload(requester: requester.map(RequesterID.init), pluginIsReadable: readable, now: MasterInstant.now()))
+        let certificates = configuration.runs(.gateway) ? Self.certificateCheck(configuration) : .notServed
+        perform(
+            machine.reload(
+                requester: requester.map(RequesterID.init), pluginIsReadable: readable, certificates: certificates, now: MasterInstant.now()))
     }
 }

@@ -33,15 +33,22 @@ final class MessageDeflateTests: XCTestCase {
     }
 
     func testARoundTripAtEveryLevelAndWindow() {
-        for level in [1, 6, 9] {
-            for bits in UInt8(8)...15 {
-                let compressed = compress(json, level: level, windowBits: bits)
-                // A 256-byte window gets run-length matches only (zlib's raw deflate has no 8).
-                XCTAssertLessThan(compressed.count, bits == 8 ? json.count * 2 / 3 : json.count / 3, "level \(level), window \(bits)")
-                XCTAssertNotEqual(Array(compressed.suffix(4)), [0, 0, 0xFF, 0xFF], "the sync flush's tail is removed")
-                let inflater = MessageInflater(maximumMessageBytes: 1 << 20)
-                let result = compressed.withUnsafeBytes { inflater.inflate($0) }
-                XCTAssertEqual(inflated(result), json)
+        // Below and above MessageDeflater.smallMessageBytes: both of its streams.
+        let long = Array(repeating: json, count: 5).flatMap { $0 }
+        XCTAssertLessThan(json.count, MessageDeflater.smallMessageBytes)
+        XCTAssertGreaterThan(long.count, MessageDeflater.smallMessageBytes)
+        for message in [json, long] {
+            for level in [1, 6, 9] {
+                for bits in UInt8(8)...15 {
+                    let compressed = compress(message, level: level, windowBits: bits)
+                    // A 256-byte window gets run-length matches only (zlib's raw deflate has no 8).
+                    XCTAssertLessThan(
+                        compressed.count, bits == 8 ? message.count * 3 / 4 : message.count / 3, "level \(level), window \(bits)")
+                    XCTAssertNotEqual(Array(compressed.suffix(4)), [0, 0, 0xFF, 0xFF], "the sync flush's tail is removed")
+                    let inflater = MessageInflater(maximumMessageBytes: 1 << 20)
+                    let result = compressed.withUnsafeBytes { inflater.inflate($0) }
+                    XCTAssertEqual(inflated(result), message)
+                }
             }
         }
     }

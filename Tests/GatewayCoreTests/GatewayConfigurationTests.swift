@@ -26,7 +26,7 @@ final class GatewayConfigurationTests: XCTestCase {
             .invalid(key: "log_level", value: "loud", expected: "one of debug, info, warning, error"))
         XCTAssertEqual(
             refusal { $0.listen = ["ws://0.0.0.0:1"] },
-            .invalid(key: "listen", value: "ws://0.0.0.0:1", expected: "a URL starting with one of websocket://, text://, frame://"))
+            .invalid(key: "listen", value: "ws://0.0.0.0:1", expected: "a URL starting with one of websocket://, wss://, text://, frame://"))
         XCTAssertEqual(
             refusal { $0.maxConnections = 0 }, .invalid(key: "max_connections", value: "0", expected: "in 1...10000000"))
         XCTAssertEqual(

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import GatewayCompression
 import GatewayCore
+import GatewayTLS
 import GatewayEventLoop
 import GatewayHub
 import GatewayIOEngine
@@ -100,9 +101,11 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
     /// Serves on the sockets the master bound (from now on this gateway's), on a thread of its
     /// own; then registers with every register.
     public func start(clientDescriptors: [Int32], innerDescriptor: Int32) throws {
+        // The master checked the files before it forked; read here again, as they are now.
+        let tlsContext = try configuration.listeners.contains(where: \.secure) ? configuration.tls?.load() : nil
         for (descriptor, listener) in zip(clientDescriptors, configuration.listeners) {
             Self.setNonBlocking(descriptor)
-            _ = try engine.listen(fd: descriptor)
+            _ = try engine.listen(fd: descriptor, tls: listener.secure ? tlsContext : nil)
             listeners.append((listener.scheme, UInt16(listener.endpoint.port)))
             clientListenDescriptors.append(descriptor)
         }
@@ -160,6 +163,26 @@ public final class EngineGateway: RoleService, @unchecked Sendable {
         }
         guard answered.wait(timeout: .now() + 2) == .success else { return nil }
         return box.value
+    }
+
+    /// `gatewayd reload`: the certificate files are read again (here, on the control thread)
+    /// and new handshakes on every wss:// listener use them; open connections keep theirs. A
+    /// file that does not load now is logged and the listeners keep the certificate they have
+    /// (the master checked the files just before, so only a race with their writer gets here).
+    public func reloadTLS() {
+        guard let files = configuration.tls else { return }
+        let context: TLSServerContext
+        do {
+            context = try files.load()
+        } catch {
+            logger.error("cannot read the TLS certificate again, keeping the current one: \(error)")
+            return
+        }
+        let secureListeners = configuration.listeners.indices.filter { configuration.listeners[$0].secure }
+        onGatewayThread {
+            for index in secureListeners { self.engine.replaceTLSContext(context, forListener: index) }
+        }
+        logger.info("TLS certificate read again", metadata: ["gw.certificate": "\(files.certificateChain)"])
     }
 
     /// Stops accepting clients (graceful stop); the inner port stays open for the workers.
