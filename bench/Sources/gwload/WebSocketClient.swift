@@ -3,19 +3,28 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 
-/// Where to connect: `ws://host:port/path`.
+/// Where to connect: `ws://host:port/path` or `wss://host:port/path`.
 struct WebSocketTarget: Sendable {
     var host: String
     var port: Int
     var path: String
     /// Offer permessage-deflate (`--deflate`).
     var offersDeflate = false
+    /// wss://: TLS (any certificate accepted: benchmarks use self-signed ones).
+    var tls: NIOSSLContext?
 
     init(url: String) throws {
-        guard url.hasPrefix("ws://") else { throw UsageError("only ws:// URLs are supported: \(url)") }
-        let rest = url.dropFirst("ws://".count)
+        let secure = url.hasPrefix("wss://")
+        guard secure || url.hasPrefix("ws://") else { throw UsageError("only ws:// and wss:// URLs are supported: \(url)") }
+        if secure {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            tls = try NIOSSLContext(configuration: configuration)
+        }
+        let rest = url.dropFirst(secure ? "wss://".count : "ws://".count)
         let authority = rest.prefix { $0 != "/" }
         let path = rest.dropFirst(authority.count)
         guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) else {
@@ -124,6 +133,9 @@ struct WebSocketConnector: Sendable {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = target.tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    }
                     let request = UpgradeRequestHandler(target: target, upgraded: upgraded)
                     let boundRequest = NIOLoopBound(request, eventLoop: channel.eventLoop)
                     let upgrader = NIOWebSocketClientUpgrader(
