@@ -2,7 +2,10 @@
 # Runs the Autobahn TestSuite (wstest -m fuzzingclient) against a gateway serving the C
 # conformance plugin's /raw-echo path, prints the verdict counts, and fails if any case FAILED.
 #
-#   scripts/autobahn.sh [--cases "1.* 2.* ..."] [--report DIR]
+#   scripts/autobahn.sh [--cases "1.* 2.* ..."] [--report DIR] [--tls]
+#
+# --tls: over wss:// (a self-signed certificate made with the openssl command; wstest does not
+# verify it).
 #
 # Installs wstest (autobahntestsuite 25.10.1, Python 2.7 from pyenv) when it is missing.
 # Sections 1-7, 9, 10, 12 and 13 by default, with permessage-deflate on (`compression: true`):
@@ -11,12 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cases="1.* 2.* 3.* 4.* 5.* 6.* 7.* 9.* 10.* 12.* 13.*"
+tls=""
 report="${TMPDIR:-/tmp}/gatewayd-autobahn-$$"
 while [ $# -gt 0 ]; do
     case "$1" in
         --cases) cases="$2"; shift 2 ;;
         --report) report="$2"; shift 2 ;;
-        *) echo "usage: $0 [--cases \"1.* 2.*\"] [--report DIR]" >&2; exit 2 ;;
+        --tls) tls=1; shift ;;
+        *) echo "usage: $0 [--cases \"1.* 2.*\"] [--report DIR] [--tls]" >&2; exit 2 ;;
     esac
 done
 
@@ -47,20 +52,29 @@ send_buffer_bytes: 67108864
 ping_interval: 0
 compression: true
 YAML
+scheme=ws
+listen=websocket://127.0.0.1:0
+if [ -n "$tls" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -keyout "$work/key.pem" -out "$work/cert.pem" 2> /dev/null
+    printf 'tls_certificate: cert.pem\ntls_private_key: key.pem\n' >> "$work/gatewayd.yaml"
+    scheme=wss
+    listen=wss://127.0.0.1:0
+fi
 "$gatewayd" start -d --config "$work/gatewayd.yaml" --plugin "$work/conformance.so" --run-dir "$work/run" \
-    --listen websocket://127.0.0.1:0 --register 127.0.0.1:0 --start-port 0 \
+    --listen "$listen" --register 127.0.0.1:0 --start-port 0 \
     --gateway-count 1 --worker-count 1 > "$work/start.out"
 trap '"$gatewayd" stop --run-dir "$work/run" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-url="$(sed -n 's/.*listen=\(websocket:\/\/[^ ,]*\).*/\1/p' "$work/start.out" | head -1)"
+url="$(sed -n 's/.*listen=\([a-z]*:\/\/[^ ,]*\).*/\1/p' "$work/start.out" | head -1)"
 port="${url##*:}"
-echo "autobahn: gatewayd serving ws://127.0.0.1:$port/raw-echo" >&2
+echo "autobahn: gatewayd serving $scheme://127.0.0.1:$port/raw-echo" >&2
 
 mkdir -p "$report"
 case_list="$(printf '"%s",' $cases)"
 cat > "$work/spec.json" <<JSON
 {
   "outdir": "$report",
-  "servers": [{"agent": "gatewayd", "url": "ws://127.0.0.1:$port/raw-echo"}],
+  "servers": [{"agent": "gatewayd", "url": "$scheme://127.0.0.1:$port/raw-echo"}],
   "cases": [${case_list%,}],
   "exclude-cases": [],
   "exclude-agent-cases": {}
