@@ -26,6 +26,7 @@ public final class GatewayClient: Sendable {
     public let configuration: GatewayClientConfiguration
     private let addressBook: GatewayAddressBook
     private let pool: GatewayConnectionPool
+    private let queries = GatewayQueryTally()
 
     /// - Parameter eventLoopGroup: where connections live; NIO's shared group by default.
     public init(configuration: GatewayClientConfiguration, eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -34,6 +35,10 @@ public final class GatewayClient: Sendable {
         self.pool = pool
         self.addressBook = GatewayAddressBook(configuration: configuration, eventLoopGroup: eventLoopGroup) { pool.keep(only: $0) }
     }
+
+    /// Queries sent so far to each gateway (by inner address) and the ones it did not answer
+    /// within the timeout.
+    public var queryCounts: [String: GatewayQueryCounts] { queries.snapshot }
 
     /// Closes every gateway connection; later calls throw `.closed`.
     public func close() async {
@@ -117,8 +122,9 @@ public final class GatewayClient: Sendable {
         let addresses = try await gatewayAddresses()
         let deadline = NIODeadline.now() + TimeAmount(configuration.timeout)
         let registered = Set(addresses)
+        let targets = query.dispatch.targets(among: addresses)
         let outcomes = await withTaskGroup(of: Result<GatewayAnswer, GatewayFailure>.self) { group in
-            for target in query.dispatch.targets(among: addresses) {
+            for target in targets {
                 guard let frame = query.dispatch.frame(for: target) else { continue }
                 group.addTask { await self.ask(frame, at: target, registered: registered.contains(target), deadline: deadline) }
             }
@@ -131,6 +137,7 @@ public final class GatewayClient: Sendable {
             if case .failure(let failure) = outcome { return failure }
             return nil
         }.sorted { $0.address < $1.address }
+        queries.record(sentTo: targets, timedOut: failures.filter { $0.reason == .timedOut }.map(\.address))
         return QueryRun(result: query.result(from: answers, unanswered: failures.map(\.address)), failures: failures, answers: answers.count)
     }
 

@@ -131,7 +131,7 @@ public enum MetricsCatalog {
             "Commands the plugin sent to a gateway the worker was not attached to."),
         .init(
             "gatewayd_queries_total", .counter, .role, labels: ["gateway"],
-            "Queries the host's workers sent to each gateway (`gateway` is its inner address)."),
+            "Queries the host's workers and its HTTP API sent to each gateway (`gateway` is its inner address)."),
         .init(
             "gatewayd_query_timeouts_total", .counter, .role, labels: ["gateway"],
             "Of those, the ones the gateway did not answer within `query_timeout_ms`."),

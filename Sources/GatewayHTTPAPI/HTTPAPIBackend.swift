@@ -8,6 +8,13 @@ public protocol HTTPAPIBackend: Sendable {
     func gatewayAddresses() async throws(GatewayClientError) -> [String]
     /// Releases connections when the role stops.
     func close() async
+    /// Queries sent to each gateway and those that timed out, for `/metrics`.
+    var queryCounts: [String: GatewayQueryCounts] { get }
+}
+
+extension HTTPAPIBackend {
+    /// Backends that do not query gateways (test fakes) count none.
+    public var queryCounts: [String: GatewayQueryCounts] { [:] }
 }
 
 extension GatewayClient: HTTPAPIBackend {}

@@ -73,6 +73,10 @@ public final class HTTPAPIServer: RoleService, @unchecked Sendable {
         for (code, count) in statistics.byCode {
             metrics.add("gatewayd_http_api_requests_total", count, labels: ["status": "\(code)"])
         }
+        for (gateway, counts) in backend.queryCounts {
+            metrics.add("gatewayd_queries_total", counts.sent, labels: ["gateway": gateway])
+            metrics.add("gatewayd_query_timeouts_total", counts.timedOut, labels: ["gateway": gateway])
+        }
         return ProcessCounters(
             connections: statistics.openConnections, messagesIn: statistics.requests, messagesOut: statistics.responses, details: details,
             metrics: metrics)

@@ -158,6 +158,16 @@ final class MetricsTests: XCTestCase {
         try client.sendText("echo:after")
         XCTAssertEqual(try client.receive(), .text("echo:after"))
 
+        // The HTTP API's queries, per gateway (the workers count theirs the same way).
+        let gatewayInner = try XCTUnwrap(try cluster.status().processes(role: "gateway").first?.details?["inner"])
+        for _ in 0..<3 {
+            let count = try HTTPTestClient.post(port: httpAPIPort, "get-all-client-id-count", [:], token: nil)
+            XCTAssertEqual(count.statusCode, 200, "\(count)")
+        }
+        let queried = try scrape(port: metricsPort)
+        XCTAssertEqual(queried[#"gatewayd_queries_total{role="http-api",gateway="\#(gatewayInner)"}"#], 3)
+        XCTAssertEqual(queried[#"gatewayd_query_timeouts_total{role="http-api",gateway="\#(gatewayInner)"}"#], 0)
+
         // The HTTP API serves the same families; both list exactly what docs/metrics.md does.
         _ = try scrape(port: httpAPIPort)  // counted once answered: the next scrape shows it
         let viaAPI = try scrape(port: httpAPIPort)

@@ -47,7 +47,8 @@ final class QueryTimeoutTests: XCTestCase {
         let directory = try GatewaydProcess.makeTemporaryDirectory(prefix: "gwd-query-")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = "\(directory)/gatewayd.yaml"
-        try "query_timeout_ms: 700\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "query_timeout_ms: 700\nhttp_api_listen: 127.0.0.1:0\nhttp_api_allow_no_token: true\nmetrics_listen: 127.0.0.1:0\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
         let cluster = try GatewaydProcess.start(
             plugin: try ConformancePlugin.c.path(), gatewayCount: 2, workerCount: 1, extraArguments: ["--config", config])
         self.cluster = cluster
@@ -86,6 +87,11 @@ final class QueryTimeoutTests: XCTestCase {
         XCTAssertEqual(try request(asking, "api:get_all_client_id_list"), "api:get_all_client_id_list:error:GWD_ERR_TIMEOUT")
         XCTAssertEqual(try request(asking, "api:is_online \(askingID)"), "api:is_online:true", "only the live gateway is asked")
         XCTAssertEqual(try request(asking, "api:is_online \(silentID)"), "api:is_online:error:GWD_ERR_TIMEOUT")
+        // The HTTP API's query times out on the same gateway: a 200 that names it unanswered.
+        let httpAPIPort = try readyPort("http-api", of: cluster)
+        let partial = try HTTPTestClient.post(port: httpAPIPort, "get-all-client-id-count", [:], token: nil)
+        XCTAssertEqual(partial.statusCode, 200, "\(partial)")
+        XCTAssertTrue(String(decoding: partial.body, as: UTF8.self).contains(#""unanswered":["\#(silent)"]"#), "\(partial)")
         let logged = GatewaydProcess.poll(
             until: { cluster.stderrTail(20000).contains("query getAllClientIdCount is partial: no answer from \(silent) (no answer in time)") },
             timeout: .seconds(5))
@@ -101,7 +107,18 @@ final class QueryTimeoutTests: XCTestCase {
                 timeout: .seconds(10), interval: .milliseconds(50)),
             "after SIGCONT: \(last)")
         XCTAssertEqual(try request(silentClient, "api:is_online \(silentID)"), "api:is_online:true")
+        // Counted per gateway, by whoever asked: the worker's 3 and the HTTP API's 1.
+        let metrics = String(
+            decoding: try HTTPTestClient.request(port: try readyPort("metrics", of: cluster), method: "GET", path: "/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains(#"gatewayd_query_timeouts_total{role="worker",gateway="\#(silent)"} 3"#), metrics)
+        XCTAssertTrue(metrics.contains(#"gatewayd_query_timeouts_total{role="http-api",gateway="\#(silent)"} 1"#), metrics)
         for client in opened { client.close() }
         try cluster.stop()
+    }
+
+    /// The port of `field` (`http-api`, `metrics`) in the cluster's ready line.
+    private func readyPort(_ field: String, of cluster: GatewaydProcess) throws -> Int {
+        let token = try XCTUnwrap(cluster.readyLine.split(separator: " ").first { $0.hasPrefix(field + "=") }, cluster.readyLine)
+        return try XCTUnwrap(GatewaydProcess.port(of: String(token.dropFirst(field.count + 1))))
     }
 }
