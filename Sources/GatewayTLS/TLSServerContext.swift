@@ -1,5 +1,9 @@
 import CTLS
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A server's TLS settings for one listener: its certificate chain and private key (PEM
 /// files), and the oldest protocol version it accepts. An OpenSSL `SSL_CTX`; each connection's
 /// session holds a reference of its own, so a context replaced at `gatewayd reload` lives on
@@ -10,6 +14,10 @@ public final class TLSServerContext: @unchecked Sendable {  // SSL_CTX is immuta
     /// Loads and checks the certificate chain and key; a problem throws one line naming the
     /// file and OpenSSL's reason.
     public init(certificateChainFile: String, privateKeyFile: String, minimumVersion: TLSVersion = .tls12) throws(TLSConfigurationError) {
+        // A file that cannot be opened gets the system's reason, not OpenSSL's three-deep stack.
+        for (key, path) in [("tls_certificate", certificateChainFile), ("tls_private_key", privateKeyFile)] where access(path, R_OK) != 0 {
+            throw TLSConfigurationError(key: key, value: path, reason: String(cString: strerror(errno)))
+        }
         guard let context = SSL_CTX_new(TLS_server_method()) else {
             throw TLSConfigurationError(key: "tls_certificate", value: certificateChainFile, reason: Self.lastError())
         }
