@@ -33,12 +33,12 @@ extension GatewayClient {
         let options = a.sendOptions
         switch function {
         case .sendToAll:
-            return GatewayCommands.sendToAll(try a.message() ?? [], clientIDs: a.clientIDs("client_id"), excluding: a.clientIDs("exclude") ?? [], options: options)
-        case .sendToClient: return [GatewayCommands.sendToClient(a.clientID(), try a.message() ?? [], options: options)]
-        case .sendToUID: return GatewayCommands.sendToUID(a.names("uid"), try a.message() ?? [], options: options)
+            return GatewayCommands.sendToAll(a.message() ?? [], clientIDs: a.clientIDs("client_id"), excluding: a.clientIDs("exclude") ?? [], options: options)
+        case .sendToClient: return [GatewayCommands.sendToClient(a.clientID(), a.message() ?? [], options: options)]
+        case .sendToUID: return GatewayCommands.sendToUID(a.names("uid"), a.message() ?? [], options: options)
         case .sendToGroup:
-            return GatewayCommands.sendToGroup(a.names("group"), try a.message() ?? [], excluding: a.clientIDs("exclude") ?? [], options: options)
-        case .closeClient: return [GatewayCommands.closeClient(a.clientID(), message: try a.message(), options: options)]
+            return GatewayCommands.sendToGroup(a.names("group"), a.message() ?? [], excluding: a.clientIDs("exclude") ?? [], options: options)
+        case .closeClient: return [GatewayCommands.closeClient(a.clientID(), message: a.message(), options: options)]
         case .destroyClient: return [GatewayCommands.destroyClient(a.clientID())]
         case .bindUID: return [GatewayCommands.membership(.bindUID, a.clientID(), a.text("uid"))]
         case .unbindUID: return [GatewayCommands.membership(.unbindUID, a.clientID(), a.text("uid"))]

@@ -81,7 +81,7 @@ struct OutgoingMessage<Transport: HubTransport> {
         let (body, flags) = (self.body, self.flags)
         let size = body.readableBytes + ClientFraming.maximumOverhead
         return transport.encode(size: size) { buffer in
-            body.withUnsafeReadableBytes { payload in
+            _ = body.withUnsafeReadableBytes { payload in
                 buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { target in
                     ClientFraming.write(payload, flags: flags, for: scheme, to: target.baseAddress!)
                 }

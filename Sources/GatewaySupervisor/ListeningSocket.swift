@@ -33,7 +33,7 @@ enum ListeningSocket {
     private static func bindOne(
         host: String, port: Int, reusePort: Bool, listening: Bool, what: String
     ) throws(SupervisorError) -> Bound {
-        guard var (address, length) = socketAddress(host: host, port: port) else {
+        guard let (address, length) = socketAddress(host: host, port: port) else {
             throw .startup("\(what): invalid address '\(host)'")
         }
         let family = Int32(address.ss_family)
@@ -47,7 +47,7 @@ enum ListeningSocket {
         // `[::]` means IPv6 only, whatever net.ipv6.bindv6only says, so it can sit beside a
         // `0.0.0.0` listener on the same port (list both for both).
         if family == AF_INET6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
-        let bound = withUnsafePointer(to: &address) {
+        let bound = withUnsafePointer(to: address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
         }
         let shown = family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"

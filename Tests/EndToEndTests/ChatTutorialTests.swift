@@ -86,7 +86,7 @@ final class ChatTutorialTests: XCTestCase {
         try ann.sendText(#"["say", "ann", "hi"]"#)
         try ann.expectText(#"["said","ann","hi"]"#)
         try bob.expectText(#"["said","ann","hi"]"#)
-        FileManager.default.createFile(atPath: "\(folder)/go-\(startBlock)", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(folder)/go-\(startBlock)", contents: nil)
 
         // Reloaded: the same sockets still chat, a newcomer meets the new version.
         try waitForCheckpoint(reloadBlock, folder: folder, script: running, log: log)
@@ -97,7 +97,7 @@ final class ChatTutorialTests: XCTestCase {
         let cat = try WebSocketTestClient.connect(port: webSocketPort)
         try cat.expectText(#"["hello","chat 0.2.0"]"#)
         clusterPIDs += try Self.clusterPIDs(runDirectory: runDirectory)
-        FileManager.default.createFile(atPath: "\(folder)/go-\(reloadBlock)", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(folder)/go-\(reloadBlock)", contents: nil)
 
         // Stopped: the script ends well and leaves nothing running.
         XCTAssertTrue(running.waitForExit(timeout: .seconds(60)), "the tutorial did not finish: \(log())")

@@ -48,7 +48,7 @@ final class CrashLoopTests: XCTestCase {
         let client = try cluster.connect()
         try client.sendText("hello")
         try client.expectText("hello")
-        FileManager.default.createFile(atPath: marker, contents: Data())
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
         try client.sendText("crash")  // the worker exits mid-callback: this echo is the one event lost
 
         // The master announces each restart's delay ("restarting worker 0 in …", then, once it
