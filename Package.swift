@@ -109,7 +109,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // permessage-deflate (RFC 7692): the handshake's negotiation and whole-message deflate
         // and inflate with one zlib stream per process, none per connection. No I/O.
-        .target(name: "GatewayCompression", dependencies: ["CZlib"], swiftSettings: messagePath),
+        .target(name: "GatewayCompression", dependencies: ["CZlib", "GatewayWebSocket"], swiftSettings: messagePath),
 
         // Debian's OpenSSL (libssl-dev): TLS for wss:// listeners (issue 18).
         .systemLibrary(name: "CTLS", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -257,7 +257,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "CZlib"]),
+        .testTarget(name: "GatewayCompressionTests", dependencies: ["GatewayCompression", "GatewayWebSocket", "CZlib"]),
         .testTarget(name: "GatewayIOEngineTests", dependencies: ["GatewayIOEngine", "GatewayEventLoop", "GatewayTLS", "CTLS"]),
         // Starts real gatewayd processes (the executable is a dependency so it is built first).
         .testTarget(name: "EndToEndTests", dependencies: ["gatewayd", "CZlib", "CTLS"]),

@@ -35,7 +35,7 @@ struct OutgoingMessage<Transport: HubTransport> {
         guard let compressor, compressor.compresses(body.readableBytes, flags: flags, windowBits: deflateWindowBits) else {
             return bytes(for: scheme, in: transport)
         }
-        let isDefaultWindow = deflateWindowBits == 15
+        let isDefaultWindow = deflateWindowBits == PermessageDeflateAgreement.defaultWindowBits
         if isDefaultWindow, let deflatedForDefaultWindow { return deflatedForDefaultWindow }
         if !isDefaultWindow, otherWindowBits == deflateWindowBits, let deflatedForOtherWindow { return deflatedForOtherWindow }
         let (body, flags) = (self.body, self.flags)

@@ -273,10 +273,9 @@ public final class ClientEngine: IOHandler {
 
     private func readResult(_ fd: Int32, _ outcome: TLSSession.Outcome) -> Int {
         switch outcome {
-        case .done(let count):
-            if count == 0 { errno = EAGAIN }
-            return count > 0 ? count : -1
-        case .wantsReadable:
+        case .done(let count) where count > 0:
+            return count
+        case .done, .wantsReadable:  // nothing read yet: wait for the socket
             errno = EAGAIN
             return -1
         case .wantsWritable:

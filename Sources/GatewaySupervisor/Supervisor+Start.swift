@@ -113,14 +113,9 @@ extension Supervisor {
     /// Whether the certificate and key of this host's wss:// listeners load now (in the
     /// master, before it forks or on `reload`; OpenSSL starts no thread for this).
     static func certificateCheck(_ configuration: GatewayConfiguration) -> CertificateCheck {
-        guard configuration.servesTLS, let certificate = configuration.tlsCertificate, let key = configuration.tlsPrivateKey else {
-            return .notServed
-        }
+        guard configuration.servesTLS, let files = configuration.tlsFiles else { return .notServed }
         do {
-            _ = try TLSFiles(
-                certificateChain: certificate, privateKey: key,
-                minimumVersion: TLSVersion(rawValue: configuration.tlsMinVersion.rawValue) ?? .tls12
-            ).load()
+            _ = try files.load()
             return .readable
         } catch {
             return .unusable(error.description)

@@ -81,6 +81,20 @@ enum HTTPSyntax {
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
 
+    /// Every value of the headers named `lowercaseName`, in order; names compare ASCII
+    /// case-insensitively.
+    static func values(of lowercaseName: String, in headers: [(name: String, value: String)]) -> [String] {
+        headers.filter { isName($0.name, lowercaseName) }.map(\.value)
+    }
+
+    private static func isName(_ name: String, _ lowercaseName: String) -> Bool {
+        name.utf8.count == lowercaseName.utf8.count
+            && zip(name.utf8, lowercaseName.utf8).allSatisfy { pair in
+                let (byte, wanted) = pair
+                return byte == wanted || ((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) && byte | 0x20 == wanted)
+            }
+    }
+
     static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
     }

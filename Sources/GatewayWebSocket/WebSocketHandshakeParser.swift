@@ -115,18 +115,8 @@ public struct WebSocketHandshakeParser {
         return WebSocketUpgradeRequest(method: head.method, uri: head.target, httpVersion: "HTTP/1.1", headers: head.headers, key: key)
     }
 
-    /// Every value of the headers named `lowercaseName`, in order; names compare ASCII
-    /// case-insensitively.
     private static func values(of lowercaseName: String, in head: HTTPRequestHead) -> [String] {
-        head.headers.filter { isName($0.name, lowercaseName) }.map(\.value)
-    }
-
-    private static func isName(_ name: String, _ lowercaseName: String) -> Bool {
-        name.utf8.count == lowercaseName.utf8.count
-            && zip(name.utf8, lowercaseName.utf8).allSatisfy { pair in
-                let (byte, wanted) = pair
-                return byte == wanted || ((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) && byte | 0x20 == wanted)
-            }
+        HTTPSyntax.values(of: lowercaseName, in: head.headers)
     }
 
     /// A list-valued header's elements as SwiftNIO's `headers[canonicalForm:]` split them

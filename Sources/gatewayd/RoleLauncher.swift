@@ -5,7 +5,6 @@ import Glibc
 import CDemoPlugin
 import GatewayClient
 import GatewayCompression
-import GatewayTLS
 import GatewayCore
 import GatewayHTTPAPI
 import GatewayRegister
@@ -56,10 +55,7 @@ enum RoleLauncher {
                 settings.workerBufferBytes = configuration.workerBufferBytes
                 settings.registers = registers
                 settings.innerHeartbeat = heartbeat
-                if let certificate = configuration.tlsCertificate, let key = configuration.tlsPrivateKey {
-                    settings.tls = TLSFiles(
-                        certificateChain: certificate, privateKey: key, minimumVersion: TLSVersion(rawValue: configuration.tlsMinVersion.rawValue) ?? .tls12)
-                }
+                settings.tls = configuration.tlsFiles
                 if configuration.compression {
                     settings.compression = PermessageDeflateSettings(
                         level: configuration.compressionLevel, minimumMessageBytes: configuration.compressionMinBytes)

@@ -1,9 +1,11 @@
-@testable import GatewayCompression
+import GatewayCompression
+import GatewayWebSocket
 import XCTest
 
 final class PermessageDeflateNegotiationTests: XCTestCase {
+    /// The agreement for a request with these `Sec-WebSocket-Extensions` header values.
     private func agree(_ values: String...) -> PermessageDeflateAgreement? {
-        PermessageDeflateNegotiation.agree(extensionHeaderValues: values)
+        PermessageDeflateNegotiation.agree(offers: values.flatMap(WebSocketExtensionList.parse))
     }
 
     func testAPlainOfferIsAnsweredWithoutContextTakeoverOnEitherSide() throws {
@@ -47,13 +49,5 @@ final class PermessageDeflateNegotiationTests: XCTestCase {
         ] {
             XCTAssertNil(agree(value), value)
         }
-    }
-
-    func testTheListGrammar() {
-        XCTAssertEqual(
-            ExtensionListParser.parse(" a ; b = \"c\\d\" ;e,f"),
-            [ExtensionOffer(name: "a", parameters: [("b", "cd"), ("e", nil)]), ExtensionOffer(name: "f", parameters: [])])
-        XCTAssertEqual(ExtensionListParser.parse("a; b=c d"), [])
-        XCTAssertEqual(ExtensionListParser.parse("a\u{00E9}"), [])
     }
 }

@@ -85,8 +85,7 @@ extension EngineGateway: ClientEngineDelegate {
             verdictKeys[id.fd] = request.key
             slots.slot(id.fd).pointee.phase = .awaitingVerdict
             if inflater != nil {
-                slots.slot(id.fd).pointee.deflate = PermessageDeflateNegotiation.agree(
-                    extensionHeaderValues: request.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value))
+                slots.slot(id.fd).pointee.deflate = PermessageDeflateNegotiation.agree(offers: request.extensionOffers)
             }
             let info = WebSocketConnectInfo(method: request.method, uri: request.uri, httpVersion: request.httpVersion, headers: request.headers)
             let requested = now
