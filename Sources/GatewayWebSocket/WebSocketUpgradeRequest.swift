@@ -15,15 +15,10 @@ public struct WebSocketUpgradeRequest: Sendable {
     /// answers it.
     public var key: String
 
-    /// The values of every header named `lowercaseName` (compared ASCII case-insensitively), in order.
-    public func headerValues(_ lowercaseName: String) -> [String] {
-        HTTPSyntax.values(of: lowercaseName, in: headers)
-    }
-
-    /// Every extension offered in `Sec-WebSocket-Extensions` headers, in order; a header whose
-    /// list breaks the grammar offers none.
+    /// Every extension offered in `Sec-WebSocket-Extensions` headers (names compared ASCII
+    /// case-insensitively), in order; a header whose list breaks the grammar offers none.
     public var extensionOffers: [WebSocketExtensionOffer] {
-        headerValues("sec-websocket-extensions").flatMap(WebSocketExtensionList.parse)
+        HTTPSyntax.values(of: "sec-websocket-extensions", in: headers).flatMap(WebSocketExtensionList.parse)
     }
 
     public init(method: String, uri: String, httpVersion: String, headers: [(name: String, value: String)], key: String) {
